@@ -1,0 +1,1 @@
+//! Random-shape GPU-vs-CPU checking, shared by `wgconv check` and the tests.

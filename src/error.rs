@@ -1,0 +1,79 @@
+//! The library's one error type: every failure a user can cause, named.
+
+use std::path::PathBuf;
+
+use crate::npy::NpyError;
+use crate::shape::ShapeError;
+use crate::tensor::TensorError;
+
+/// Hint printed with every "no adapter" error.
+pub const SOFTWARE_ADAPTER_HINT: &str = "on Linux a software Vulkan adapter (lavapipe) needs no GPU: \
+     `sudo apt-get install mesa-vulkan-drivers libvulkan1`; or try the OpenGL backend \
+     (llvmpipe) with `--backend gl` / WGPU_BACKEND=gl";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("bad shape: {0}")]
+    Shape(#[from] ShapeError),
+    #[error("bad tensor: {0}")]
+    Tensor(#[from] TensorError),
+    #[error("{path}: {source}")]
+    Npy { path: PathBuf, source: NpyError },
+    #[error("{path}: cannot read the image: {source}")]
+    Image {
+        path: PathBuf,
+        source: image::ImageError,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no GPU adapter found for backends {backends}; {hint}")]
+    NoAdapter { backends: String, hint: &'static str },
+    #[error("no adapter's name contains {wanted:?}; the adapters are: {available}")]
+    AdapterNotFound { wanted: String, available: String },
+    #[error(
+        "the adapter {name:?} ({backend}) is a CPU/software adapter, and a real GPU was required \
+         (--require-gpu); `wgconv info` lists the adapters"
+    )]
+    CpuAdapterRefused { name: String, backend: String },
+    #[error("unknown backend {0:?}: use vulkan, metal, dx12, gl or a comma-separated list")]
+    UnknownBackend(String),
+    #[error("could not open a device on {adapter:?}: {message}")]
+    RequestDevice { adapter: String, message: String },
+    #[error("GPU validation error during {stage}: {message}")]
+    Validation { stage: &'static str, message: String },
+    #[error("GPU out of memory during {stage}")]
+    OutOfMemory { stage: &'static str },
+    #[error("GPU internal error during {stage}: {message}")]
+    Internal { stage: &'static str, message: String },
+    #[error(
+        "the GPU did not finish {stage} within {seconds} s: the device hung or the job is too big \
+         for it (raise the timeout with --timeout)"
+    )]
+    Timeout { stage: &'static str, seconds: f64 },
+    #[error("reading results back from the GPU failed during {stage}: {message}")]
+    Readback { stage: &'static str, message: String },
+    #[error("{what} needs {needed} bytes, over the device's {limit} of {max} bytes")]
+    LimitExceeded {
+        what: String,
+        limit: &'static str,
+        needed: u64,
+        max: u64,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

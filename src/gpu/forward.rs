@@ -1,0 +1,346 @@
+//! The fused conv + bias + ReLU forward pass on the GPU (`shaders/conv2d_bias_relu_fwd.wgsl`).
+
+use wgpu::util::DeviceExt;
+
+use crate::error::{Error, Result};
+use crate::gpu::params::ConvParams;
+use crate::gpu::GpuContext;
+use crate::shape::{ConvShape, ShapeError};
+use crate::tensor::Tensor4;
+
+/// The shader source, embedded so that the library, CLI and tests run the same bytes.
+pub const CONV2D_BIAS_RELU_FWD_WGSL: &str = include_str!("../../shaders/conv2d_bias_relu_fwd.wgsl");
+
+/// Invocations per workgroup; must equal WORKGROUP_SIZE in the shader.
+pub const FORWARD_WORKGROUP_SIZE: u32 = 64;
+
+/// The compiled forward pipeline.
+pub(crate) struct ForwardKernel {
+    layout: wgpu::BindGroupLayout,
+    pipeline: wgpu::ComputePipeline,
+}
+
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+impl ForwardKernel {
+    pub(crate) fn new(device: &wgpu::Device) -> Self {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("conv2d_bias_relu_fwd.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(CONV2D_BIAS_RELU_FWD_WGSL.into()),
+        });
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("conv2d_bias_relu_fwd bindings"),
+            entries: &[
+                uniform_entry(0),
+                storage_entry(1, true),
+                storage_entry(2, true),
+                storage_entry(3, true),
+                storage_entry(4, false),
+                storage_entry(5, false),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("conv2d_bias_relu_fwd layout"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("conv2d_bias_relu_fwd"),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        ForwardKernel { layout, pipeline }
+    }
+}
+
+/// What the forward pass returns.
+#[derive(Debug, Clone)]
+pub struct ForwardOutput {
+    /// y = max(0, z), (N, K, P, Q).
+    pub y: Tensor4,
+    /// The pre-activation z, when it was asked for.
+    pub z: Option<Tensor4>,
+    /// How many batch chunks the work was split into (1 unless a tensor exceeded the binding
+    /// limit).
+    pub chunks: usize,
+}
+
+/// A grid of `groups` workgroups folded into (x, y, z), each at most `max_dim`.
+pub(crate) fn fold_grid(groups: u32, max_dim: u32) -> Result<(u32, u32, u32)> {
+    let gx = groups.clamp(1, max_dim);
+    let rest = groups.div_ceil(gx);
+    let gy = rest.clamp(1, max_dim);
+    let gz = rest.div_ceil(gy);
+    if gz > max_dim {
+        return Err(Error::Invalid(format!(
+            "{groups} workgroups do not fit a {max_dim}³ grid"
+        )));
+    }
+    Ok((gx, gy, gz))
+}
+
+fn mismatch(what: &'static str, expected: impl std::fmt::Debug, got: impl std::fmt::Debug) -> Error {
+    Error::Shape(ShapeError::Mismatch {
+        what,
+        expected: format!("{expected:?}"),
+        got: format!("{got:?}"),
+    })
+}
+
+/// Checks that x, w and b have the shape's dims and hold only finite numbers.
+pub fn check_forward_inputs(shape: &ConvShape, x: &Tensor4, w: &Tensor4, b: &[f32]) -> Result<()> {
+    let d = |v: u32| v as usize;
+    let x_dims = [d(shape.n), d(shape.c), d(shape.h), d(shape.w)];
+    if x.dims != x_dims {
+        return Err(mismatch("input x dims (N, C, H, W)", x_dims, x.dims));
+    }
+    let w_dims = [d(shape.k), d(shape.c), d(shape.r), d(shape.s)];
+    if w.dims != w_dims {
+        return Err(mismatch("weight w dims (K, C, R, S)", w_dims, w.dims));
+    }
+    if b.len() != d(shape.k) {
+        return Err(mismatch("bias length (K)", shape.k, b.len()));
+    }
+    x.ensure_finite("input x")?;
+    w.ensure_finite("weight w")?;
+    Tensor4::new("bias b", [b.len(), 1, 1, 1], b.to_vec())?.ensure_finite("bias b")?;
+    Ok(())
+}
+
+impl GpuContext {
+    /// y = max(0, conv(x, w) + b) on the GPU (and z = conv(x, w) + b when `want_z`).
+    ///
+    /// x is (N, C, H, W), w is (K, C, R, S), b is (K); y is (N, K, P, Q). A batch whose
+    /// tensors exceed the device's binding limit is split into chunks of whole images.
+    ///
+    /// ```no_run
+    /// use wgconv::{AdapterRequest, ConvShape, GpuContext, Tensor4};
+    /// # fn main() -> Result<(), wgconv::Error> {
+    /// let ctx = GpuContext::new(&AdapterRequest::from_env())?;
+    /// let shape = ConvShape::SEED; // 24×24 image, two 5×5 filters
+    /// let x = Tensor4::new("x", [1, 1, 24, 24], vec![0.5; 576])?;
+    /// let w = Tensor4::new("w", [2, 1, 5, 5], vec![0.04; 50])?;
+    /// let out = ctx.conv2d_bias_relu_fwd(&shape, &x, &w, &[0.0, -1.0], false)?;
+    /// assert_eq!(out.y.dims, [1, 2, 20, 20]);
+    /// # Ok(()) }
+    /// ```
+    pub fn conv2d_bias_relu_fwd(
+        &self,
+        shape: &ConvShape,
+        x: &Tensor4,
+        w: &Tensor4,
+        b: &[f32],
+        want_z: bool,
+    ) -> Result<ForwardOutput> {
+        check_forward_inputs(shape, x, w, b)?;
+        let chunk = self.forward_chunk(shape)?;
+        let image_len = (shape.c * shape.h * shape.w) as usize;
+        let w_buf = self.scoped("uploading weights", || {
+            self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("w"),
+                contents: bytemuck::cast_slice(&w.data),
+                usage: wgpu::BufferUsages::STORAGE,
+            })
+        })?;
+        let b_buf = self.scoped("uploading bias", || {
+            self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("b"),
+                contents: bytemuck::cast_slice(b),
+                usage: wgpu::BufferUsages::STORAGE,
+            })
+        })?;
+        let out_dims = [shape.n as usize, shape.k as usize, shape.p() as usize, shape.q() as usize];
+        let mut y = Vec::with_capacity(shape.output_len() as usize);
+        let mut z = want_z.then(|| Vec::with_capacity(shape.output_len() as usize));
+        let mut chunks = 0;
+        let mut start = 0u32;
+        while start < shape.n {
+            let n = chunk.min(shape.n - start);
+            let part = shape.with_batch(n)?;
+            let xs = &x.data[start as usize * image_len..(start + n) as usize * image_len];
+            let (yc, zc) = self.forward_chunk_run(&part, xs, &w_buf, &b_buf, want_z)?;
+            y.extend_from_slice(&yc);
+            if let (Some(z), Some(zc)) = (z.as_mut(), zc) {
+                z.extend_from_slice(&zc);
+            }
+            chunks += 1;
+            start += n;
+        }
+        Ok(ForwardOutput {
+            y: Tensor4::new("y", out_dims, y)?,
+            z: z.map(|z| Tensor4::new("z", out_dims, z)).transpose()?,
+            chunks,
+        })
+    }
+
+    /// How many images one dispatch may take without a tensor exceeding the binding limit.
+    fn forward_chunk(&self, shape: &ConvShape) -> Result<u32> {
+        let (cap, limit) = self.binding_limit();
+        let too_big = |what: String, needed: u64| Error::LimitExceeded {
+            what,
+            limit,
+            needed,
+            max: cap,
+        };
+        let weight_bytes = shape.weight_len() * 4;
+        if weight_bytes > cap {
+            return Err(too_big(format!("the weights {shape}"), weight_bytes));
+        }
+        let image_in = u64::from(shape.c) * u64::from(shape.h) * u64::from(shape.w) * 4;
+        let image_out = u64::from(shape.k) * u64::from(shape.p()) * u64::from(shape.q()) * 4;
+        if image_in > cap {
+            return Err(too_big(format!("one input image (C·H·W f32) of {shape}"), image_in));
+        }
+        if image_out > cap {
+            return Err(too_big(format!("one output image (K·P·Q f32) of {shape}"), image_out));
+        }
+        // The kernel computes window corners in i32.
+        let padded_h = u64::from(shape.h) + 2 * u64::from(shape.padding.0);
+        let padded_w = u64::from(shape.w) + 2 * u64::from(shape.padding.1);
+        if padded_h.max(padded_w) >= 1 << 31 {
+            return Err(Error::Invalid(format!(
+                "padded input {padded_h}×{padded_w} is too large for the kernel's i32 indices"
+            )));
+        }
+        let per_chunk = (cap / image_in).min(cap / image_out).min(u64::from(shape.n));
+        Ok(per_chunk as u32)
+    }
+
+    fn forward_chunk_run(
+        &self,
+        shape: &ConvShape,
+        x: &[f32],
+        w_buf: &wgpu::Buffer,
+        b_buf: &wgpu::Buffer,
+        want_z: bool,
+    ) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
+        let out_len = shape.output_len();
+        let out_bytes = out_len * 4;
+        let groups = u32::try_from(out_len.div_ceil(u64::from(FORWARD_WORKGROUP_SIZE)))
+            .map_err(|_| Error::Invalid(format!("{shape}: too many outputs for one dispatch")))?;
+        let (gx, gy, gz) = fold_grid(groups, self.limits.max_compute_workgroups_per_dimension)?;
+        let params = ConvParams {
+            n: shape.n,
+            c: shape.c,
+            h: shape.h,
+            w: shape.w,
+            k: shape.k,
+            r: shape.r,
+            s: shape.s,
+            p: shape.p(),
+            q: shape.q(),
+            stride_h: shape.stride.0,
+            stride_w: shape.stride.1,
+            pad_h: shape.padding.0,
+            pad_w: shape.padding.1,
+            write_z: u32::from(want_z),
+            groups_x: gx,
+            groups_y: gy,
+        };
+        let device = &self.device;
+        let (y_read, z_read, submission) = self.scoped("running conv2d_bias_relu_fwd", || {
+            let params_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("ConvParams"),
+                contents: bytemuck::bytes_of(&params),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+            let x_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("x"),
+                contents: bytemuck::cast_slice(x),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
+            let out_buffer = |label, size| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(label),
+                    size,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                })
+            };
+            let read_buffer = |label, size| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(label),
+                    size,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
+            };
+            let y_buf = out_buffer("y", out_bytes);
+            // Without z the binding still needs a buffer; the kernel never writes it.
+            let z_buf = out_buffer("z", if want_z { out_bytes } else { 4 });
+            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("conv2d_bias_relu_fwd bind group"),
+                layout: &self.forward.layout,
+                entries: &[
+                    entry(0, &params_buf),
+                    entry(1, &x_buf),
+                    entry(2, w_buf),
+                    entry(3, b_buf),
+                    entry(4, &y_buf),
+                    entry(5, &z_buf),
+                ],
+            });
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("conv2d_bias_relu_fwd"),
+            });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("conv2d_bias_relu_fwd"),
+                    timestamp_writes: None,
+                });
+                pass.set_pipeline(&self.forward.pipeline);
+                pass.set_bind_group(0, &bind, &[]);
+                pass.dispatch_workgroups(gx, gy, gz);
+            }
+            let y_read = read_buffer("y readback", out_bytes);
+            encoder.copy_buffer_to_buffer(&y_buf, 0, &y_read, 0, out_bytes);
+            let z_read = want_z.then(|| {
+                let z_read = read_buffer("z readback", out_bytes);
+                encoder.copy_buffer_to_buffer(&z_buf, 0, &z_read, 0, out_bytes);
+                z_read
+            });
+            let submission = self.queue.submit([encoder.finish()]);
+            (y_read, z_read, submission)
+        })?;
+        self.wait(submission, "running conv2d_bias_relu_fwd")?;
+        let y = self.read_f32(&y_read, "reading y back")?;
+        let z = z_read
+            .map(|buf| self.read_f32(&buf, "reading z back"))
+            .transpose()?;
+        Ok((y, z))
+    }
+}
+
+pub(crate) fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: buffer.as_entire_binding(),
+    }
+}
