@@ -34,6 +34,7 @@
 pub mod check;
 pub mod compare;
 pub mod cpu;
+pub mod demo;
 pub mod error;
 pub mod filters;
 pub mod gpu;

@@ -1,1 +1,482 @@
-fn main() {}
+//! The `wgconv` command line: parses arguments, calls the library, prints.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use wgconv::check::{run_case, CaseGenerator};
+use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::pictures::{self, MapKind, Scale};
+use wgconv::{filters, AdapterRequest, ConvShape, ConvShapeSpec, GpuContext, Tensor4};
+
+/// A convolutional layer (conv + bias + ReLU) in WGSL compute shaders, on any GPU wgpu runs on,
+/// checked against an f64 CPU reference.
+///
+/// Exit status: 0 success, 1 a GPU-vs-CPU check found elements over their bound, 2 an error.
+#[derive(Parser)]
+#[command(name = "wgconv", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    device: DeviceArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct DeviceArgs {
+    /// Backends to use: vulkan, metal, dx12, gl (comma-separated). Overrides WGPU_BACKEND.
+    #[arg(long, global = true, value_name = "LIST")]
+    backend: Option<String>,
+    /// Use the adapter whose name contains this (case-insensitive). Overrides WGPU_ADAPTER_NAME.
+    #[arg(long, global = true, value_name = "NAME")]
+    adapter: Option<String>,
+    /// Refuse CPU/software adapters (lavapipe, llvmpipe, WARP, SwiftShader).
+    #[arg(long, global = true)]
+    require_gpu: bool,
+    /// Give up on a GPU submission that has not finished after this many seconds.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 120.0)]
+    timeout: f64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every adapter (name, backend, type, driver), the chosen one, and its key limits.
+    Info,
+    /// Run the layer on an input: y = ReLU(conv(x, w) + b).
+    Forward(ForwardArgs),
+    /// GPU vs CPU on random shapes (batch, channels, kernel, stride, padding drawn; edge cases
+    /// included); prints a table, exits 1 on any failure.
+    Check(CheckArgs),
+    /// The notebook's forward half on the GPU: a 24×24 input, two 5×5 edge filters, stride 1;
+    /// prints the computation of c¹₁,₁ and writes PNGs.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct ForwardArgs {
+    /// Input: an image (PNG, JPEG, ... scaled to [0, 1]) or a .npy array, f32 or f64, of rank
+    /// 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W).
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// Read an image as three channels (R, G, B) instead of grayscale.
+    #[arg(long)]
+    rgb: bool,
+    /// Resize an image input to HxW first (e.g. 24x24).
+    #[arg(long, value_name = "HxW", value_parser = parse_hw)]
+    resize: Option<(u32, u32)>,
+    /// Weights as a .npy array (K, C, R, S) (or (R, S) for one filter).
+    #[arg(long, value_name = "W.npy", conflicts_with = "filters")]
+    weight: Option<PathBuf>,
+    /// Built-in filters: `seed` (the notebook's two 5×5 edge detectors: vertical, horizontal)
+    /// or `random:K` (K filters uniform in ±1/√(C·R·S), from --seed). Default: seed.
+    #[arg(long, value_name = "seed|random:K")]
+    filters: Option<String>,
+    /// Kernel size R or R,S for `--filters random:K`.
+    #[arg(long, value_name = "R|R,S", value_parser = parse_pair, default_value = "5")]
+    kernel_size: (u32, u32),
+    /// Bias as a .npy array (K). Default: zeros.
+    #[arg(long, value_name = "B.npy")]
+    bias: Option<PathBuf>,
+    /// Stride S or SH,SW.
+    #[arg(long, value_name = "S|SH,SW", value_parser = parse_pair, default_value = "1")]
+    stride: (u32, u32),
+    /// Zero padding P or PH,PW (added on both sides).
+    #[arg(long, value_name = "P|PH,PW", value_parser = parse_pair, default_value = "0")]
+    padding: (u32, u32),
+    /// Write y (N, K, P, Q) as .npy.
+    #[arg(long, value_name = "Y.npy")]
+    output: Option<PathBuf>,
+    /// Write the pre-activation z = conv(x, w) + b as .npy.
+    #[arg(long, value_name = "Z.npy")]
+    pre_activation: Option<PathBuf>,
+    /// Write pictures to DIR: feature_maps.png (post-ReLU, grayscale), pre_activation.png
+    /// (blue < 0 < red), filters.png, input.png.
+    #[arg(long, value_name = "DIR")]
+    maps: Option<PathBuf>,
+    /// With --maps, also write one file per map (y_n{n}_k{k}.png, z_n{n}_k{k}.png).
+    #[arg(long, requires = "maps")]
+    per_map: bool,
+    /// With --maps, scale all maps alike so they compare: by their common maximum, or by MAX
+    /// when given (default: each map by its own maximum).
+    #[arg(long, value_name = "MAX", num_args = 0..=1, requires = "maps")]
+    fixed_scale: Option<Option<f32>>,
+    /// Also run the f64 CPU reference and report the worst error against its bound; exit 1 if
+    /// any element is over (and write nothing).
+    #[arg(long)]
+    check: bool,
+    /// Seed for `--filters random:K`.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Number of random cases.
+    #[arg(long, default_value_t = 200)]
+    cases: usize,
+    /// Seed of the shape generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Folder for the PNGs.
+    #[arg(long, value_name = "DIR", default_value = "wgconv-demo")]
+    out: PathBuf,
+    /// Use this image (resized to 24×24, grayscale) instead of the built-in one.
+    #[arg(long, value_name = "IMAGE")]
+    input: Option<PathBuf>,
+}
+
+/// "5" → (5, 5); "3,2" → (3, 2).
+fn parse_pair(s: &str) -> Result<(u32, u32), String> {
+    let parse = |t: &str| {
+        t.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("{t:?} is not a non-negative integer"))
+    };
+    match s.split_once(',') {
+        Some((a, b)) => Ok((parse(a)?, parse(b)?)),
+        None => parse(s).map(|v| (v, v)),
+    }
+}
+
+/// "24x24" → (24, 24).
+fn parse_hw(s: &str) -> Result<(u32, u32), String> {
+    let (h, w) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?} is not HxW (e.g. 24x24)"))?;
+    let parse = |t: &str| match t.trim().parse::<u32>() {
+        Ok(v) if v > 0 => Ok(v),
+        _ => Err(format!("{t:?} in {s:?} is not a positive integer")),
+    };
+    Ok((parse(h)?, parse(w)?))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let request = adapter_request(&cli.device)?;
+    match cli.command {
+        Command::Info => info(&request),
+        Command::Forward(args) => forward(&request, args),
+        Command::Check(args) => check(&request, args),
+        Command::Demo(args) => demo(&request, args),
+    }
+}
+
+fn adapter_request(d: &DeviceArgs) -> anyhow::Result<AdapterRequest> {
+    if !(d.timeout.is_finite() && d.timeout > 0.0) {
+        bail!("--timeout must be a positive number of seconds (got {})", d.timeout);
+    }
+    let mut r = AdapterRequest::from_env();
+    if d.backend.is_some() {
+        r.backends = d.backend.clone();
+    }
+    if d.adapter.is_some() {
+        r.adapter_name = d.adapter.clone();
+    }
+    r.require_gpu = d.require_gpu;
+    r.timeout = Duration::from_secs_f64(d.timeout);
+    Ok(r)
+}
+
+fn open(request: &AdapterRequest) -> anyhow::Result<GpuContext> {
+    let ctx = GpuContext::new(request)?;
+    println!("adapter: {}", ctx.adapter());
+    Ok(ctx)
+}
+
+fn info(request: &AdapterRequest) -> anyhow::Result<ExitCode> {
+    let adapters = wgconv::gpu::list_adapters(request)?;
+    println!("adapters (best first):");
+    for a in &adapters {
+        println!("  {a}");
+    }
+    let ctx = GpuContext::new(request)?;
+    println!("chosen: {}", ctx.adapter());
+    let l = ctx.key_limits();
+    let (cap, limit) = ctx.binding_limit();
+    println!("limits:");
+    println!("  max_storage_buffer_binding_size  {} bytes", l.max_storage_buffer_binding_size);
+    println!("  max_buffer_size                  {} bytes", l.max_buffer_size);
+    println!("  max_compute_workgroups_per_dim   {}", l.max_compute_workgroups_per_dimension);
+    println!("  max_invocations_per_workgroup    {}", l.max_compute_invocations_per_workgroup);
+    println!("  max_workgroup_storage_size       {} bytes", l.max_compute_workgroup_storage_size);
+    println!("  max_storage_buffers_per_stage    {}", l.max_storage_buffers_per_shader_stage);
+    println!("  largest tensor per binding       {cap} bytes (set by {limit})");
+    println!("features:");
+    println!("  timestamp queries                {}", if l.timestamp_query { "yes" } else { "no" });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The weights for `forward`: a .npy file, or built-in seed/random filters for C channels.
+fn forward_weights(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
+    if let Some(path) = &args.weight {
+        return Ok(io::read_weight(path)?);
+    }
+    match args.filters.as_deref().unwrap_or("seed") {
+        "seed" => Ok(filters::seed_filters_for_channels(c)),
+        spec => {
+            let k = spec
+                .strip_prefix("random:")
+                .and_then(|k| k.parse::<usize>().ok())
+                .filter(|&k| k > 0)
+                .with_context(|| format!("--filters {spec:?}: use `seed` or `random:K` with K ≥ 1"))?;
+            let (r, s) = args.kernel_size;
+            if r == 0 || s == 0 {
+                bail!("--kernel-size must be at least 1");
+            }
+            Ok(filters::random_filters(k, c, r as usize, s as usize, args.seed))
+        }
+    }
+}
+
+fn dim(v: usize, what: &str) -> anyhow::Result<u32> {
+    u32::try_from(v).with_context(|| format!("{what} = {v} is too large"))
+}
+
+fn forward(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCode> {
+    // Read and validate everything before any GPU work.
+    let x = io::read_input(
+        &args.input,
+        ImageOptions {
+            rgb: args.rgb,
+            resize: args.resize,
+        },
+    )?;
+    let w = forward_weights(&args, x.dims[1])?;
+    if w.dims[1] != x.dims[1] {
+        bail!(
+            "the weights have C = {} input channels but the input has C = {}",
+            w.dims[1],
+            x.dims[1]
+        );
+    }
+    let b = match &args.bias {
+        Some(path) => io::read_bias(path)?,
+        None => vec![0.0; w.dims[0]],
+    };
+    let shape = ConvShape::new(ConvShapeSpec {
+        n: dim(x.dims[0], "N")?,
+        c: dim(x.dims[1], "C")?,
+        h: dim(x.dims[2], "H")?,
+        w: dim(x.dims[3], "W")?,
+        k: dim(w.dims[0], "K")?,
+        r: dim(w.dims[2], "R")?,
+        s: dim(w.dims[3], "S")?,
+        stride: args.stride,
+        padding: args.padding,
+    })?;
+    wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
+    let scale = match args.fixed_scale {
+        None => Scale::PerMap,
+        Some(None) => Scale::Shared,
+        Some(Some(v)) if v.is_finite() && v > 0.0 => Scale::Fixed(v),
+        Some(Some(v)) => bail!("--fixed-scale must be a positive number (got {v})"),
+    };
+
+    let ctx = open(request)?;
+    println!("shape: {shape}");
+    println!(
+        "parameters: {} weights + {} biases = {}; {} FLOPs",
+        shape.weight_len(),
+        shape.k,
+        shape.param_count(),
+        shape.forward_flops()
+    );
+    let want_z = args.pre_activation.is_some() || args.maps.is_some();
+    let started = Instant::now();
+    let out = ctx.conv2d_bias_relu_fwd(&shape, &x, &w, &b, want_z)?;
+    println!(
+        "forward: {:.3} ms wall clock (upload, run, read back), {} chunk(s)",
+        started.elapsed().as_secs_f64() * 1e3,
+        out.chunks
+    );
+    let zeroed = out.y.data.iter().filter(|&&v| v == 0.0).count();
+    let max = out.y.data.iter().fold(0.0f32, |m, &v| m.max(v));
+    println!(
+        "y: {:?}, max {max:.4}, {zeroed} of {} values are 0 after ReLU",
+        out.y.dims,
+        out.y.data.len()
+    );
+
+    if args.check {
+        let case = wgconv::check::Case {
+            family: "forward",
+            shape,
+            x: x.clone(),
+            w: w.clone(),
+            b: b.clone(),
+        };
+        let r = wgconv::check::compare_forward(&case, &out.y, out.z.as_ref());
+        print_check("y", &r.y);
+        if out.z.is_some() {
+            print_check("z", &r.z);
+        }
+        if !r.passed() {
+            eprintln!("check failed: elements over their bound; no output written");
+            return Ok(ExitCode::from(1));
+        }
+    }
+
+    let mut outputs = Outputs::new();
+    if let Some(path) = &args.output {
+        outputs.add_npy(path, &out.y)?;
+    }
+    if let (Some(path), Some(z)) = (&args.pre_activation, &out.z) {
+        outputs.add_npy(path, z)?;
+    }
+    if let Some(dir) = &args.maps {
+        stage_maps(&mut outputs, dir, &x, &w, &out.y, out.z.as_ref(), scale, args.per_map)?;
+    }
+    for path in outputs.commit()? {
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_check(name: &str, c: &wgconv::compare::Comparison) {
+    match c.worst {
+        Some(w) => println!(
+            "check {name}: {} elements, {} over their bound; worst at {:?}: GPU {:e}, CPU {:e}, \
+             |error| {:.3e} = {:.3e} of its bound {:.3e}",
+            c.checked,
+            c.over,
+            w.index,
+            w.gpu,
+            w.reference,
+            (f64::from(w.gpu) - w.reference).abs(),
+            w.ratio(),
+            w.bound
+        ),
+        None => println!("check {name}: nothing to compare"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn stage_maps(
+    outputs: &mut Outputs,
+    dir: &Path,
+    x: &Tensor4,
+    w: &Tensor4,
+    y: &Tensor4,
+    z: Option<&Tensor4>,
+    scale: Scale,
+    per_map: bool,
+) -> anyhow::Result<()> {
+    outputs.add_png(&dir.join("feature_maps.png"), &pictures::map_grid(y, MapKind::PostRelu, scale))?;
+    if let Some(z) = z {
+        outputs.add_png(
+            &dir.join("pre_activation.png"),
+            &pictures::map_grid(z, MapKind::PreActivation, scale),
+        )?;
+    }
+    outputs.add_png(&dir.join("filters.png"), &pictures::filter_grid(w))?;
+    outputs.add_png(&dir.join("input.png"), &pictures::input_picture(x, 0))?;
+    if per_map {
+        for (label, img) in pictures::map_pictures(y, MapKind::PostRelu, scale) {
+            outputs.add_png(&dir.join(format!("y_{}.png", label.replace(' ', "_"))), &img)?;
+        }
+        if let Some(z) = z {
+            for (label, img) in pictures::map_pictures(z, MapKind::PreActivation, scale) {
+                outputs.add_png(&dir.join(format!("z_{}.png", label.replace(' ', "_"))), &img)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check(request: &AdapterRequest, args: CheckArgs) -> anyhow::Result<ExitCode> {
+    if args.cases == 0 {
+        bail!("--cases must be at least 1");
+    }
+    let ctx = open(request)?;
+    let mut gen = CaseGenerator::new(args.seed);
+    println!(
+        "{:>5}  {:<24} {:<58} {:>8} {:>10} {:>10}  status",
+        "case", "family", "shape", "outputs", "y err/bnd", "z err/bnd"
+    );
+    let (mut failed, mut worst, mut outputs) = (0usize, 0.0f64, 0u64);
+    let started = Instant::now();
+    for i in 0..args.cases {
+        let case = gen.next_case();
+        let r = run_case(&ctx, &case).with_context(|| format!("case {i}: {}", case.shape))?;
+        outputs += case.shape.output_len();
+        worst = worst.max(r.worst_ratio());
+        if !r.passed() {
+            failed += 1;
+        }
+        println!(
+            "{i:>5}  {:<24} {:<58} {:>8} {:>10.3e} {:>10.3e}  {}",
+            r.family,
+            r.shape.to_string(),
+            r.shape.output_len(),
+            r.y.worst_ratio(),
+            r.z.worst_ratio(),
+            if r.passed() { "ok" } else { "FAIL" }
+        );
+    }
+    println!(
+        "{} cases ({outputs} outputs, y and z each) in {:.2} s: {} passed, {failed} failed; \
+         worst error {worst:.3e} of its bound",
+        args.cases,
+        started.elapsed().as_secs_f64(),
+        args.cases - failed
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn demo(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let x = match &args.input {
+        Some(path) => Some(io::read_input(
+            path,
+            ImageOptions {
+                rgb: false,
+                resize: Some((24, 24)),
+            },
+        )?),
+        None => None,
+    };
+    if let Some(x) = &x {
+        if x.dims != [1, 1, 24, 24] {
+            bail!(
+                "--input {}: the demo needs one 24×24 grayscale image, got dims {:?}",
+                args.input.as_deref().unwrap_or(Path::new("?")).display(),
+                x.dims
+            );
+        }
+    }
+    let ctx = open(request)?;
+    let demo = wgconv::demo::run(&ctx, x)?;
+    print!("{}", demo.report());
+    if !demo.check.passed() {
+        eprintln!("check failed: GPU and CPU disagree beyond the bound; no pictures written");
+        return Ok(ExitCode::from(1));
+    }
+    let mut outputs = Outputs::new();
+    for (name, img) in demo.pictures() {
+        outputs.add_png(&args.out.join(name), &img)?;
+    }
+    for path in outputs.commit()? {
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
