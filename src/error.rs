@@ -17,17 +17,19 @@ pub enum Error {
     Shape(#[from] ShapeError),
     #[error("bad tensor: {0}")]
     Tensor(#[from] TensorError),
-    #[error("{path}: {source}")]
-    Npy { path: PathBuf, source: NpyError },
-    #[error("{path}: cannot read the image: {source}")]
+    // The causes are named `error`, not `source`, so that the message (which already includes
+    // them) is not repeated by error-chain printers.
+    #[error("{path}: {error}")]
+    Npy { path: PathBuf, error: NpyError },
+    #[error("{path}: cannot read the image: {error}")]
     Image {
         path: PathBuf,
-        source: image::ImageError,
+        error: image::ImageError,
     },
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("no GPU adapter found for backends {backends}; {hint}")]
     NoAdapter { backends: String, hint: &'static str },
@@ -73,7 +75,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

@@ -22,7 +22,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 fn npy_error(path: &Path, source: NpyError) -> Error {
     Error::Npy {
         path: path.to_path_buf(),
-        source,
+        error: source,
     }
 }
 
@@ -54,9 +54,9 @@ pub fn read_input(path: &Path, options: ImageOptions) -> Result<Tensor4> {
         };
         return Ok(Tensor4::new(&path.display().to_string(), dims, a.data)?);
     }
-    let img = image::load_from_memory(&bytes).map_err(|source| Error::Image {
+    let img = image::load_from_memory(&bytes).map_err(|error| Error::Image {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     Ok(image_to_tensor(&img, options))
 }
@@ -164,9 +164,9 @@ impl Outputs {
     pub fn add_png(&mut self, path: &Path, img: &image::RgbImage) -> Result<()> {
         let mut bytes = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-            .map_err(|source| Error::Image {
+            .map_err(|error| Error::Image {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
         self.add(path, &bytes)
     }
