@@ -96,7 +96,7 @@ struct ForwardArgs {
     /// (blue < 0 < red), filters.png, input.png.
     #[arg(long, value_name = "DIR")]
     maps: Option<PathBuf>,
-    /// With --maps, also write one file per map (y_n{n}_k{k}.png, z_n{n}_k{k}.png).
+    /// With --maps, also write one file per map: y_n0_k1.png (batch 0, filter 1), z_n0_k1.png, ...
     #[arg(long, requires = "maps")]
     per_map: bool,
     /// With --maps, scale all maps alike so they compare: by their common maximum, or by MAX
