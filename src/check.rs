@@ -143,7 +143,11 @@ impl CaseGenerator {
     /// Inputs for `shape`: x and w uniform in [−1, 1], b in [−0.5, 0.5].
     pub fn inputs(&mut self, shape: ConvShape, family: &'static str) -> Case {
         let rng = &mut self.rng;
-        let mut fill = |len: u64, a: f32| (0..len).map(|_| rng.random_range(-a..=a)).collect::<Vec<f32>>();
+        let mut fill = |len: u64, a: f32| {
+            (0..len)
+                .map(|_| rng.random_range(-a..=a))
+                .collect::<Vec<f32>>()
+        };
         let d = |v: u32| v as usize;
         let x = fill(shape.input_len(), 1.0);
         let w = fill(shape.weight_len(), 1.0);

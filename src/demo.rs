@@ -97,10 +97,8 @@ impl Demo {
         );
         let _ = writeln!(
             out,
-            "  {:<36}{:<46}{}",
-            "x (rows 1-5, cols 1-5)",
-            "w¹",
-            "w¹ᵢ,ⱼ · xᵢ,ⱼ"
+            "  {:<36}{:<46}w¹ᵢ,ⱼ · xᵢ,ⱼ",
+            "x (rows 1-5, cols 1-5)", "w¹"
         );
         let mut sum = 0.0f64;
         for i in 0..5 {

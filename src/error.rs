@@ -7,7 +7,8 @@ use crate::shape::ShapeError;
 use crate::tensor::TensorError;
 
 /// Hint printed with every "no adapter" error.
-pub const SOFTWARE_ADAPTER_HINT: &str = "on Linux a software Vulkan adapter (lavapipe) needs no GPU: \
+pub const SOFTWARE_ADAPTER_HINT: &str =
+    "on Linux a software Vulkan adapter (lavapipe) needs no GPU: \
      `sudo apt-get install mesa-vulkan-drivers libvulkan1`; or try the OpenGL backend \
      (llvmpipe) with `--backend gl` / WGPU_BACKEND=gl";
 
@@ -32,7 +33,10 @@ pub enum Error {
         error: std::io::Error,
     },
     #[error("no GPU adapter found for backends {backends}; {hint}")]
-    NoAdapter { backends: String, hint: &'static str },
+    NoAdapter {
+        backends: String,
+        hint: &'static str,
+    },
     #[error("no adapter's name contains {wanted:?}; the adapters are: {available}")]
     AdapterNotFound { wanted: String, available: String },
     #[error(
@@ -45,18 +49,27 @@ pub enum Error {
     #[error("could not open a device on {adapter:?}: {message}")]
     RequestDevice { adapter: String, message: String },
     #[error("GPU validation error during {stage}: {message}")]
-    Validation { stage: &'static str, message: String },
+    Validation {
+        stage: &'static str,
+        message: String,
+    },
     #[error("GPU out of memory during {stage}")]
     OutOfMemory { stage: &'static str },
     #[error("GPU internal error during {stage}: {message}")]
-    Internal { stage: &'static str, message: String },
+    Internal {
+        stage: &'static str,
+        message: String,
+    },
     #[error(
         "the GPU did not finish {stage} within {seconds} s: the device hung or the job is too big \
          for it (raise the timeout with --timeout)"
     )]
     Timeout { stage: &'static str, seconds: f64 },
     #[error("reading results back from the GPU failed during {stage}: {message}")]
-    Readback { stage: &'static str, message: String },
+    Readback {
+        stage: &'static str,
+        message: String,
+    },
     #[error("{what} needs {needed} bytes, over the device's {limit} of {max} bytes")]
     LimitExceeded {
         what: String,

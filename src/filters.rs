@@ -21,17 +21,13 @@ const NORM: f32 = 48.0;
 /// - filter 2, w²[i][j] = DERIV[i]·SMOOTH[j]/48: **horizontal edges**, positive where it gets
 ///   brighter from top to bottom.
 pub fn seed_filters() -> Tensor4 {
-    let mut data = Vec::with_capacity(50);
-    for i in 0..5 {
-        for j in 0..5 {
-            data.push(SMOOTH[i] * DERIV[j] / NORM);
-        }
-    }
-    for i in 0..5 {
-        for j in 0..5 {
-            data.push(DERIV[i] * SMOOTH[j] / NORM);
-        }
-    }
+    let outer = |rows: &[f32; 5], cols: &[f32; 5]| {
+        rows.iter()
+            .flat_map(|r| cols.iter().map(move |c| r * c / NORM))
+            .collect::<Vec<f32>>()
+    };
+    let mut data = outer(&SMOOTH, &DERIV);
+    data.extend(outer(&DERIV, &SMOOTH));
     Tensor4 {
         dims: [2, 1, 5, 5],
         data,

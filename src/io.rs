@@ -163,11 +163,14 @@ impl Outputs {
     /// Stages a PNG.
     pub fn add_png(&mut self, path: &Path, img: &image::RgbImage) -> Result<()> {
         let mut bytes = Vec::new();
-        img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-            .map_err(|error| Error::Image {
-                path: path.to_path_buf(),
-                error,
-            })?;
+        img.write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .map_err(|error| Error::Image {
+            path: path.to_path_buf(),
+            error,
+        })?;
         self.add(path, &bytes)
     }
 

@@ -180,7 +180,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn adapter_request(d: &DeviceArgs) -> anyhow::Result<AdapterRequest> {
     if !(d.timeout.is_finite() && d.timeout > 0.0) {
-        bail!("--timeout must be a positive number of seconds (got {})", d.timeout);
+        bail!(
+            "--timeout must be a positive number of seconds (got {})",
+            d.timeout
+        );
     }
     let mut r = AdapterRequest::from_env();
     if d.backend.is_some() {
@@ -211,15 +214,36 @@ fn info(request: &AdapterRequest) -> anyhow::Result<ExitCode> {
     let l = ctx.key_limits();
     let (cap, limit) = ctx.binding_limit();
     println!("limits:");
-    println!("  max_storage_buffer_binding_size  {} bytes", l.max_storage_buffer_binding_size);
-    println!("  max_buffer_size                  {} bytes", l.max_buffer_size);
-    println!("  max_compute_workgroups_per_dim   {}", l.max_compute_workgroups_per_dimension);
-    println!("  max_invocations_per_workgroup    {}", l.max_compute_invocations_per_workgroup);
-    println!("  max_workgroup_storage_size       {} bytes", l.max_compute_workgroup_storage_size);
-    println!("  max_storage_buffers_per_stage    {}", l.max_storage_buffers_per_shader_stage);
+    println!(
+        "  max_storage_buffer_binding_size  {} bytes",
+        l.max_storage_buffer_binding_size
+    );
+    println!(
+        "  max_buffer_size                  {} bytes",
+        l.max_buffer_size
+    );
+    println!(
+        "  max_compute_workgroups_per_dim   {}",
+        l.max_compute_workgroups_per_dimension
+    );
+    println!(
+        "  max_invocations_per_workgroup    {}",
+        l.max_compute_invocations_per_workgroup
+    );
+    println!(
+        "  max_workgroup_storage_size       {} bytes",
+        l.max_compute_workgroup_storage_size
+    );
+    println!(
+        "  max_storage_buffers_per_stage    {}",
+        l.max_storage_buffers_per_shader_stage
+    );
     println!("  largest tensor per binding       {cap} bytes (set by {limit})");
     println!("features:");
-    println!("  timestamp queries                {}", if l.timestamp_query { "yes" } else { "no" });
+    println!(
+        "  timestamp queries                {}",
+        if l.timestamp_query { "yes" } else { "no" }
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -235,12 +259,16 @@ fn forward_weights(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
                 .strip_prefix("random:")
                 .and_then(|k| k.parse::<usize>().ok())
                 .filter(|&k| k > 0)
-                .with_context(|| format!("--filters {spec:?}: use `seed` or `random:K` with K ≥ 1"))?;
+                .with_context(|| {
+                    format!("--filters {spec:?}: use `seed` or `random:K` with K ≥ 1")
+                })?;
             let (r, s) = args.kernel_size;
             if r == 0 || s == 0 {
                 bail!("--kernel-size must be at least 1");
             }
-            Ok(filters::random_filters(k, c, r as usize, s as usize, args.seed))
+            Ok(filters::random_filters(
+                k, c, r as usize, s as usize, args.seed,
+            ))
         }
     }
 }
@@ -341,7 +369,16 @@ fn forward(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCo
         outputs.add_npy(path, z)?;
     }
     if let Some(dir) = &args.maps {
-        stage_maps(&mut outputs, dir, &x, &w, &out.y, out.z.as_ref(), scale, args.per_map)?;
+        stage_maps(
+            &mut outputs,
+            dir,
+            &x,
+            &w,
+            &out.y,
+            out.z.as_ref(),
+            scale,
+            args.per_map,
+        )?;
     }
     for path in outputs.commit()? {
         println!("wrote {}", path.display());
@@ -378,7 +415,10 @@ fn stage_maps(
     scale: Scale,
     per_map: bool,
 ) -> anyhow::Result<()> {
-    outputs.add_png(&dir.join("feature_maps.png"), &pictures::map_grid(y, MapKind::PostRelu, scale))?;
+    outputs.add_png(
+        &dir.join("feature_maps.png"),
+        &pictures::map_grid(y, MapKind::PostRelu, scale),
+    )?;
     if let Some(z) = z {
         outputs.add_png(
             &dir.join("pre_activation.png"),
@@ -389,11 +429,17 @@ fn stage_maps(
     outputs.add_png(&dir.join("input.png"), &pictures::input_picture(x, 0))?;
     if per_map {
         for (label, img) in pictures::map_pictures(y, MapKind::PostRelu, scale) {
-            outputs.add_png(&dir.join(format!("y_{}.png", label.replace(' ', "_"))), &img)?;
+            outputs.add_png(
+                &dir.join(format!("y_{}.png", label.replace(' ', "_"))),
+                &img,
+            )?;
         }
         if let Some(z) = z {
             for (label, img) in pictures::map_pictures(z, MapKind::PreActivation, scale) {
-                outputs.add_png(&dir.join(format!("z_{}.png", label.replace(' ', "_"))), &img)?;
+                outputs.add_png(
+                    &dir.join(format!("z_{}.png", label.replace(' ', "_"))),
+                    &img,
+                )?;
             }
         }
     }

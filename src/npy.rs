@@ -18,7 +18,9 @@ pub enum NpyError {
     Dtype(String),
     #[error("Fortran-order arrays are not supported: save a C-order array (np.ascontiguousarray)")]
     FortranOrder,
-    #[error("the header says shape {shape:?} ({expected} bytes of data) but the file holds {got} bytes")]
+    #[error(
+        "the header says shape {shape:?} ({expected} bytes of data) but the file holds {got} bytes"
+    )]
     DataLength {
         shape: Vec<usize>,
         expected: u64,
@@ -66,12 +68,16 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     let header_end = len_end
         .checked_add(header_len)
         .ok_or(NpyError::TruncatedHeader)?;
-    let header_bytes = bytes.get(len_end..header_end).ok_or(NpyError::TruncatedHeader)?;
+    let header_bytes = bytes
+        .get(len_end..header_end)
+        .ok_or(NpyError::TruncatedHeader)?;
     let header = if utf8 {
         std::str::from_utf8(header_bytes).map_err(|_| NpyError::Header("not UTF-8".into()))?
     } else {
         if !header_bytes.is_ascii() {
-            return Err(NpyError::Header("not ASCII (version 1/2 headers are latin-1 text)".into()));
+            return Err(NpyError::Header(
+                "not ASCII (version 1/2 headers are latin-1 text)".into(),
+            ));
         }
         std::str::from_utf8(header_bytes).map_err(|_| NpyError::Header("not ASCII".into()))?
     };
@@ -145,7 +151,9 @@ impl Header {
         if quote != '\'' && quote != '"' {
             return Err(NpyError::Dtype(descr_raw.chars().take(20).collect()));
         }
-        let end = descr_raw[1..].find(quote).ok_or_else(|| bad("unterminated descr"))?;
+        let end = descr_raw[1..]
+            .find(quote)
+            .ok_or_else(|| bad("unterminated descr"))?;
         let descr = descr_raw[1..1 + end].to_string();
         let fortran_raw = value_of("fortran_order")?;
         let fortran_order = if fortran_raw.starts_with("True") {
@@ -195,7 +203,8 @@ pub fn encode_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
     for v in data {
-        out.write_all(&v.to_le_bytes()).expect("writing to a Vec cannot fail");
+        out.write_all(&v.to_le_bytes())
+            .expect("writing to a Vec cannot fail");
     }
     out
 }
@@ -217,7 +226,11 @@ mod tests {
     fn round_trip_f32() {
         let data = [1.0f32, -2.5, 3.25, 0.0, 5.0, 6.0];
         let bytes = encode_f32(&[2, 3], &data);
-        assert_eq!((bytes.len() - data.len() * 4) % 64, 0, "header is padded to 64 bytes");
+        assert_eq!(
+            (bytes.len() - data.len() * 4) % 64,
+            0,
+            "header is padded to 64 bytes"
+        );
         let a = parse(&bytes).expect("parse");
         assert_eq!(a.shape, vec![2, 3]);
         assert_eq!(a.data, data.to_vec());
@@ -225,9 +238,15 @@ mod tests {
 
     #[test]
     fn reads_f64_as_f32() {
-        let data: Vec<u8> = [0.5f64, -1.0].iter().flat_map(|v| v.to_le_bytes()).collect();
-        let a = parse(&file("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n", &data))
-            .expect("parse");
+        let data: Vec<u8> = [0.5f64, -1.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let a = parse(&file(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n",
+            &data,
+        ))
+        .expect("parse");
         assert_eq!(a.data, vec![0.5, -1.0]);
     }
 
@@ -236,21 +255,52 @@ mod tests {
         let four = [0u8; 16];
         let f = |descr: &str, fortran: &str, shape: &str, data: &[u8]| {
             parse(&file(
-                &format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}\n"),
+                &format!(
+                    "{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}\n"
+                ),
                 data,
             ))
         };
-        assert_eq!(f(">f4", "False", "(4,)", &four), Err(NpyError::Dtype(">f4".into())));
-        assert_eq!(f("<i4", "False", "(4,)", &four), Err(NpyError::Dtype("<i4".into())));
-        assert_eq!(f("<f4", "True", "(2, 2)", &four), Err(NpyError::FortranOrder));
+        assert_eq!(
+            f(">f4", "False", "(4,)", &four),
+            Err(NpyError::Dtype(">f4".into()))
+        );
+        assert_eq!(
+            f("<i4", "False", "(4,)", &four),
+            Err(NpyError::Dtype("<i4".into()))
+        );
+        assert_eq!(
+            f("<f4", "True", "(2, 2)", &four),
+            Err(NpyError::FortranOrder)
+        );
         // The header lies: 5 elements claimed, 4 present (truncated), or 3 claimed (extra data).
-        assert!(matches!(f("<f4", "False", "(5,)", &four), Err(NpyError::DataLength { expected: 20, got: 16, .. })));
-        assert!(matches!(f("<f4", "False", "(3,)", &four), Err(NpyError::DataLength { expected: 12, got: 16, .. })));
+        assert!(matches!(
+            f("<f4", "False", "(5,)", &four),
+            Err(NpyError::DataLength {
+                expected: 20,
+                got: 16,
+                ..
+            })
+        ));
+        assert!(matches!(
+            f("<f4", "False", "(3,)", &four),
+            Err(NpyError::DataLength {
+                expected: 12,
+                got: 16,
+                ..
+            })
+        ));
         assert_eq!(parse(b"PK\x03\x04"), Err(NpyError::Magic));
-        assert_eq!(parse(b"\x93NUMPY\x01\x00\xff"), Err(NpyError::TruncatedHeader));
+        assert_eq!(
+            parse(b"\x93NUMPY\x01\x00\xff"),
+            Err(NpyError::TruncatedHeader)
+        );
         let mut cut = encode_f32(&[2], &[1.0, 2.0]);
         cut.truncate(30);
         assert_eq!(parse(&cut), Err(NpyError::TruncatedHeader));
-        assert!(matches!(f("<f4", "False", "(a, 2)", &four), Err(NpyError::Header(_))));
+        assert!(matches!(
+            f("<f4", "False", "(a, 2)", &four),
+            Err(NpyError::Header(_))
+        ));
     }
 }

@@ -37,7 +37,11 @@ pub fn upscale_factor(h: usize, w: usize) -> u32 {
 pub fn gray_map(values: &[f32], h: usize, w: usize, max: f32) -> RgbImage {
     RgbImage::from_fn(w as u32, h as u32, |x, y| {
         let v = values[y as usize * w + x as usize];
-        let t = if max > 0.0 { (v / max).clamp(0.0, 1.0) } else { 0.0 };
+        let t = if max > 0.0 {
+            (v / max).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let g = (t * 255.0).round() as u8;
         Rgb([g, g, g])
     })
@@ -45,11 +49,17 @@ pub fn gray_map(values: &[f32], h: usize, w: usize, max: f32) -> RgbImage {
 
 /// Diverging: −max blue, 0 white, +max red, linear in between.
 pub fn diverging_map(values: &[f32], h: usize, w: usize, max_abs: f32) -> RgbImage {
-    RgbImage::from_fn(w as u32, h as u32, |x, y| diverging(values[y as usize * w + x as usize], max_abs))
+    RgbImage::from_fn(w as u32, h as u32, |x, y| {
+        diverging(values[y as usize * w + x as usize], max_abs)
+    })
 }
 
 fn diverging(v: f32, max_abs: f32) -> Rgb<u8> {
-    let t = if max_abs > 0.0 { (v / max_abs).clamp(-1.0, 1.0) } else { 0.0 };
+    let t = if max_abs > 0.0 {
+        (v / max_abs).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
     let fade = |t: f32| (255.0 * (1.0 - t.abs())).round() as u8;
     if t >= 0.0 {
         Rgb([255, fade(t), fade(t)])
@@ -88,7 +98,15 @@ pub fn draw_text(img: &mut RgbImage, x: u32, y: u32, text: &str, color: Rgb<u8>)
 }
 
 /// Draws a rectangle outline `thickness` px wide.
-pub fn draw_rect(img: &mut RgbImage, x0: u32, y0: u32, w: u32, h: u32, thickness: u32, color: Rgb<u8>) {
+pub fn draw_rect(
+    img: &mut RgbImage,
+    x0: u32,
+    y0: u32,
+    w: u32,
+    h: u32,
+    thickness: u32,
+    color: Rgb<u8>,
+) {
     for y in y0..y0 + h {
         for x in x0..x0 + w {
             let edge = x < x0 + thickness
@@ -106,8 +124,17 @@ pub fn draw_rect(img: &mut RgbImage, x0: u32, y0: u32, w: u32, h: u32, thickness
 pub fn grid(cells: &[(String, RgbImage)], cols: usize) -> RgbImage {
     let cols = cols.clamp(1, cells.len().max(1));
     let rows = cells.len().div_ceil(cols).max(1);
-    let label_w = cells.iter().map(|(l, _)| l.chars().count() as u32 * 8).max().unwrap_or(0);
-    let cell_w = cells.iter().map(|(_, i)| i.width() + 2).max().unwrap_or(1).max(label_w);
+    let label_w = cells
+        .iter()
+        .map(|(l, _)| l.chars().count() as u32 * 8)
+        .max()
+        .unwrap_or(0);
+    let cell_w = cells
+        .iter()
+        .map(|(_, i)| i.width() + 2)
+        .max()
+        .unwrap_or(1)
+        .max(label_w);
     let cell_h = cells.iter().map(|(_, i)| i.height() + 2).max().unwrap_or(1);
     let width = GAP + cols as u32 * (cell_w + GAP);
     let height = GAP + rows as u32 * (LABEL_H + cell_h + GAP);
@@ -116,7 +143,15 @@ pub fn grid(cells: &[(String, RgbImage)], cols: usize) -> RgbImage {
         let x = GAP + (i % cols) as u32 * (cell_w + GAP);
         let y = GAP + (i / cols) as u32 * (LABEL_H + cell_h + GAP);
         draw_text(&mut out, x, y, label, INK);
-        draw_rect(&mut out, x, y + LABEL_H, img.width() + 2, img.height() + 2, 1, FRAME);
+        draw_rect(
+            &mut out,
+            x,
+            y + LABEL_H,
+            img.width() + 2,
+            img.height() + 2,
+            1,
+            FRAME,
+        );
         image::imageops::replace(&mut out, img, i64::from(x + 1), i64::from(y + LABEL_H + 1));
     }
     out
@@ -205,7 +240,12 @@ pub fn input_picture(x: &Tensor4, n: usize) -> RgbImage {
 
 /// The notebook's figure 3.9: the input once per window position, the R×S window outlined in
 /// red at (row, col).
-pub fn input_with_windows(x: &Tensor4, r: usize, s: usize, positions: &[(usize, usize)]) -> RgbImage {
+pub fn input_with_windows(
+    x: &Tensor4,
+    r: usize,
+    s: usize,
+    positions: &[(usize, usize)],
+) -> RgbImage {
     let base = input_picture(x, 0);
     let factor = upscale_factor(x.dims[2], x.dims[3]);
     let cells: Vec<(String, RgbImage)> = positions

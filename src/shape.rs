@@ -197,15 +197,16 @@ impl ConvShape {
             value: value.into(),
             what,
         };
-        let checked = |dims: &[(&'static str, u32)], what: &'static str| -> Result<u64, ShapeError> {
-            let mut acc: u64 = 4; // bytes of one f32, so byte sizes fit too
-            for &(field, v) in dims {
-                acc = acc
-                    .checked_mul(u64::from(v))
-                    .ok_or_else(|| overflow(field, v, what))?;
-            }
-            Ok(acc)
-        };
+        let checked =
+            |dims: &[(&'static str, u32)], what: &'static str| -> Result<u64, ShapeError> {
+                let mut acc: u64 = 4; // bytes of one f32, so byte sizes fit too
+                for &(field, v) in dims {
+                    acc = acc
+                        .checked_mul(u64::from(v))
+                        .ok_or_else(|| overflow(field, v, what))?;
+                }
+                Ok(acc)
+            };
         checked(
             &[("n", self.n), ("c", self.c), ("h", self.h), ("w", self.w)],
             "the input size",
@@ -285,7 +286,10 @@ mod tests {
         .unwrap_err();
         assert_eq!(e, ShapeError::Zero { field: "stride_w" });
         let e = ConvShape::new(ConvShapeSpec { r: 25, ..good }).unwrap_err();
-        assert!(matches!(e, ShapeError::KernelTallerThanInput { r: 25, padded: 24 }));
+        assert!(matches!(
+            e,
+            ShapeError::KernelTallerThanInput { r: 25, padded: 24 }
+        ));
         // With padding 1 the same kernel fits: 24 + 2 = 26 ≥ 25.
         assert!(ConvShape::new(ConvShapeSpec {
             r: 25,
@@ -299,7 +303,10 @@ mod tests {
             ..good
         })
         .unwrap_err();
-        assert!(matches!(e, ShapeError::KernelWiderThanInput { s: 30, padded: 28 }));
+        assert!(matches!(
+            e,
+            ShapeError::KernelWiderThanInput { s: 30, padded: 28 }
+        ));
     }
 
     #[test]

@@ -60,12 +60,30 @@ fn forward_on_npy_matches_the_reference() {
     let r = wgconv(
         d,
         &[
-            "forward", "--input", "x.npy", "--weight", "w.npy", "--bias", "b.npy", "--stride", "2,1",
-            "--padding", "1,0", "--check", "--output", "y.npy", "--pre-activation", "z.npy",
+            "forward",
+            "--input",
+            "x.npy",
+            "--weight",
+            "w.npy",
+            "--bias",
+            "b.npy",
+            "--stride",
+            "2,1",
+            "--padding",
+            "1,0",
+            "--check",
+            "--output",
+            "y.npy",
+            "--pre-activation",
+            "z.npy",
         ],
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("check y:") && r.stdout.contains(" 0 over their bound"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("check y:") && r.stdout.contains(" 0 over their bound"),
+        "{}",
+        r.stdout
+    );
     let y = npy::parse(&std::fs::read(d.join("y.npy")).expect("y.npy")).expect("parse y");
     let z = npy::parse(&std::fs::read(d.join("z.npy")).expect("z.npy")).expect("parse z");
     let dims = [2, 4, shape.p() as usize, shape.q() as usize];
@@ -82,11 +100,23 @@ fn forward_on_a_png_writes_maps() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     // A 30×40 (H×W) RGB gradient.
-    let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x * 6) as u8, (y * 8) as u8, 90]));
+    let img = image::RgbImage::from_fn(40, 30, |x, y| {
+        image::Rgb([(x * 6) as u8, (y * 8) as u8, 90])
+    });
     img.save(d.join("in.png")).expect("save png");
     let r = wgconv(
         d,
-        &["forward", "--input", "in.png", "--filters", "seed", "--maps", "maps", "--per-map", "--check"],
+        &[
+            "forward",
+            "--input",
+            "in.png",
+            "--filters",
+            "seed",
+            "--maps",
+            "maps",
+            "--per-map",
+            "--check",
+        ],
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     // Grayscale input (1, 1, 30, 40), 5×5 seed filters: maps are 26×36, upscaled by
@@ -96,19 +126,38 @@ fn forward_on_a_png_writes_maps() {
         assert_eq!(png_size(&d.join(format!("maps/z_n0_k{k}.png"))), (180, 130));
     }
     let (w, h) = png_size(&d.join("maps/feature_maps.png"));
-    assert!(w >= 2 * 180 && h >= 130, "grid {w}×{h} holds two 180×130 maps");
+    assert!(
+        w >= 2 * 180 && h >= 130,
+        "grid {w}×{h} holds two 180×130 maps"
+    );
     assert_eq!(png_size(&d.join("maps/pre_activation.png")), (w, h));
     assert_eq!(png_size(&d.join("maps/input.png")), (40, 30));
     png_size(&d.join("maps/filters.png"));
 
     // --rgb reads three channels: the seed filters are spread over them.
-    let r = wgconv(d, &["forward", "--input", "in.png", "--rgb", "--check", "--output", "rgb.npy"]);
+    let r = wgconv(
+        d,
+        &[
+            "forward", "--input", "in.png", "--rgb", "--check", "--output", "rgb.npy",
+        ],
+    );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("x(1,3,30,40)"), "{}", r.stdout);
     // --resize and random filters.
     let r = wgconv(
         d,
-        &["forward", "--input", "in.png", "--resize", "24x24", "--filters", "random:3", "--kernel-size", "3,5", "--check"],
+        &[
+            "forward",
+            "--input",
+            "in.png",
+            "--resize",
+            "24x24",
+            "--filters",
+            "random:3",
+            "--kernel-size",
+            "3,5",
+            "--check",
+        ],
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("x(1,1,24,24) w(3,1,3,5)"), "{}", r.stdout);
@@ -121,7 +170,11 @@ fn demo_prints_the_notebooks_numbers_and_writes_pictures() {
     let r = wgconv(d, &["demo", "--out", "demo"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("(24 − 5)/1 + 1 = 20"), "{}", r.stdout);
-    assert!(r.stdout.contains("5×5×2 = 50 weights + 2 biases = 52"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("5×5×2 = 50 weights + 2 biases = 52"),
+        "{}",
+        r.stdout
+    );
     // c¹₁,₁ on the built-in image: 33/48 − 0.1 = 0.5875 (see tests/notebook.rs).
     assert!(r.stdout.contains("c¹₁,₁ = 0.587500"), "{}", r.stdout);
     // Four 24×24 panels upscaled ×7 (⌈160/24⌉) side by side; 20×20 maps upscaled ×8.
@@ -155,8 +208,17 @@ fn info_lists_adapters_and_limits() {
     let dir = tempfile::tempdir().expect("tempdir");
     let r = wgconv(dir.path(), &["info"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    for needle in ["adapters (best first):", "chosen:", "max_storage_buffer_binding_size", "timestamp queries"] {
-        assert!(r.stdout.contains(needle), "{needle} missing from:\n{}", r.stdout);
+    for needle in [
+        "adapters (best first):",
+        "chosen:",
+        "max_storage_buffer_binding_size",
+        "timestamp queries",
+    ] {
+        assert!(
+            r.stdout.contains(needle),
+            "{needle} missing from:\n{}",
+            r.stdout
+        );
     }
 }
 
@@ -175,7 +237,11 @@ fn assert_refused(dir: &Path, args: &[&str], needle: &str) {
         "{args:?}: stderr should mention {needle:?}:\n{}",
         r.stderr
     );
-    assert_eq!(std::fs::read(&out).expect("read"), b"keep", "{args:?} clobbered the output");
+    assert_eq!(
+        std::fs::read(&out).expect("read"),
+        b"keep",
+        "{args:?} clobbered the output"
+    );
     assert_eq!(listing(dir), before, "{args:?} left files behind");
 }
 
@@ -234,25 +300,88 @@ fn bad_inputs_give_clear_errors_and_write_nothing() {
     let cases: &[(&[&str], &str)] = &[
         (&["forward", "--input", "missing.npy"], "missing.npy"),
         (&["forward", "--input", "fortran.npy"], "Fortran"),
-        (&["forward", "--input", "truncated.npy"], "the header says shape [6, 6]"),
+        (
+            &["forward", "--input", "truncated.npy"],
+            "the header says shape [6, 6]",
+        ),
         (&["forward", "--input", "big.npy"], ">f4"),
         (&["forward", "--input", "ints.npy"], "<i8"),
         (&["forward", "--input", "x5.npy"], "rank 5"),
-        (&["forward", "--input", "garbage.png"], "cannot read the image"),
+        (
+            &["forward", "--input", "garbage.png"],
+            "cannot read the image",
+        ),
         (&["forward", "--input", "nan.npy"], "NaN"),
-        (&["forward", "--input", "x.npy", "--weight", "w7.npy"], "kernel height R = 7"),
-        (&["forward", "--input", "x.npy", "--weight", "w3c2.npy"], "C = 2"),
-        (&["forward", "--input", "x.npy", "--weight", "w3c2.npy", "--bias", "b2.npy"], "C = 2"),
-        (&["forward", "--input", "x.npy", "--filters", "random:1", "--kernel-size", "3", "--bias", "b2.npy"], "bias length"),
-        (&["forward", "--input", "x.npy", "--bias", "b_rank2.npy"], "rank 2"),
-        (&["forward", "--input", "x.npy", "--filters", "random:0"], "random:K"),
-        (&["forward", "--input", "x.npy", "--filters", "sobel"], "random:K"),
-        (&["forward", "--input", "x.npy", "--stride", "0"], "stride_h"),
-        (&["forward", "--input", "x.npy", "--stride", "1,x"], "not a non-negative integer"),
-        (&["forward", "--input", "x.npy", "--fixed-scale=-1"], "--fixed-scale"),
-        (&["forward", "--input", "x.npy", "--backend", "vulcan"], "unknown backend"),
-        (&["forward", "--input", "x.npy", "--adapter", "no-such-gpu-anywhere"], "no adapter's name contains"),
-        (&["forward", "--input", "x.npy", "--timeout", "0"], "--timeout"),
+        (
+            &["forward", "--input", "x.npy", "--weight", "w7.npy"],
+            "kernel height R = 7",
+        ),
+        (
+            &["forward", "--input", "x.npy", "--weight", "w3c2.npy"],
+            "C = 2",
+        ),
+        (
+            &[
+                "forward", "--input", "x.npy", "--weight", "w3c2.npy", "--bias", "b2.npy",
+            ],
+            "C = 2",
+        ),
+        (
+            &[
+                "forward",
+                "--input",
+                "x.npy",
+                "--filters",
+                "random:1",
+                "--kernel-size",
+                "3",
+                "--bias",
+                "b2.npy",
+            ],
+            "bias length",
+        ),
+        (
+            &["forward", "--input", "x.npy", "--bias", "b_rank2.npy"],
+            "rank 2",
+        ),
+        (
+            &["forward", "--input", "x.npy", "--filters", "random:0"],
+            "random:K",
+        ),
+        (
+            &["forward", "--input", "x.npy", "--filters", "sobel"],
+            "random:K",
+        ),
+        (
+            &["forward", "--input", "x.npy", "--stride", "0"],
+            "stride_h",
+        ),
+        (
+            &["forward", "--input", "x.npy", "--stride", "1,x"],
+            "not a non-negative integer",
+        ),
+        (
+            &["forward", "--input", "x.npy", "--fixed-scale=-1"],
+            "--fixed-scale",
+        ),
+        (
+            &["forward", "--input", "x.npy", "--backend", "vulcan"],
+            "unknown backend",
+        ),
+        (
+            &[
+                "forward",
+                "--input",
+                "x.npy",
+                "--adapter",
+                "no-such-gpu-anywhere",
+            ],
+            "no adapter's name contains",
+        ),
+        (
+            &["forward", "--input", "x.npy", "--timeout", "0"],
+            "--timeout",
+        ),
     ];
     for (args, needle) in cases {
         assert_refused(d, args, needle);
@@ -264,7 +393,11 @@ fn require_gpu_refuses_a_software_adapter() {
     let dir = tempfile::tempdir().expect("tempdir");
     let info = wgconv(dir.path(), &["info"]);
     assert_eq!(info.code, 0, "{}", info.stderr);
-    let chosen = info.stdout.lines().find(|l| l.starts_with("chosen:")).expect("chosen line");
+    let chosen = info
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("chosen:"))
+        .expect("chosen line");
     let software = chosen.contains(", Cpu,") || chosen.to_lowercase().contains("llvmpipe");
     let r = wgconv(dir.path(), &["info", "--require-gpu"]);
     if software {

@@ -14,12 +14,23 @@ fn random_shapes_match_the_reference() {
     let mut seen = [0usize; FAMILIES.len()];
     let mut failures = Vec::new();
     let mut worst: f64 = 0.0;
-    let (mut stride, mut asym_pad, mut non_square, mut one_by_one, mut full_kernel, mut batch, mut channels, mut k_odd) =
-        (0, 0, 0, 0, 0, 0, 0, 0);
+    let (
+        mut stride,
+        mut asym_pad,
+        mut non_square,
+        mut one_by_one,
+        mut full_kernel,
+        mut batch,
+        mut channels,
+        mut k_odd,
+    ) = (0, 0, 0, 0, 0, 0, 0, 0);
     for _ in 0..cases {
         let case = gen.next_case();
         let s = case.shape;
-        seen[FAMILIES.iter().position(|f| *f == case.family).expect("family")] += 1;
+        seen[FAMILIES
+            .iter()
+            .position(|f| *f == case.family)
+            .expect("family")] += 1;
         stride += usize::from(s.stride.0 > 1 || s.stride.1 > 1);
         asym_pad += usize::from(s.padding.0 != s.padding.1);
         non_square += usize::from(s.r != s.s && s.h != s.w);
@@ -27,7 +38,7 @@ fn random_shapes_match_the_reference() {
         full_kernel += usize::from(s.p() == 1 && s.q() == 1 && s.r == s.h + 2 * s.padding.0);
         batch += usize::from(s.n > 1);
         channels += usize::from(s.c > 1);
-        k_odd += usize::from(s.k > 64 && s.k % 64 != 0);
+        k_odd += usize::from(s.k > 64 && !s.k.is_multiple_of(64));
         let result = run_case(ctx, &case).unwrap_or_else(|e| panic!("{s}: {e}"));
         worst = worst.max(result.worst_ratio());
         if !result.passed() {
@@ -35,7 +46,12 @@ fn random_shapes_match_the_reference() {
         }
     }
     eprintln!("{cases} cases, worst error = {worst:.3e} of its bound");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // The generator must actually produce what the issue asks to cover.
     for (family, count) in FAMILIES.iter().zip(seen) {
         assert!(count >= 20, "family {family} ran only {count} times");
@@ -75,14 +91,18 @@ fn grid_past_65535_workgroups_folds_into_y() {
     assert!(groups > 65_535, "{groups} workgroups");
     let x = Tensor4 {
         dims: [1, 1, 2048, 2048],
-        data: (0..2048 * 2048).map(|i| ((i % 977) as f32 - 488.0) / 97.0).collect(),
+        data: (0..2048 * 2048)
+            .map(|i| ((i % 977) as f32 - 488.0) / 97.0)
+            .collect(),
     };
     let w = Tensor4 {
         dims: [1, 1, 1, 1],
         data: vec![1.5],
     };
     let b = [0.25f32];
-    let out = ctx.conv2d_bias_relu_fwd(&shape, &x, &w, &b, true).expect("forward");
+    let out = ctx
+        .conv2d_bias_relu_fwd(&shape, &x, &w, &b, true)
+        .expect("forward");
     let reference = cpu::conv2d_bias_relu_fwd(&shape, &x.data, &w.data, &b);
     let bound = |i: usize| forward_bound(&shape, reference.abs_sum[i]);
     let y = compare(&out.y.data, &reference.y, bound, out.y.dims);
@@ -114,7 +134,9 @@ fn batches_over_the_binding_limit_are_split() {
     let case = gen.inputs(shape, "split");
     // One input image is 2·9·11·4 = 792 bytes: a 2,000-byte cap fits 2 images per chunk.
     ctx.set_binding_cap(2000);
-    let out = ctx.conv2d_bias_relu_fwd(&shape, &case.x, &case.w, &case.b, true).expect("forward");
+    let out = ctx
+        .conv2d_bias_relu_fwd(&shape, &case.x, &case.w, &case.b, true)
+        .expect("forward");
     assert_eq!(out.chunks, 4);
     let r = wgconv::check::compare_forward(&case, &out.y, out.z.as_ref());
     assert!(r.passed(), "{r:?}");
@@ -124,5 +146,8 @@ fn batches_over_the_binding_limit_are_split() {
         .conv2d_bias_relu_fwd(&shape, &case.x, &case.w, &case.b, false)
         .expect_err("one image does not fit");
     let msg = e.to_string();
-    assert!(msg.contains("one input image") && msg.contains("binding cap"), "{msg}");
+    assert!(
+        msg.contains("one input image") && msg.contains("binding cap"),
+        "{msg}"
+    );
 }

@@ -70,12 +70,24 @@ fn seed_filters_on_the_seed_image_at_c11() {
             false,
         )
         .expect("forward");
-    assert!((out.y.at(0, 0, 0, 0) - 0.6875).abs() < 1e-6, "{}", out.y.at(0, 0, 0, 0));
-    assert!((out.y.at(0, 1, 0, 0) - 0.3125).abs() < 1e-6, "{}", out.y.at(0, 1, 0, 0));
+    assert!(
+        (out.y.at(0, 0, 0, 0) - 0.6875).abs() < 1e-6,
+        "{}",
+        out.y.at(0, 0, 0, 0)
+    );
+    assert!(
+        (out.y.at(0, 1, 0, 0) - 0.3125).abs() < 1e-6,
+        "{}",
+        out.y.at(0, 1, 0, 0)
+    );
     // Left edge of the square (dark → bright): the window at (5, 1) covers rows 5–9 (all inside
     // the square) and columns 1–5, of which 3–5 are bright: window columns j = 2, 3, 4, so
     // c¹ = (1+4+6+4+1)·(0 + 2 + 1)/48 = 1.
-    assert!((out.y.at(0, 0, 5, 1) - 1.0).abs() < 1e-6, "{}", out.y.at(0, 0, 5, 1));
+    assert!(
+        (out.y.at(0, 0, 5, 1) - 1.0).abs() < 1e-6,
+        "{}",
+        out.y.at(0, 0, 5, 1)
+    );
     // Right edge (bright → dark): at (5, 12) columns 12–14 are bright, j = 0, 1, 2, so
     // z¹ = 16·(−1 − 2 + 0)/48 = −1 before the ReLU, which cuts it to 0.
     assert_eq!(out.y.at(0, 0, 5, 12), 0.0);

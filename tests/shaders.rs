@@ -5,9 +5,12 @@ use wgpu::naga;
 
 fn module(src: &str, name: &str) -> naga::Module {
     let module = naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}: {e}"));
-    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     module
 }
 
@@ -47,9 +50,24 @@ fn assert_layout(module: &naga::Module, name: &str, fields: &[&str], rust_size: 
 #[test]
 fn forward_shader_validates_and_matches_conv_params() {
     use wgconv::gpu::ConvParams;
-    let m = module(wgconv::gpu::CONV2D_BIAS_RELU_FWD_WGSL, "conv2d_bias_relu_fwd.wgsl");
-    assert_layout(&m, ConvParams::WGSL_NAME, ConvParams::FIELDS, std::mem::size_of::<ConvParams>());
+    let m = module(
+        wgconv::gpu::CONV2D_BIAS_RELU_FWD_WGSL,
+        "conv2d_bias_relu_fwd.wgsl",
+    );
+    assert_layout(
+        &m,
+        ConvParams::WGSL_NAME,
+        ConvParams::FIELDS,
+        std::mem::size_of::<ConvParams>(),
+    );
     // The host's workgroup size must be the shader's.
-    let ep = m.entry_points.iter().find(|e| e.name == "main").expect("main");
-    assert_eq!(ep.workgroup_size, [wgconv::gpu::FORWARD_WORKGROUP_SIZE, 1, 1]);
+    let ep = m
+        .entry_points
+        .iter()
+        .find(|e| e.name == "main")
+        .expect("main");
+    assert_eq!(
+        ep.workgroup_size,
+        [wgconv::gpu::FORWARD_WORKGROUP_SIZE, 1, 1]
+    );
 }

@@ -23,7 +23,12 @@ pub struct ForwardRef {
 ///
 /// x is (N,C,H,W), w is (K,C,R,S), b is (K); the result is (N,K,P,Q).
 pub fn conv2d_bias_relu_fwd(shape: &ConvShape, x: &[f32], w: &[f32], b: &[f32]) -> ForwardRef {
-    let (n_, c_, h_, w_) = (shape.n as usize, shape.c as usize, shape.h as i64, shape.w as i64);
+    let (n_, c_, h_, w_) = (
+        shape.n as usize,
+        shape.c as usize,
+        shape.h as i64,
+        shape.w as i64,
+    );
     let (k_, r_, s_) = (shape.k as usize, shape.r as usize, shape.s as usize);
     let (p_, q_) = (shape.p() as usize, shape.q() as usize);
     let (sh, sw) = (shape.stride.0 as i64, shape.stride.1 as i64);
@@ -51,7 +56,8 @@ pub fn conv2d_bias_relu_fwd(shape: &ConvShape, x: &[f32], w: &[f32], b: &[f32]) 
                                 if wi < 0 || wi >= w_ {
                                     continue; // padding column
                                 }
-                                let xv = x[((n * c_ + c) * h_ as usize + hi as usize) * w_ as usize
+                                let xv = x[((n * c_ + c) * h_ as usize + hi as usize)
+                                    * w_ as usize
                                     + wi as usize];
                                 let wv = w[((k * c_ + c) * r_ + r) * s_ + s];
                                 let term = f64::from(wv) * f64::from(xv);

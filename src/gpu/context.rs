@@ -35,7 +35,11 @@ impl Default for AdapterRequest {
 impl AdapterRequest {
     /// The defaults, with `WGPU_BACKEND` and `WGPU_ADAPTER_NAME` applied when set.
     pub fn from_env() -> Self {
-        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
+        let var = |name| {
+            std::env::var(name)
+                .ok()
+                .filter(|v: &String| !v.trim().is_empty())
+        };
         AdapterRequest {
             backends: var("WGPU_BACKEND"),
             adapter_name: var("WGPU_ADAPTER_NAME"),
@@ -109,9 +113,16 @@ impl std::fmt::Display for AdapterSummary {
 fn is_software(info: &wgpu::AdapterInfo) -> bool {
     let name = info.name.to_lowercase();
     info.device_type == wgpu::DeviceType::Cpu
-        || ["llvmpipe", "lavapipe", "softpipe", "swiftshader", "warp", "basic render"]
-            .iter()
-            .any(|s| name.contains(s))
+        || [
+            "llvmpipe",
+            "lavapipe",
+            "softpipe",
+            "swiftshader",
+            "warp",
+            "basic render",
+        ]
+        .iter()
+        .any(|s| name.contains(s))
 }
 
 /// Preference order: discrete, integrated, virtual, other, CPU; then native APIs before GL.
@@ -253,7 +264,9 @@ impl GpuContext {
                 v.push(format!("device lost ({reason:?}): {message}"));
             }
         });
-        let binding_cap = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        let binding_cap = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
         let forward = catch(&device, "compiling conv2d_bias_relu_fwd", || {
             ForwardKernel::new(&device)
         })?;
@@ -294,7 +307,10 @@ impl GpuContext {
     /// lowered with [`GpuContext::set_binding_cap`].
     pub fn binding_limit(&self) -> (u64, &'static str) {
         let l = &self.limits;
-        let mut best = (l.max_storage_buffer_binding_size, "max_storage_buffer_binding_size");
+        let mut best = (
+            l.max_storage_buffer_binding_size,
+            "max_storage_buffer_binding_size",
+        );
         if l.max_buffer_size < best.0 {
             best = (l.max_buffer_size, "max_buffer_size");
         }
@@ -340,7 +356,11 @@ impl GpuContext {
     }
 
     /// Waits for `submission` to finish, at most the context's timeout.
-    pub(crate) fn wait(&self, submission: wgpu::SubmissionIndex, stage: &'static str) -> Result<()> {
+    pub(crate) fn wait(
+        &self,
+        submission: wgpu::SubmissionIndex,
+        stage: &'static str,
+    ) -> Result<()> {
         self.device
             .poll(wgpu::PollType::Wait {
                 submission_index: Some(submission),

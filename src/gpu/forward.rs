@@ -106,7 +106,11 @@ pub(crate) fn fold_grid(groups: u32, max_dim: u32) -> Result<(u32, u32, u32)> {
     Ok((gx, gy, gz))
 }
 
-fn mismatch(what: &'static str, expected: impl std::fmt::Debug, got: impl std::fmt::Debug) -> Error {
+fn mismatch(
+    what: &'static str,
+    expected: impl std::fmt::Debug,
+    got: impl std::fmt::Debug,
+) -> Error {
     Error::Shape(ShapeError::Mismatch {
         what,
         expected: format!("{expected:?}"),
@@ -163,20 +167,27 @@ impl GpuContext {
         let chunk = self.forward_chunk(shape)?;
         let image_len = (shape.c * shape.h * shape.w) as usize;
         let w_buf = self.scoped("uploading weights", || {
-            self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("w"),
-                contents: bytemuck::cast_slice(&w.data),
-                usage: wgpu::BufferUsages::STORAGE,
-            })
+            self.device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("w"),
+                    contents: bytemuck::cast_slice(&w.data),
+                    usage: wgpu::BufferUsages::STORAGE,
+                })
         })?;
         let b_buf = self.scoped("uploading bias", || {
-            self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("b"),
-                contents: bytemuck::cast_slice(b),
-                usage: wgpu::BufferUsages::STORAGE,
-            })
+            self.device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("b"),
+                    contents: bytemuck::cast_slice(b),
+                    usage: wgpu::BufferUsages::STORAGE,
+                })
         })?;
-        let out_dims = [shape.n as usize, shape.k as usize, shape.p() as usize, shape.q() as usize];
+        let out_dims = [
+            shape.n as usize,
+            shape.k as usize,
+            shape.p() as usize,
+            shape.q() as usize,
+        ];
         let mut y = Vec::with_capacity(shape.output_len() as usize);
         let mut z = want_z.then(|| Vec::with_capacity(shape.output_len() as usize));
         let mut chunks = 0;
@@ -216,10 +227,16 @@ impl GpuContext {
         let image_in = u64::from(shape.c) * u64::from(shape.h) * u64::from(shape.w) * 4;
         let image_out = u64::from(shape.k) * u64::from(shape.p()) * u64::from(shape.q()) * 4;
         if image_in > cap {
-            return Err(too_big(format!("one input image (C·H·W f32) of {shape}"), image_in));
+            return Err(too_big(
+                format!("one input image (C·H·W f32) of {shape}"),
+                image_in,
+            ));
         }
         if image_out > cap {
-            return Err(too_big(format!("one output image (K·P·Q f32) of {shape}"), image_out));
+            return Err(too_big(
+                format!("one output image (K·P·Q f32) of {shape}"),
+                image_out,
+            ));
         }
         // The kernel computes window corners in i32.
         let padded_h = u64::from(shape.h) + 2 * u64::from(shape.padding.0);
@@ -229,7 +246,9 @@ impl GpuContext {
                 "padded input {padded_h}×{padded_w} is too large for the kernel's i32 indices"
             )));
         }
-        let per_chunk = (cap / image_in).min(cap / image_out).min(u64::from(shape.n));
+        let per_chunk = (cap / image_in)
+            .min(cap / image_out)
+            .min(u64::from(shape.n));
         Ok(per_chunk as u32)
     }
 

@@ -4,6 +4,10 @@ pub mod context;
 pub mod forward;
 pub mod params;
 
-pub use context::{list_adapters, parse_backends, AdapterRequest, AdapterSummary, GpuContext, KeyLimits};
-pub use forward::{check_forward_inputs, ForwardOutput, CONV2D_BIAS_RELU_FWD_WGSL, FORWARD_WORKGROUP_SIZE};
+pub use context::{
+    list_adapters, parse_backends, AdapterRequest, AdapterSummary, GpuContext, KeyLimits,
+};
+pub use forward::{
+    check_forward_inputs, ForwardOutput, CONV2D_BIAS_RELU_FWD_WGSL, FORWARD_WORKGROUP_SIZE,
+};
 pub use params::ConvParams;
