@@ -98,15 +98,46 @@ pub fn compare(
     }
 }
 
-/// The forward bound for one output element whose terms have Σ|w·x| + |b| = `abs_sum`.
-///
-/// An f32 sum of n = C·R·S + 1 terms (products rounded once each, FMA or not) is within
-/// n·2⁻²³·Σ|terms| of the exact sum (Higham's γ_n with u = 2⁻²⁴, doubled for margin over the
-/// final rounding). ReLU is 1-Lipschitz, so the same bound holds after it. The floor
-/// n·2⁻¹²⁶ (f32::MIN_POSITIVE per term) covers GPUs that flush subnormal products to zero.
+/// u = 2⁻²⁴, the unit roundoff of f32; 2·u = f32::EPSILON = 2⁻²³.
+const U: f64 = f32::EPSILON as f64 / 2.0;
+/// The smallest normal f32, 2⁻¹²⁶: what a GPU that flushes subnormals to zero may lose per term.
+const TINY: f64 = f32::MIN_POSITIVE as f64;
+
+/// The bound for an f32 sum of `terms` terms (each a product rounded once, FMA or not) whose
+/// absolute values add up to `abs_sum`: the error is at most γₙ·Σ|terms| with γₙ ≈ n·u
+/// (Higham, §3.1) in any summation order; we allow twice that, n·2⁻²³·Σ|terms|, plus n·2⁻¹²⁶
+/// for subnormal products flushed to zero.
+pub fn sum_bound(terms: u64, abs_sum: f64) -> f64 {
+    let n = terms as f64;
+    n * 2.0 * U * abs_sum + n * TINY
+}
+
+/// The forward bound for one output element whose terms have Σ|w·x| + |b| = `abs_sum`: a sum of
+/// C·R·S + 1 terms (the products and the bias). ReLU is 1-Lipschitz, so the bound on z holds for
+/// y = max(0, z) too.
 pub fn forward_bound(shape: &ConvShape, abs_sum: f64) -> f64 {
-    let n = (shape.reduction_len() + 1) as f64;
-    n * f64::from(f32::EPSILON) * abs_sum + n * f64::from(f32::MIN_POSITIVE)
+    sum_bound(shape.reduction_len() + 1, abs_sum)
+}
+
+/// The loss L = Σ(y − t)²/M from the same y and t: each d = y − t and d² is rounded (≤ 3u
+/// relative), the M non-negative terms are summed (γ_M) and divided by M (u); all relative to L
+/// since every term is positive. Allowed: (M + 4)·2⁻²³·L + M·2⁻¹²⁶.
+pub fn loss_bound(m: u64, loss: f64) -> f64 {
+    (m as f64 + 4.0) * 2.0 * U * loss + m as f64 * TINY
+}
+
+/// dL/dz = (y − t)·(2/M) from the same y and t: three roundings (the difference, 2/M, the
+/// product), each ≤ u relative; allowed 8u = 2⁻²¹ relative plus 2⁻¹²⁶.
+pub fn dz_bound(dz: f64) -> f64 {
+    8.0 * U * dz.abs() + TINY
+}
+
+/// One SGD update from the same parameter p, gradient g and momentum buffer: at most eight
+/// roundings (g + wd·p, momentum·buf + g, Nesterov's g + momentum·buf, p − lr·g; two each), each
+/// relative to the magnitude it rounds; allowed 16u = 2⁻²⁰ times the sum of those magnitudes,
+/// `scale` = |p| + lr·(|g| + wd·|p| + momentum·(|buf| + |buf'|)), plus 2⁻¹²⁶.
+pub fn sgd_bound(scale: f64) -> f64 {
+    16.0 * U * scale + TINY
 }
 
 #[cfg(test)]

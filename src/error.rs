@@ -77,6 +77,8 @@ pub enum Error {
         needed: u64,
         max: u64,
     },
+    #[error("training diverged: the loss of step {step} (0-based) is {loss}; nothing was written")]
+    Diverged { step: u64, loss: f32 },
     #[error("{0}")]
     Invalid(String),
 }

@@ -41,8 +41,10 @@ pub mod gpu;
 pub mod io;
 pub mod npy;
 pub mod pictures;
+pub mod sgd;
 pub mod shape;
 pub mod tensor;
+pub mod train_check;
 
 pub use error::{Error, Result};
 pub use gpu::{AdapterRequest, GpuContext};

@@ -14,8 +14,9 @@ fn module(src: &str, name: &str) -> naga::Module {
     module
 }
 
-/// Checks the WGSL struct `name` in `module` has exactly `fields`, each a u32 at 4·index.
-fn assert_layout(module: &naga::Module, name: &str, fields: &[&str], rust_size: usize) {
+/// Checks the WGSL struct `name` in `module` has exactly `fields` (name, "u32" | "f32"), field i
+/// at 4·i bytes.
+fn assert_layout(module: &naga::Module, name: &str, fields: &[(&str, &str)], rust_size: usize) {
     let ty = module
         .types
         .iter()
@@ -32,16 +33,19 @@ fn assert_layout(module: &naga::Module, name: &str, fields: &[&str], rust_size: 
     let rust: Vec<(String, u32)> = fields
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.to_string(), 4 * i as u32))
+        .map(|(i, (f, _))| (f.to_string(), 4 * i as u32))
         .collect();
     assert_eq!(wgsl, rust, "{name}: WGSL and Rust layouts differ");
-    for m in members {
-        let inner = &module.types[m.ty].inner;
+    for (m, (field, ty)) in members.iter().zip(fields) {
+        let scalar = match *ty {
+            "u32" => naga::Scalar::U32,
+            "f32" => naga::Scalar::F32,
+            other => panic!("{name}.{field}: unexpected Rust type {other}"),
+        };
         assert_eq!(
-            *inner,
-            naga::TypeInner::Scalar(naga::Scalar::U32),
-            "{name}.{:?} is not a u32",
-            m.name
+            module.types[m.ty].inner,
+            naga::TypeInner::Scalar(scalar),
+            "{name}.{field} is not a {ty} in WGSL"
         );
     }
     assert_eq!(*span as usize, rust_size, "{name}: struct sizes differ");

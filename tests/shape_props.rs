@@ -6,7 +6,10 @@ use wgconv::{ConvShape, ConvShapeSpec, ShapeError};
 /// Window positions counted one by one: starts 0, s, 2s, ... while the window fits.
 fn positions(size: u32, pad: u32, kernel: u32, stride: u32) -> u32 {
     let padded = size + 2 * pad;
-    (0..padded).step_by(stride as usize).filter(|&start| start + kernel <= padded).count() as u32
+    (0..padded)
+        .step_by(stride as usize)
+        .filter(|&start| start + kernel <= padded)
+        .count() as u32
 }
 
 proptest! {

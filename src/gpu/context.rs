@@ -5,7 +5,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, Result, SOFTWARE_ADAPTER_HINT};
-use crate::gpu::forward::ForwardKernel;
+use crate::gpu::kernel::Kernels;
 
 /// Which adapter to open. [`AdapterRequest::from_env`] reads `WGPU_BACKEND` and
 /// `WGPU_ADAPTER_NAME`; command-line flags then override those fields.
@@ -181,7 +181,7 @@ pub struct GpuContext {
     binding_cap: u64,
     /// Errors no scope caught (reported instead of wgpu's default panic).
     uncaught: Arc<Mutex<Vec<String>>>,
-    pub(crate) forward: ForwardKernel,
+    pub(crate) kernels: Kernels,
 }
 
 impl GpuContext {
@@ -267,11 +267,9 @@ impl GpuContext {
         let binding_cap = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        let forward = catch(&device, "compiling conv2d_bias_relu_fwd", || {
-            ForwardKernel::new(&device)
-        })?;
+        let kernels = catch(&device, "compiling the kernels", || Kernels::new(&device))?;
         Ok(GpuContext {
-            forward,
+            kernels,
             device,
             queue,
             limits,
@@ -286,6 +284,19 @@ impl GpuContext {
     /// The adapter this context runs on.
     pub fn adapter(&self) -> &AdapterSummary {
         &self.adapter
+    }
+
+    /// Bytes the device's memory allocator holds for live resources, where the backend reports
+    /// it (Vulkan, DX12, Metal; not OpenGL). Waits for the device to go idle first, so that
+    /// resources already dropped are freed.
+    pub fn allocator_report(&self) -> Option<u64> {
+        let _ = self.device.poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(self.timeout),
+        });
+        self.device
+            .generate_allocator_report()
+            .map(|r| r.total_allocated_bytes)
     }
 
     /// The limits that matter for this crate.

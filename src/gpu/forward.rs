@@ -14,72 +14,6 @@ pub const CONV2D_BIAS_RELU_FWD_WGSL: &str = include_str!("../../shaders/conv2d_b
 /// Invocations per workgroup; must equal WORKGROUP_SIZE in the shader.
 pub const FORWARD_WORKGROUP_SIZE: u32 = 64;
 
-/// The compiled forward pipeline.
-pub(crate) struct ForwardKernel {
-    layout: wgpu::BindGroupLayout,
-    pipeline: wgpu::ComputePipeline,
-}
-
-fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
-fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
-impl ForwardKernel {
-    pub(crate) fn new(device: &wgpu::Device) -> Self {
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("conv2d_bias_relu_fwd.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(CONV2D_BIAS_RELU_FWD_WGSL.into()),
-        });
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("conv2d_bias_relu_fwd bindings"),
-            entries: &[
-                uniform_entry(0),
-                storage_entry(1, true),
-                storage_entry(2, true),
-                storage_entry(3, true),
-                storage_entry(4, false),
-                storage_entry(5, false),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("conv2d_bias_relu_fwd layout"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("conv2d_bias_relu_fwd"),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        ForwardKernel { layout, pipeline }
-    }
-}
-
 /// What the forward pass returns.
 #[derive(Debug, Clone)]
 pub struct ForwardOutput {
@@ -314,18 +248,8 @@ impl GpuContext {
             let y_buf = out_buffer("y", out_bytes);
             // Without z the binding still needs a buffer; the kernel never writes it.
             let z_buf = out_buffer("z", if want_z { out_bytes } else { 4 });
-            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("conv2d_bias_relu_fwd bind group"),
-                layout: &self.forward.layout,
-                entries: &[
-                    entry(0, &params_buf),
-                    entry(1, &x_buf),
-                    entry(2, w_buf),
-                    entry(3, b_buf),
-                    entry(4, &y_buf),
-                    entry(5, &z_buf),
-                ],
-            });
+            let kernel = &self.kernels.forward;
+            let bind = kernel.bind(device, &[&params_buf, &x_buf, w_buf, b_buf, &y_buf, &z_buf]);
             let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("conv2d_bias_relu_fwd"),
             });
@@ -334,9 +258,7 @@ impl GpuContext {
                     label: Some("conv2d_bias_relu_fwd"),
                     timestamp_writes: None,
                 });
-                pass.set_pipeline(&self.forward.pipeline);
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(gx, gy, gz);
+                kernel.dispatch(&mut pass, &bind, (gx, gy, gz));
             }
             let y_read = read_buffer("y readback", out_bytes);
             encoder.copy_buffer_to_buffer(&y_buf, 0, &y_read, 0, out_bytes);
@@ -354,12 +276,5 @@ impl GpuContext {
             .map(|buf| self.read_f32(&buf, "reading z back"))
             .transpose()?;
         Ok((y, z))
-    }
-}
-
-pub(crate) fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-    wgpu::BindGroupEntry {
-        binding,
-        resource: buffer.as_entire_binding(),
     }
 }

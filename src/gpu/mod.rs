@@ -2,7 +2,9 @@
 
 pub mod context;
 pub mod forward;
+pub(crate) mod kernel;
 pub mod params;
+pub mod train;
 
 pub use context::{
     list_adapters, parse_backends, AdapterRequest, AdapterSummary, GpuContext, KeyLimits,
@@ -10,4 +12,6 @@ pub use context::{
 pub use forward::{
     check_forward_inputs, ForwardOutput, CONV2D_BIAS_RELU_FWD_WGSL, FORWARD_WORKGROUP_SIZE,
 };
-pub use params::ConvParams;
+pub use kernel::sources;
+pub use params::{ConvParams, LossParams, SgdParams};
+pub use train::{Trainer, TrainerState};

@@ -1,19 +1,20 @@
 //! Kernel parameter structs: each is the one source of truth for a WGSL struct of the same
-//! name and field order (a test compares the two layouts through naga).
+//! name and field order (`tests/shaders.rs` compares the two layouts through naga).
 
-/// Declares a `#[repr(C)]` all-u32 params struct and the list of its field names, so a test can
-/// check the WGSL struct of the same name field by field.
+/// Declares a `#[repr(C)]` params struct of 4-byte scalar fields (u32 or f32) and the list of
+/// its fields, so that a test can check the WGSL struct of the same name field by field.
 macro_rules! gpu_params {
-    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ident),+ $(,)? }) => {
         $(#[$m])*
         #[repr(C)]
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
         pub struct $name {
-            $($(#[$fm])* pub $field: u32,)+
+            $($(#[$fm])* pub $field: $ty,)+
         }
         impl $name {
-            /// Field names in declaration order; every field is a u32 at 4·index bytes.
-            pub const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+            /// (name, type) of every field in declaration order; field i sits at 4·i bytes.
+            pub const FIELDS: &'static [(&'static str, &'static str)] =
+                &[$((stringify!($field), stringify!($ty))),+];
             /// The WGSL struct this mirrors.
             pub const WGSL_NAME: &'static str = stringify!($name);
         }
@@ -21,13 +22,41 @@ macro_rules! gpu_params {
 }
 
 gpu_params! {
-    /// The uniform of `conv2d_bias_relu_fwd.wgsl`: the shape of one batch chunk and the grid.
+    /// The shape of one convolution and its folded grid. Used by `conv2d_bias_relu_fwd.wgsl`,
+    /// `conv2d_bwd_weight.wgsl` and `conv2d_bwd_input.wgsl`.
     ConvParams {
-        n, c, h, w, k, r, s, p, q,
-        stride_h, stride_w, pad_h, pad_w,
-        /// 1 to also write the pre-activation z.
-        write_z,
+        n: u32, c: u32, h: u32, w: u32, k: u32, r: u32, s: u32, p: u32, q: u32,
+        stride_h: u32, stride_w: u32, pad_h: u32, pad_w: u32,
+        /// 1 to also write the pre-activation z (forward only).
+        write_z: u32,
         /// Workgroups along x and y of the folded grid.
-        groups_x, groups_y,
+        groups_x: u32, groups_y: u32,
+    }
+}
+
+gpu_params! {
+    /// Used by `loss_mse_relu_bwd.wgsl` and `loss_reduce.wgsl`.
+    LossParams {
+        /// Elements of y and t: M = N·K·P·Q.
+        m: u32,
+        /// Workgroup partial sums written by the first kernel and read by the second.
+        partials: u32,
+        groups_x: u32, groups_y: u32,
+        /// 2/M, the factor of dL/dy.
+        scale: f32,
+        pad0: u32, pad1: u32, pad2: u32,
+    }
+}
+
+gpu_params! {
+    /// Used by `sgd_update.wgsl`.
+    SgdParams {
+        /// Parameters in this tensor.
+        len: u32,
+        /// 1 for Nesterov momentum.
+        nesterov: u32,
+        lr: f32, momentum: f32, weight_decay: f32,
+        groups_x: u32,
+        pad0: u32, pad1: u32,
     }
 }

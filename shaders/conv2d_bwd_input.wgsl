@@ -1,0 +1,81 @@
+// conv2d_bwd_input.wgsl — the input gradient (the simple version).
+//
+// Bindings (group 0):
+//   0  params  uniform             ConvParams (mirrors `gpu::params::ConvParams`)
+//   1  w       storage, read       weights (K, C, R, S), as used by the forward pass
+//   2  dz      storage, read       dL/dz (N, K, P, Q)
+//   3  dx      storage, read_write dL/dx (N, C, H, W), overwritten
+//
+// One invocation computes one element dx[n,c,h,w] = Σ dz[n,k,p,q] · w[k,c,r,s] over every
+// (k, r, s) whose window position p = (h + ph − r)/sh, q = (w + pw − s)/sw is whole and inside
+// the output. Deterministic: each invocation sums in the same order every run.
+//
+// CPU twin: `cpu::conv2d_bwd_input`.
+
+struct ConvParams {
+    n: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    k: u32,
+    r: u32,
+    s: u32,
+    p: u32,
+    q: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_h: u32,
+    pad_w: u32,
+    write_z: u32,
+    groups_x: u32,
+    groups_y: u32,
+}
+
+const WORKGROUP_SIZE: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> params: ConvParams;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> dz: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let group = wid.x + params.groups_x * (wid.y + params.groups_y * wid.z);
+    let i = group * WORKGROUP_SIZE + lid;
+    if (i >= params.n * params.c * params.h * params.w) {
+        return;
+    }
+    let wi = i % params.w;
+    let hi = (i / params.w) % params.h;
+    let c = (i / (params.w * params.h)) % params.c;
+    let n = i / (params.w * params.h * params.c);
+    var acc = 0.0;
+    for (var k = 0u; k < params.k; k++) {
+        for (var r = 0u; r < params.r; r++) {
+            let ph = i32(hi + params.pad_h) - i32(r);
+            if (ph < 0 || ph % i32(params.stride_h) != 0) {
+                continue;
+            }
+            let p = u32(ph) / params.stride_h;
+            if (p >= params.p) {
+                continue;
+            }
+            for (var s = 0u; s < params.s; s++) {
+                let pw = i32(wi + params.pad_w) - i32(s);
+                if (pw < 0 || pw % i32(params.stride_w) != 0) {
+                    continue;
+                }
+                let q = u32(pw) / params.stride_w;
+                if (q >= params.q) {
+                    continue;
+                }
+                acc += dz[((n * params.k + k) * params.p + p) * params.q + q]
+                    * w[((k * params.c + c) * params.r + r) * params.s + s];
+            }
+        }
+    }
+    dx[i] = acc;
+}

@@ -1,0 +1,491 @@
+//! Training on the GPU: full-batch steps of forward, MSE loss through the ReLU, weight, bias
+//! (and on request input) gradients and SGD, recorded many steps to a submission with no
+//! readback per step. Buffers are allocated once, so GPU memory stays flat however long it runs.
+
+use wgpu::util::DeviceExt;
+
+use crate::error::{Error, Result};
+use crate::gpu::forward::{check_forward_inputs, fold_grid, FORWARD_WORKGROUP_SIZE};
+use crate::gpu::params::{ConvParams, LossParams, SgdParams};
+use crate::gpu::GpuContext;
+use crate::sgd::Sgd;
+use crate::shape::{ConvShape, ShapeError};
+use crate::tensor::Tensor4;
+
+/// Invocations per workgroup of `loss_mse_relu_bwd.wgsl`.
+const LOSS_WORKGROUP_SIZE: u32 = 256;
+/// Invocations per workgroup of `conv2d_bwd_input.wgsl` and `sgd_update.wgsl`.
+const ELEMENTWISE_WORKGROUP_SIZE: u32 = 64;
+
+type Grid = (u32, u32, u32);
+
+/// Everything the trainer holds on the GPU, readable for checks.
+#[derive(Debug, Clone)]
+pub struct TrainerState {
+    pub w: Tensor4,
+    pub b: Vec<f32>,
+    /// Momentum buffers (zeros until the first step with momentum).
+    pub w_momentum: Vec<f32>,
+    pub b_momentum: Vec<f32>,
+}
+
+/// A training problem on the GPU: fixed input x and target t, parameters w and b.
+pub struct Trainer<'a> {
+    ctx: &'a GpuContext,
+    shape: ConvShape,
+    sgd: Sgd,
+    log_capacity: u32,
+    steps_done: u64,
+    buffers: Buffers,
+    binds: Binds,
+    grids: Grids,
+}
+
+struct Buffers {
+    w: wgpu::Buffer,
+    b: wgpu::Buffer,
+    y: wgpu::Buffer,
+    dz: wgpu::Buffer,
+    dw: wgpu::Buffer,
+    db: wgpu::Buffer,
+    dx: wgpu::Buffer,
+    w_momentum: wgpu::Buffer,
+    b_momentum: wgpu::Buffer,
+    loss_log: wgpu::Buffer,
+    loss_read: wgpu::Buffer,
+    /// Every buffer above and the uniforms, for [`Trainer::buffer_bytes`].
+    total_bytes: u64,
+}
+
+struct Binds {
+    forward: wgpu::BindGroup,
+    loss: wgpu::BindGroup,
+    loss_reduce: wgpu::BindGroup,
+    bwd_weight: wgpu::BindGroup,
+    bwd_input: wgpu::BindGroup,
+    sgd_w: wgpu::BindGroup,
+    sgd_b: wgpu::BindGroup,
+}
+
+struct Grids {
+    forward: Grid,
+    loss: Grid,
+    bwd_weight: Grid,
+    bwd_input: Grid,
+    sgd_w: Grid,
+    sgd_b: Grid,
+}
+
+fn conv_params(shape: &ConvShape, grid: Grid) -> ConvParams {
+    ConvParams {
+        n: shape.n,
+        c: shape.c,
+        h: shape.h,
+        w: shape.w,
+        k: shape.k,
+        r: shape.r,
+        s: shape.s,
+        p: shape.p(),
+        q: shape.q(),
+        stride_h: shape.stride.0,
+        stride_w: shape.stride.1,
+        pad_h: shape.padding.0,
+        pad_w: shape.padding.1,
+        write_z: 0,
+        groups_x: grid.0,
+        groups_y: grid.1,
+    }
+}
+
+fn groups(items: u64, per_group: u32) -> Result<u32> {
+    u32::try_from(items.div_ceil(u64::from(per_group)))
+        .map_err(|_| Error::Invalid(format!("{items} items are too many for one dispatch")))
+}
+
+impl<'a> Trainer<'a> {
+    /// Uploads x (N, C, H, W), target t (N, K, P, Q), w (K, C, R, S) and b (K), allocates every
+    /// buffer, and builds the bind groups. `log_capacity` is the most steps one submission runs
+    /// (the loss of each comes back at its end). Everything is validated first: shapes, NaN or
+    /// infinity in any input, the optimiser settings, the device's binding limit.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ctx: &'a GpuContext,
+        shape: &ConvShape,
+        x: &Tensor4,
+        t: &Tensor4,
+        w: &Tensor4,
+        b: &[f32],
+        sgd: Sgd,
+        log_capacity: u32,
+    ) -> Result<Self> {
+        check_forward_inputs(shape, x, w, b)?;
+        let out_dims = [
+            shape.n as usize,
+            shape.k as usize,
+            shape.p() as usize,
+            shape.q() as usize,
+        ];
+        if t.dims != out_dims {
+            return Err(Error::Shape(ShapeError::Mismatch {
+                what: "target t dims (N, K, P, Q), the output's",
+                expected: format!("{out_dims:?}"),
+                got: format!("{:?}", t.dims),
+            }));
+        }
+        t.ensure_finite("target t")?;
+        sgd.validate()?;
+        if log_capacity == 0 {
+            return Err(Error::Invalid(
+                "the loss log needs room for at least one step".into(),
+            ));
+        }
+        let (cap, limit) = ctx.binding_limit();
+        for (what, elements) in [
+            ("the input x", shape.input_len()),
+            ("the output y", shape.output_len()),
+            ("the weights w", shape.weight_len()),
+        ] {
+            if elements * 4 > cap {
+                return Err(Error::LimitExceeded {
+                    what: format!("{what} of {shape} (training does not split batches)"),
+                    limit,
+                    needed: elements * 4,
+                    max: cap,
+                });
+            }
+        }
+
+        let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
+        let m = shape.output_len();
+        let loss_groups = groups(m, LOSS_WORKGROUP_SIZE)?;
+        let grids = Grids {
+            forward: fold_grid(groups(m, FORWARD_WORKGROUP_SIZE)?, max_dim)?,
+            loss: fold_grid(loss_groups, max_dim)?,
+            bwd_weight: fold_grid(
+                u32::try_from(shape.weight_len() + u64::from(shape.k))
+                    .map_err(|_| Error::Invalid("too many weights for one dispatch".into()))?,
+                max_dim,
+            )?,
+            bwd_input: fold_grid(
+                groups(shape.input_len(), ELEMENTWISE_WORKGROUP_SIZE)?,
+                max_dim,
+            )?,
+            sgd_w: fold_grid(
+                groups(shape.weight_len(), ELEMENTWISE_WORKGROUP_SIZE)?,
+                max_dim,
+            )?,
+            sgd_b: fold_grid(
+                groups(u64::from(shape.k), ELEMENTWISE_WORKGROUP_SIZE)?,
+                max_dim,
+            )?,
+        };
+        let device = &ctx.device;
+        let (buffers, binds) = ctx.scoped("allocating the training buffers", || {
+            let mut total = 0u64;
+            let mut init = |label: &str, bytes: &[u8], usage: wgpu::BufferUsages| {
+                total += bytes.len() as u64;
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(label),
+                    contents: bytes,
+                    usage,
+                })
+            };
+            let storage = wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST;
+            let uniform = wgpu::BufferUsages::UNIFORM;
+            let zeros = |len: u64| vec![0u8; (len * 4) as usize];
+            let x_buf = init("x", bytemuck::cast_slice(&x.data), storage);
+            let t_buf = init("t", bytemuck::cast_slice(&t.data), storage);
+            let w_buf = init("w", bytemuck::cast_slice(&w.data), storage);
+            let b_buf = init("b", bytemuck::cast_slice(b), storage);
+            let y = init("y", &zeros(m), storage);
+            let z_unused = init("z (unused)", &zeros(1), storage);
+            let dz = init("dz", &zeros(m), storage);
+            let partials = init("loss partials", &zeros(u64::from(loss_groups)), storage);
+            let dw = init("dw", &zeros(shape.weight_len()), storage);
+            let db = init("db", &zeros(u64::from(shape.k)), storage);
+            let dx = init("dx", &zeros(shape.input_len()), storage);
+            let w_momentum = init("w momentum", &zeros(shape.weight_len()), storage);
+            let b_momentum = init("b momentum", &zeros(u64::from(shape.k)), storage);
+            let log_bytes = 4 + 4 * u64::from(log_capacity);
+            let loss_log = init("loss log", &vec![0u8; log_bytes as usize], storage);
+            let loss_read = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("loss log readback"),
+                size: log_bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let conv_fwd = init(
+                "ConvParams fwd",
+                bytemuck::bytes_of(&conv_params(shape, grids.forward)),
+                uniform,
+            );
+            let conv_bwd_w = init(
+                "ConvParams bwd w",
+                bytemuck::bytes_of(&conv_params(shape, grids.bwd_weight)),
+                uniform,
+            );
+            let conv_bwd_x = init(
+                "ConvParams bwd x",
+                bytemuck::bytes_of(&conv_params(shape, grids.bwd_input)),
+                uniform,
+            );
+            let loss_params = LossParams {
+                m: m as u32,
+                partials: loss_groups,
+                groups_x: grids.loss.0,
+                groups_y: grids.loss.1,
+                scale: (2.0 / m as f64) as f32,
+                ..Default::default()
+            };
+            let loss_uniform = init("LossParams", bytemuck::bytes_of(&loss_params), uniform);
+            let sgd_params = |len: u64, grid: Grid| SgdParams {
+                len: len as u32,
+                nesterov: u32::from(sgd.nesterov),
+                lr: sgd.lr,
+                momentum: sgd.momentum,
+                weight_decay: sgd.weight_decay,
+                groups_x: grid.0,
+                ..Default::default()
+            };
+            let sgd_w_uniform = init(
+                "SgdParams w",
+                bytemuck::bytes_of(&sgd_params(shape.weight_len(), grids.sgd_w)),
+                uniform,
+            );
+            let sgd_b_uniform = init(
+                "SgdParams b",
+                bytemuck::bytes_of(&sgd_params(u64::from(shape.k), grids.sgd_b)),
+                uniform,
+            );
+            let k = &ctx.kernels;
+            let binds = Binds {
+                forward: k
+                    .forward
+                    .bind(device, &[&conv_fwd, &x_buf, &w_buf, &b_buf, &y, &z_unused]),
+                loss: k
+                    .loss
+                    .bind(device, &[&loss_uniform, &y, &t_buf, &dz, &partials]),
+                loss_reduce: k
+                    .loss_reduce
+                    .bind(device, &[&loss_uniform, &partials, &loss_log]),
+                bwd_weight: k
+                    .bwd_weight
+                    .bind(device, &[&conv_bwd_w, &x_buf, &dz, &dw, &db]),
+                bwd_input: k.bwd_input.bind(device, &[&conv_bwd_x, &w_buf, &dz, &dx]),
+                sgd_w: k
+                    .sgd
+                    .bind(device, &[&sgd_w_uniform, &w_buf, &dw, &w_momentum]),
+                sgd_b: k
+                    .sgd
+                    .bind(device, &[&sgd_b_uniform, &b_buf, &db, &b_momentum]),
+            };
+            let buffers = Buffers {
+                w: w_buf,
+                b: b_buf,
+                y,
+                dz,
+                dw,
+                db,
+                dx,
+                w_momentum,
+                b_momentum,
+                loss_log,
+                loss_read,
+                total_bytes: total + log_bytes,
+            };
+            (buffers, binds)
+        })?;
+        Ok(Trainer {
+            ctx,
+            shape: *shape,
+            sgd,
+            log_capacity,
+            steps_done: 0,
+            buffers,
+            binds,
+            grids,
+        })
+    }
+
+    /// The layer's shape.
+    pub fn shape(&self) -> &ConvShape {
+        &self.shape
+    }
+
+    /// The optimiser settings.
+    pub fn sgd(&self) -> &Sgd {
+        &self.sgd
+    }
+
+    /// Steps run so far.
+    pub fn steps_done(&self) -> u64 {
+        self.steps_done
+    }
+
+    /// Bytes of every buffer the trainer allocated (all at construction; nothing after).
+    pub fn buffer_bytes(&self) -> u64 {
+        self.buffers.total_bytes
+    }
+
+    fn record_step(&self, pass: &mut wgpu::ComputePass<'_>, with_input_grad: bool) {
+        let k = &self.ctx.kernels;
+        let (b, g) = (&self.binds, &self.grids);
+        k.forward.dispatch(pass, &b.forward, g.forward);
+        k.loss.dispatch(pass, &b.loss, g.loss);
+        k.loss_reduce.dispatch(pass, &b.loss_reduce, (1, 1, 1));
+        k.bwd_weight.dispatch(pass, &b.bwd_weight, g.bwd_weight);
+        if with_input_grad {
+            k.bwd_input.dispatch(pass, &b.bwd_input, g.bwd_input);
+        }
+        k.sgd.dispatch(pass, &b.sgd_w, g.sgd_w);
+        k.sgd.dispatch(pass, &b.sgd_b, g.sgd_b);
+    }
+
+    /// Runs `steps` full-batch steps, `log_capacity` per submission. After each submission the
+    /// losses of its steps (each taken before that step's update) come back through a small
+    /// buffer and go to `on_losses(first_step, losses)`. With `input_grad_last`, the last step
+    /// also computes dL/dx (read it with [`Trainer::read_input_grad`]).
+    ///
+    /// A loss that is NaN or infinite stops the run with [`Error::Diverged`] naming the step.
+    pub fn run(
+        &mut self,
+        steps: u64,
+        input_grad_last: bool,
+        mut on_losses: impl FnMut(u64, &[f32]),
+    ) -> Result<()> {
+        let mut left = steps;
+        while left > 0 {
+            let n = left.min(u64::from(self.log_capacity)) as u32;
+            let last_chunk = left == u64::from(n);
+            let stage = "running training steps";
+            let submission = self.ctx.scoped(stage, || {
+                let mut encoder =
+                    self.ctx
+                        .device
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("train"),
+                        });
+                encoder.clear_buffer(&self.buffers.loss_log, 0, Some(4));
+                {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("train steps"),
+                        timestamp_writes: None,
+                    });
+                    for i in 0..n {
+                        self.record_step(&mut pass, input_grad_last && last_chunk && i + 1 == n);
+                    }
+                }
+                let bytes = 4 + 4 * u64::from(n);
+                encoder.copy_buffer_to_buffer(
+                    &self.buffers.loss_log,
+                    0,
+                    &self.buffers.loss_read,
+                    0,
+                    bytes,
+                );
+                self.ctx.queue.submit([encoder.finish()])
+            })?;
+            self.ctx.wait(submission, stage)?;
+            let log = self
+                .ctx
+                .read_f32(&self.buffers.loss_read, "reading the loss log")?;
+            let count = log[0].to_bits();
+            if count != n {
+                return Err(Error::Internal {
+                    stage,
+                    message: format!("the loss log holds {count} steps, expected {n}"),
+                });
+            }
+            let losses = &log[1..=n as usize];
+            if let Some(i) = losses.iter().position(|l| !l.is_finite()) {
+                return Err(Error::Diverged {
+                    step: self.steps_done + i as u64,
+                    loss: losses[i],
+                });
+            }
+            on_losses(self.steps_done, losses);
+            self.steps_done += u64::from(n);
+            left -= u64::from(n);
+        }
+        Ok(())
+    }
+
+    /// Copies a storage buffer back to the host.
+    fn read(&self, buffer: &wgpu::Buffer, stage: &'static str) -> Result<Vec<f32>> {
+        let size = buffer.size();
+        let device = &self.ctx.device;
+        let (staging, submission) = self.ctx.scoped(stage, || {
+            let staging = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("readback"),
+                size,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let mut encoder = device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
+            encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
+            (staging, self.ctx.queue.submit([encoder.finish()]))
+        })?;
+        self.ctx.wait(submission, stage)?;
+        self.ctx.read_f32(&staging, stage)
+    }
+
+    fn out_dims(&self) -> [usize; 4] {
+        let s = &self.shape;
+        [s.n as usize, s.k as usize, s.p() as usize, s.q() as usize]
+    }
+
+    fn weight_dims(&self) -> [usize; 4] {
+        let s = &self.shape;
+        [s.k as usize, s.c as usize, s.r as usize, s.s as usize]
+    }
+
+    /// The current weights, bias and momentum buffers.
+    pub fn read_state(&self) -> Result<TrainerState> {
+        Ok(TrainerState {
+            w: Tensor4::new(
+                "w",
+                self.weight_dims(),
+                self.read(&self.buffers.w, "reading w")?,
+            )?,
+            b: self.read(&self.buffers.b, "reading b")?,
+            w_momentum: self.read(&self.buffers.w_momentum, "reading the w momentum")?,
+            b_momentum: self.read(&self.buffers.b_momentum, "reading the b momentum")?,
+        })
+    }
+
+    /// The loss gradients (without weight decay) dL/dw and dL/db of the last step, taken before
+    /// its update.
+    pub fn read_grads(&self) -> Result<(Tensor4, Vec<f32>)> {
+        Ok((
+            Tensor4::new(
+                "dw",
+                self.weight_dims(),
+                self.read(&self.buffers.dw, "reading dw")?,
+            )?,
+            self.read(&self.buffers.db, "reading db")?,
+        ))
+    }
+
+    /// dL/dx of the last step run with `input_grad_last` (zeros if none was).
+    pub fn read_input_grad(&self) -> Result<Tensor4> {
+        let s = &self.shape;
+        let dims = [s.n as usize, s.c as usize, s.h as usize, s.w as usize];
+        Ok(Tensor4::new(
+            "dx",
+            dims,
+            self.read(&self.buffers.dx, "reading dx")?,
+        )?)
+    }
+
+    /// The forward output y and dL/dz of the last step.
+    pub fn read_output_and_dz(&self) -> Result<(Tensor4, Tensor4)> {
+        let dims = self.out_dims();
+        Ok((
+            Tensor4::new("y", dims, self.read(&self.buffers.y, "reading y")?)?,
+            Tensor4::new("dz", dims, self.read(&self.buffers.dz, "reading dz")?)?,
+        ))
+    }
+}
