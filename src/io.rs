@@ -89,9 +89,74 @@ pub fn image_to_tensor(img: &image::DynamicImage, options: ImageOptions) -> Tens
     }
 }
 
-/// Weights (K, C, R, S) from a `.npy` of rank 4, or rank 2 (R, S) for a single filter.
+/// True when `path` names a `.safetensors` file.
+pub fn is_safetensors(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
+}
+
+/// The tensor `name` of a `.safetensors` file (F32 or F64, converted to f32).
+pub fn read_safetensors(path: &Path, name: &str) -> Result<npy::NpyArray> {
+    let bytes = read_bytes(path)?;
+    let invalid = |msg: String| Error::Invalid(format!("{}: {msg}", path.display()));
+    let file = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| invalid(format!("not a valid .safetensors file: {e}")))?;
+    let view = file.tensor(name).map_err(|_| {
+        invalid(format!(
+            "no tensor named {name:?} (it holds {:?}; PyTorch's Conv2d names are \"weight\" and \"bias\")",
+            file.names()
+        ))
+    })?;
+    let data: Vec<f32> = match view.dtype() {
+        safetensors::Dtype::F32 => view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        safetensors::Dtype::F64 => view
+            .data()
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
+            .collect(),
+        other => {
+            return Err(invalid(format!(
+                "tensor {name:?} is {other:?}; F32 or F64 is needed"
+            )))
+        }
+    };
+    Ok(npy::NpyArray {
+        shape: view.shape().to_vec(),
+        data,
+    })
+}
+
+/// `weight` (K, C, R, S) and `bias` (K) as a `.safetensors` file, under PyTorch's Conv2d names,
+/// so that `torch.nn.Conv2d.load_state_dict(safetensors.torch.load_file(path))` takes them.
+pub fn safetensors_bytes(w: &Tensor4, b: &[f32]) -> Result<Vec<u8>> {
+    fn view(shape: Vec<usize>, data: &[f32]) -> Result<safetensors::tensor::TensorView<'_>> {
+        safetensors::tensor::TensorView::new(
+            safetensors::Dtype::F32,
+            shape,
+            bytemuck::cast_slice(data),
+        )
+        .map_err(|e| Error::Invalid(format!("cannot build a safetensors view: {e}")))
+    }
+    let tensors = vec![
+        ("weight", view(w.dims.to_vec(), &w.data)?),
+        ("bias", view(vec![b.len()], b)?),
+    ];
+    safetensors::serialize(tensors, None)
+        .map_err(|e| Error::Invalid(format!("cannot write safetensors: {e}")))
+}
+
+/// Weights (K, C, R, S) from a `.npy` of rank 4, or rank 2 (R, S) for a single filter, or from
+/// the tensor `weight` of a `.safetensors` file.
 pub fn read_weight(path: &Path) -> Result<Tensor4> {
-    let a = read_npy(path)?;
+    let a = if is_safetensors(path) {
+        read_safetensors(path, "weight")?
+    } else {
+        read_npy(path)?
+    };
     let dims = match a.shape[..] {
         [r, s] => [1, 1, r, s],
         [k, c, r, s] => [k, c, r, s],
@@ -108,9 +173,13 @@ pub fn read_weight(path: &Path) -> Result<Tensor4> {
     Ok(Tensor4::new(&path.display().to_string(), dims, a.data)?)
 }
 
-/// A bias vector (K) from a `.npy` of rank 1.
+/// A bias vector (K) from a `.npy` of rank 1, or the tensor `bias` of a `.safetensors` file.
 pub fn read_bias(path: &Path) -> Result<Vec<f32>> {
-    let a = read_npy(path)?;
+    let a = if is_safetensors(path) {
+        read_safetensors(path, "bias")?
+    } else {
+        read_npy(path)?
+    };
     if a.shape.len() != 1 {
         return Err(npy_error(
             path,
@@ -158,6 +227,11 @@ impl Outputs {
     /// Stages an f32 `.npy` file.
     pub fn add_npy(&mut self, path: &Path, t: &Tensor4) -> Result<()> {
         self.add(path, &npy::encode_f32(&t.dims, &t.data))
+    }
+
+    /// Stages a rank-1 f32 `.npy` file.
+    pub fn add_npy_vec(&mut self, path: &Path, v: &[f32]) -> Result<()> {
+        self.add(path, &npy::encode_f32(&[v.len()], v))
     }
 
     /// Stages a PNG.

@@ -43,6 +43,7 @@ pub mod npy;
 pub mod pictures;
 pub mod sgd;
 pub mod shape;
+pub mod teach;
 pub mod tensor;
 pub mod train_check;
 

@@ -53,6 +53,109 @@ enum Command {
     /// The notebook's forward half on the GPU: a 24×24 input, two 5×5 edge filters, stride 1;
     /// prints the computation of c¹₁,₁ and writes PNGs.
     Demo(DemoArgs),
+    /// N full-batch SGD steps on (X, T) with MSE loss through the ReLU; writes the new weights
+    /// and bias, and on request the last step's gradients and the loss of every step.
+    Step(StepArgs),
+    /// The notebook's "prediction vs learning": a random student learns a hidden teacher layer
+    /// (the two 5×5 filters with biases) on the GPU; writes the loss curve, filters and maps.
+    Train(TrainArgs),
+}
+
+#[derive(Args)]
+struct StepArgs {
+    /// Input x: .npy (or an image), rank 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W).
+    #[arg(long, value_name = "X.npy")]
+    input: PathBuf,
+    /// Weights (K, C, R, S): .npy or .safetensors (tensor "weight").
+    #[arg(long, value_name = "W.npy")]
+    weight: PathBuf,
+    /// Bias (K): .npy or .safetensors (tensor "bias").
+    #[arg(long, value_name = "B.npy")]
+    bias: PathBuf,
+    /// Target t, the output's shape (N, K, P, Q) (rank 2 or 3 when N, K are 1).
+    #[arg(long, value_name = "T.npy")]
+    target: PathBuf,
+    /// Learning rate (> 0).
+    #[arg(long)]
+    lr: f32,
+    /// Momentum in [0, 1).
+    #[arg(long, default_value_t = 0.0)]
+    momentum: f32,
+    /// Weight decay (L2, ≥ 0), applied to weight and bias as torch.optim.SGD does.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f32,
+    /// Nesterov momentum.
+    #[arg(long)]
+    nesterov: bool,
+    /// Number of full-batch steps.
+    #[arg(long, default_value_t = 1)]
+    steps: u64,
+    /// Stride S or SH,SW.
+    #[arg(long, value_name = "S|SH,SW", value_parser = parse_pair, default_value = "1")]
+    stride: (u32, u32),
+    /// Zero padding P or PH,PW.
+    #[arg(long, value_name = "P|PH,PW", value_parser = parse_pair, default_value = "0")]
+    padding: (u32, u32),
+    /// Where to write the updated weights (.npy).
+    #[arg(long, value_name = "W2.npy")]
+    out_weight: PathBuf,
+    /// Where to write the updated bias (.npy).
+    #[arg(long, value_name = "B2.npy")]
+    out_bias: PathBuf,
+    /// dL/dw of the last step, before its update, without weight decay.
+    #[arg(long, value_name = "DW.npy")]
+    grad_weight: Option<PathBuf>,
+    /// dL/db of the last step, before its update, without weight decay.
+    #[arg(long, value_name = "DB.npy")]
+    grad_bias: Option<PathBuf>,
+    /// dL/dx of the last step.
+    #[arg(long, value_name = "DX.npy")]
+    grad_input: Option<PathBuf>,
+    /// CSV with header `step,loss`, one row per step (0-based): the loss before its update.
+    #[arg(long, value_name = "loss.csv")]
+    loss_log: Option<PathBuf>,
+    /// Also run every step's kernels on the f64 CPU reference (from the GPU's state) and report
+    /// the worst deviation of each output against its bound; exit 1 if any is over.
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Number of steps.
+    #[arg(long, default_value_t = 400)]
+    steps: u64,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.5)]
+    lr: f32,
+    /// Momentum in [0, 1).
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f32,
+    /// Weight decay (≥ 0).
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f32,
+    /// Images per batch (full-batch training on a fixed set).
+    #[arg(long, default_value_t = 4)]
+    batch: u32,
+    /// Seed of the images and of the student's initial weights.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Train on random 24×24 crops of this image (grayscale) instead of random images.
+    #[arg(long, value_name = "IMAGE", conflicts_with = "builtin")]
+    input: Option<PathBuf>,
+    /// Train on the built-in 24×24 image (batch 1).
+    #[arg(long)]
+    builtin: bool,
+    /// Losses come back from the GPU every this many steps (and at the end).
+    #[arg(long, default_value_t = 50)]
+    log_every: u32,
+    /// Folder for loss.csv, loss.png, filters.png, maps_before.png, maps_after.png,
+    /// maps_teacher.png.
+    #[arg(long, value_name = "DIR", default_value = "wgconv-train")]
+    out: PathBuf,
+    /// Also save the student as .safetensors (`weight`, `bias`: torch.nn.Conv2d's names).
+    #[arg(long, value_name = "FILE.safetensors")]
+    save: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -175,6 +278,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forward(args) => forward(&request, args),
         Command::Check(args) => check(&request, args),
         Command::Demo(args) => demo(&request, args),
+        Command::Step(args) => step(&request, args),
+        Command::Train(args) => train(&request, args),
     }
 }
 
@@ -525,4 +630,257 @@ fn demo(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A target read like an input (rank 2, 3 or 4), checked against the output's dims.
+fn read_target(path: &Path, shape: &ConvShape) -> anyhow::Result<Tensor4> {
+    let t = io::read_input(path, ImageOptions::default())?;
+    let dims = [
+        shape.n as usize,
+        shape.k as usize,
+        shape.p() as usize,
+        shape.q() as usize,
+    ];
+    if t.dims != dims {
+        bail!(
+            "{}: the target's shape {:?} is not the output's (N, K, P, Q) = {dims:?}",
+            path.display(),
+            t.dims
+        );
+    }
+    Ok(t)
+}
+
+fn step(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
+    let sgd = wgconv::sgd::Sgd {
+        lr: args.lr,
+        momentum: args.momentum,
+        weight_decay: args.weight_decay,
+        nesterov: args.nesterov,
+    };
+    sgd.validate()?;
+    if args.steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    let x = io::read_input(&args.input, ImageOptions::default())?;
+    let w = io::read_weight(&args.weight)?;
+    let b = io::read_bias(&args.bias)?;
+    let shape = ConvShape::new(ConvShapeSpec {
+        n: dim(x.dims[0], "N")?,
+        c: dim(x.dims[1], "C")?,
+        h: dim(x.dims[2], "H")?,
+        w: dim(x.dims[3], "W")?,
+        k: dim(w.dims[0], "K")?,
+        r: dim(w.dims[2], "R")?,
+        s: dim(w.dims[3], "S")?,
+        stride: args.stride,
+        padding: args.padding,
+    })?;
+    wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
+    let t = read_target(&args.target, &shape)?;
+    t.ensure_finite("target t")?;
+
+    let ctx = open(request)?;
+    println!("shape: {shape}");
+    let log_capacity = args.steps.min(1024) as u32;
+    let mut trainer = wgconv::gpu::Trainer::new(&ctx, &shape, &x, &t, &w, &b, sgd, log_capacity)?;
+    let want_dx = args.grad_input.is_some();
+    let started = Instant::now();
+    let losses: Vec<f32> = if args.check {
+        let check = wgconv::train_check::checked_steps(&mut trainer, &x, &t, args.steps, want_dx)?;
+        for (name, c) in check.outputs() {
+            print_check(name, &c);
+        }
+        println!(
+            "ReLU mask: {} unexplained differences",
+            check.mask_mismatches
+        );
+        if !check.passed() {
+            eprintln!("check failed: elements over their bound; no output written");
+            return Ok(ExitCode::from(1));
+        }
+        check.losses
+    } else {
+        let mut losses = Vec::with_capacity(args.steps as usize);
+        trainer.run(args.steps, want_dx, |_, l| losses.extend_from_slice(l))?;
+        losses
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{} step(s) in {:.3} s ({:.0} steps/s); loss {:e} → {:e} (before the first and the last update)",
+        args.steps,
+        elapsed,
+        args.steps as f64 / elapsed.max(1e-9),
+        losses[0],
+        losses[losses.len() - 1]
+    );
+
+    let state = trainer.read_state()?;
+    let mut outputs = Outputs::new();
+    outputs.add_npy(&args.out_weight, &state.w)?;
+    outputs.add_npy_vec(&args.out_bias, &state.b)?;
+    if args.grad_weight.is_some() || args.grad_bias.is_some() {
+        let (dw, db) = trainer.read_grads()?;
+        if let Some(p) = &args.grad_weight {
+            outputs.add_npy(p, &dw)?;
+        }
+        if let Some(p) = &args.grad_bias {
+            outputs.add_npy_vec(p, &db)?;
+        }
+    }
+    if let Some(p) = &args.grad_input {
+        outputs.add_npy(p, &trainer.read_input_grad()?)?;
+    }
+    if let Some(p) = &args.loss_log {
+        outputs.add(
+            p,
+            loss_csv(losses.iter().enumerate().map(|(i, &l)| (i as u64, l))).as_bytes(),
+        )?;
+    }
+    for path in outputs.commit()? {
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `step,loss` and one row per step; losses printed with enough digits to round-trip an f32.
+fn loss_csv(rows: impl Iterator<Item = (u64, f32)>) -> String {
+    let mut s = String::from("step,loss\n");
+    for (step, loss) in rows {
+        s.push_str(&format!("{step},{loss:e}\n"));
+    }
+    s
+}
+
+fn train(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode> {
+    use wgconv::teach::{self, Data, TeachConfig};
+    let sgd = wgconv::sgd::Sgd {
+        lr: args.lr,
+        momentum: args.momentum,
+        weight_decay: args.weight_decay,
+        nesterov: false,
+    };
+    sgd.validate()?;
+    if args.steps == 0 || args.log_every == 0 {
+        bail!("--steps and --log-every must be at least 1");
+    }
+    let data = match (&args.input, args.builtin) {
+        (Some(path), _) => Data::Crops(io::read_input(path, ImageOptions::default())?),
+        (None, true) => Data::Builtin,
+        (None, false) => Data::Random,
+    };
+    let batch = if args.builtin { 1 } else { args.batch };
+    let cfg = TeachConfig {
+        steps: args.steps,
+        sgd,
+        batch,
+        seed: args.seed,
+        log_every: args.log_every,
+        data,
+    };
+    // Fail on bad inputs (crops of a small image, batch 0) before opening a device.
+    teach::make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
+    let ctx = open(request)?;
+    let bar = indicatif::ProgressBar::new(args.steps);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  loss {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let run = teach::run(&ctx, &cfg, |first, losses| {
+        bar.set_position(first + losses.len() as u64);
+        if let Some(l) = losses.last() {
+            bar.set_message(format!("{l:.3e}"));
+        }
+    });
+    bar.finish_and_clear();
+    let run = run?;
+    let (w_err, b_err) = run.max_param_error();
+    let final_loss = run.losses.last().map_or(f32::NAN, |&(_, l)| l);
+    println!(
+        "teacher/student on {}: {} steps in {:.3} s ({:.0} steps/s, losses read back every {} steps)",
+        run.shape,
+        run.losses.len(),
+        run.elapsed.as_secs_f64(),
+        run.steps_per_second(),
+        args.log_every
+    );
+    println!(
+        "loss: {:e} at step 0, {final_loss:e} at the last step (before its update)",
+        run.losses[0].1
+    );
+    println!("max |w_student − w_teacher| = {w_err:e}; max |b_student − b_teacher| = {b_err:e}");
+
+    let (w, b) = run.student();
+    let before = &run.snapshots[0];
+    let maps = |w: &Tensor4, b: &[f32]| -> anyhow::Result<Tensor4> {
+        let first = Tensor4::new("x", [1, 1, 24, 24], run.x.data[..576].to_vec())?;
+        Ok(ctx
+            .conv2d_bias_relu_fwd(&ConvShape::SEED, &first, w, b, false)?
+            .y)
+    };
+    let mut outputs = Outputs::new();
+    let dir = &args.out;
+    outputs.add(
+        &dir.join("loss.csv"),
+        loss_csv(run.losses.iter().copied()).as_bytes(),
+    )?;
+    outputs.add_png(
+        &dir.join("loss.png"),
+        &pictures::loss_curve(
+            &run.losses,
+            "teacher/student: loss (log scale) against step",
+        ),
+    )?;
+    outputs.add_png(&dir.join("filters.png"), &student_vs_teacher(&run))?;
+    outputs.add_png(
+        &dir.join("maps_before.png"),
+        &pictures::map_grid(
+            &maps(&before.1, &before.2)?,
+            MapKind::PostRelu,
+            Scale::Shared,
+        ),
+    )?;
+    outputs.add_png(
+        &dir.join("maps_after.png"),
+        &pictures::map_grid(&maps(w, b)?, MapKind::PostRelu, Scale::Shared),
+    )?;
+    outputs.add_png(
+        &dir.join("maps_teacher.png"),
+        &pictures::map_grid(
+            &maps(&run.teacher_w, &run.teacher_b)?,
+            MapKind::PostRelu,
+            Scale::Shared,
+        ),
+    )?;
+    let first_input = pictures::stretched_picture(&run.x, 0);
+    outputs.add_png(&dir.join("input.png"), &pictures::upscale(&first_input, 8))?;
+    if let Some(path) = &args.save {
+        outputs.add(path, &io::safetensors_bytes(w, b)?)?;
+    }
+    for path in outputs.commit()? {
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The student's filters at each snapshot step beside the teacher's: a row per filter.
+fn student_vs_teacher(run: &wgconv::teach::TeachRun) -> image::RgbImage {
+    let mut all: Vec<(String, &Tensor4)> = run
+        .snapshots
+        .iter()
+        .map(|(step, w, _)| (format!("step {step}"), w))
+        .collect();
+    all.push(("teacher".to_string(), &run.teacher_w));
+    let max = all
+        .iter()
+        .flat_map(|(_, w)| w.data.iter())
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    let mut cells = Vec::new();
+    for k in 0..2 {
+        for (label, w) in &all {
+            let img = pictures::diverging_map(&w.data[k * 25..(k + 1) * 25], 5, 5, max);
+            cells.push((format!("k{k} {label}"), pictures::upscale(&img, 16)));
+        }
+    }
+    pictures::grid(&cells, all.len())
 }

@@ -238,6 +238,18 @@ pub fn input_picture(x: &Tensor4, n: usize) -> RgbImage {
     })
 }
 
+/// Image n of an (N, C, H, W) tensor of any range, stretched so its minimum is black and its
+/// maximum white (grayscale, channel 0).
+pub fn stretched_picture(x: &Tensor4, n: usize) -> RgbImage {
+    let [_, _, h, w] = x.dims;
+    let start = x.offset(n, 0, 0, 0);
+    let plane = &x.data[start..start + h * w];
+    let lo = plane.iter().cloned().fold(f32::INFINITY, f32::min);
+    let hi = plane.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let shifted: Vec<f32> = plane.iter().map(|v| v - lo).collect();
+    gray_map(&shifted, h, w, hi - lo)
+}
+
 /// The notebook's figure 3.9: the input once per window position, the R×S window outlined in
 /// red at (row, col).
 pub fn input_with_windows(
@@ -292,4 +304,136 @@ mod tests {
         assert_eq!(g.width(), GAP + 3 * (20 * f + 2 + GAP));
         assert_eq!(g.height(), GAP + 2 * (LABEL_H + 20 * f + 2 + GAP));
     }
+}
+
+/// A line from (x0, y0) to (x1, y1), `thickness` px square pen, clipped to the image.
+pub fn draw_line(
+    img: &mut RgbImage,
+    from: (f64, f64),
+    to: (f64, f64),
+    thickness: u32,
+    color: Rgb<u8>,
+) {
+    let steps = (to.0 - from.0)
+        .abs()
+        .max((to.1 - from.1).abs())
+        .ceil()
+        .max(1.0) as usize;
+    for i in 0..=steps {
+        let t = i as f64 / steps as f64;
+        let (x, y) = (from.0 + t * (to.0 - from.0), from.1 + t * (to.1 - from.1));
+        for dy in 0..thickness {
+            for dx in 0..thickness {
+                let (px, py) = (
+                    x.round() as i64 + i64::from(dx),
+                    y.round() as i64 + i64::from(dy),
+                );
+                if px >= 0 && py >= 0 && (px as u32) < img.width() && (py as u32) < img.height() {
+                    img.put_pixel(px as u32, py as u32, color);
+                }
+            }
+        }
+    }
+}
+
+/// The loss curve: loss against step, the loss axis in log scale with a line per decade.
+/// Non-positive losses (an exact fit) are drawn at the bottom of the axis.
+pub fn loss_curve(points: &[(u64, f32)], title: &str) -> RgbImage {
+    const W: u32 = 640;
+    const H: u32 = 400;
+    const LEFT: u32 = 64;
+    const RIGHT: u32 = 24;
+    const TOP: u32 = 28;
+    const BOTTOM: u32 = 36;
+    let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
+    draw_text(&mut img, LEFT, 8, title, INK);
+    let positive: Vec<f64> = points
+        .iter()
+        .map(|&(_, l)| f64::from(l))
+        .filter(|&l| l > 0.0)
+        .collect();
+    let lo = positive.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = positive.iter().cloned().fold(0.0, f64::max);
+    let (d0, d1) = if positive.is_empty() {
+        (-1, 0)
+    } else {
+        let (a, b) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+        (a, b.max(a + 1))
+    };
+    // The x axis runs from step 0 to the number of steps (one past the last step's index).
+    let last_step = points.iter().map(|&(s, _)| s + 1).max().unwrap_or(1);
+    let (pw, ph) = (f64::from(W - LEFT - RIGHT), f64::from(H - TOP - BOTTOM));
+    let px = |step: u64| f64::from(LEFT) + pw * step as f64 / last_step as f64;
+    let py = |loss: f64| {
+        let l = if loss > 0.0 {
+            loss.log10()
+        } else {
+            f64::from(d0)
+        };
+        let t = ((l - f64::from(d0)) / f64::from(d1 - d0)).clamp(0.0, 1.0);
+        f64::from(TOP) + ph * (1.0 - t)
+    };
+    let grid = Rgb([225, 225, 225]);
+    for d in d0..=d1 {
+        let y = py(10f64.powi(d));
+        draw_line(
+            &mut img,
+            (f64::from(LEFT), y),
+            (f64::from(W - RIGHT), y),
+            1,
+            grid,
+        );
+        draw_text(
+            &mut img,
+            4,
+            (y as u32).saturating_sub(4),
+            &format!("1e{d}"),
+            INK,
+        );
+    }
+    for i in 0..=4u64 {
+        let step = last_step * i / 4;
+        let x = px(step);
+        draw_line(
+            &mut img,
+            (x, f64::from(TOP)),
+            (x, f64::from(H - BOTTOM)),
+            1,
+            grid,
+        );
+        let label = step.to_string();
+        let lx = (x as u32).saturating_sub(label.len() as u32 * 4);
+        draw_text(&mut img, lx, H - BOTTOM + 6, &label, INK);
+    }
+    draw_text(&mut img, W / 2 - 16, H - 14, "step", INK);
+    draw_rect(
+        &mut img,
+        LEFT,
+        TOP,
+        W - LEFT - RIGHT + 1,
+        H - TOP - BOTTOM + 1,
+        1,
+        FRAME,
+    );
+    let curve = Rgb([30, 90, 200]);
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        draw_line(
+            &mut img,
+            (px(a.0), py(f64::from(a.1))),
+            (px(b.0), py(f64::from(b.1))),
+            2,
+            curve,
+        );
+    }
+    if let [only] = points {
+        draw_line(
+            &mut img,
+            (px(only.0), py(f64::from(only.1))),
+            (px(only.0), py(f64::from(only.1))),
+            3,
+            curve,
+        );
+    }
+    img
 }

@@ -28,7 +28,11 @@ fn problem(spec: ConvShapeSpec, seed: u64) -> Problem {
     let shape = ConvShape::new(spec).expect("valid");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     loop {
-        let mut draw = |n: u64, a: f64| (0..n).map(|_| rng.random_range(-a..a)).collect::<Vec<f64>>();
+        let mut draw = |n: u64, a: f64| {
+            (0..n)
+                .map(|_| rng.random_range(-a..a))
+                .collect::<Vec<f64>>()
+        };
         let p = Problem {
             shape,
             x: draw(shape.input_len(), 1.0),
@@ -56,9 +60,39 @@ fn numeric(p: &Problem, which: usize, i: usize, h: f64) -> f64 {
 #[test]
 fn analytic_gradients_match_central_differences() {
     let specs = [
-        ConvShapeSpec { n: 2, c: 2, h: 6, w: 5, k: 3, r: 3, s: 2, stride: (1, 2), padding: (1, 0) },
-        ConvShapeSpec { n: 1, c: 1, h: 8, w: 8, k: 2, r: 5, s: 5, stride: (1, 1), padding: (0, 0) },
-        ConvShapeSpec { n: 3, c: 1, h: 7, w: 4, k: 2, r: 2, s: 3, stride: (3, 1), padding: (2, 1) },
+        ConvShapeSpec {
+            n: 2,
+            c: 2,
+            h: 6,
+            w: 5,
+            k: 3,
+            r: 3,
+            s: 2,
+            stride: (1, 2),
+            padding: (1, 0),
+        },
+        ConvShapeSpec {
+            n: 1,
+            c: 1,
+            h: 8,
+            w: 8,
+            k: 2,
+            r: 5,
+            s: 5,
+            stride: (1, 1),
+            padding: (0, 0),
+        },
+        ConvShapeSpec {
+            n: 3,
+            c: 1,
+            h: 7,
+            w: 4,
+            k: 2,
+            r: 2,
+            s: 3,
+            stride: (3, 1),
+            padding: (2, 1),
+        },
     ];
     let h = 1e-5;
     for (seed, spec) in specs.into_iter().enumerate() {
@@ -91,14 +125,25 @@ fn sgd_reference_follows_torch_optim_sgd() {
     //         p = 0.93 − 0.1316 = 0.7984.
     // The settings are f32 (0.1 is 0.100000001490116...), so the results differ from the decimal
     // ones by about 2⁻²⁴ relative: 1e-7 allows that and nothing more.
-    let sgd = wgconv::sgd::Sgd { lr: 0.1, momentum: 0.9, weight_decay: 0.2, nesterov: false };
+    let sgd = wgconv::sgd::Sgd {
+        lr: 0.1,
+        momentum: 0.9,
+        weight_decay: 0.2,
+        nesterov: false,
+    };
     let (mut p, mut buf) = (vec![1.0], vec![0.0]);
     cpu::sgd_update(&mut p, &[0.5], &mut buf, &sgd);
     assert!((p[0] - 0.93).abs() < 1e-7 && (buf[0] - 0.7).abs() < 1e-7);
     cpu::sgd_update(&mut p, &[0.5], &mut buf, &sgd);
-    assert!((p[0] - 0.7984).abs() < 1e-7 && (buf[0] - 1.316).abs() < 1e-7, "{p:?} {buf:?}");
+    assert!(
+        (p[0] - 0.7984).abs() < 1e-7 && (buf[0] - 1.316).abs() < 1e-7,
+        "{p:?} {buf:?}"
+    );
     // Nesterov, step 1: g = 0.7, buf = 0.7, g = 0.7 + 0.9·0.7 = 1.33, p = 1 − 0.133 = 0.867.
-    let nesterov = wgconv::sgd::Sgd { nesterov: true, ..sgd };
+    let nesterov = wgconv::sgd::Sgd {
+        nesterov: true,
+        ..sgd
+    };
     let (mut p, mut buf) = (vec![1.0], vec![0.0]);
     cpu::sgd_update(&mut p, &[0.5], &mut buf, &nesterov);
     assert!((p[0] - 0.867).abs() < 1e-7, "{p:?}");
