@@ -279,33 +279,6 @@ pub fn input_with_windows(
     grid(&cells, positions.len())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_maps_put_zero_and_extremes_where_they_belong() {
-        assert_eq!(diverging(0.0, 1.0), Rgb([255, 255, 255]));
-        assert_eq!(diverging(1.0, 1.0), Rgb([255, 0, 0]));
-        assert_eq!(diverging(-2.0, 1.0), Rgb([0, 0, 255]));
-        let g = gray_map(&[0.0, 0.5, 1.0, -1.0], 1, 4, 1.0);
-        assert_eq!(g.get_pixel(0, 0), &Rgb([0, 0, 0]));
-        assert_eq!(g.get_pixel(1, 0), &Rgb([128, 128, 128]));
-        assert_eq!(g.get_pixel(2, 0), &Rgb([255, 255, 255]));
-        assert_eq!(g.get_pixel(3, 0), &Rgb([0, 0, 0]));
-    }
-
-    #[test]
-    fn grid_has_room_for_every_cell() {
-        let t = Tensor4::zeros([2, 3, 20, 20]);
-        let g = map_grid(&t, MapKind::PostRelu, Scale::PerMap);
-        let f = upscale_factor(20, 20);
-        assert_eq!(f, 8);
-        assert_eq!(g.width(), GAP + 3 * (20 * f + 2 + GAP));
-        assert_eq!(g.height(), GAP + 2 * (LABEL_H + 20 * f + 2 + GAP));
-    }
-}
-
 /// A line from (x0, y0) to (x1, y1), `thickness` px square pen, clipped to the image.
 pub fn draw_line(
     img: &mut RgbImage,
@@ -436,4 +409,31 @@ pub fn loss_curve(points: &[(u64, f32)], title: &str) -> RgbImage {
         );
     }
     img
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_maps_put_zero_and_extremes_where_they_belong() {
+        assert_eq!(diverging(0.0, 1.0), Rgb([255, 255, 255]));
+        assert_eq!(diverging(1.0, 1.0), Rgb([255, 0, 0]));
+        assert_eq!(diverging(-2.0, 1.0), Rgb([0, 0, 255]));
+        let g = gray_map(&[0.0, 0.5, 1.0, -1.0], 1, 4, 1.0);
+        assert_eq!(g.get_pixel(0, 0), &Rgb([0, 0, 0]));
+        assert_eq!(g.get_pixel(1, 0), &Rgb([128, 128, 128]));
+        assert_eq!(g.get_pixel(2, 0), &Rgb([255, 255, 255]));
+        assert_eq!(g.get_pixel(3, 0), &Rgb([0, 0, 0]));
+    }
+
+    #[test]
+    fn grid_has_room_for_every_cell() {
+        let t = Tensor4::zeros([2, 3, 20, 20]);
+        let g = map_grid(&t, MapKind::PostRelu, Scale::PerMap);
+        let f = upscale_factor(20, 20);
+        assert_eq!(f, 8);
+        assert_eq!(g.width(), GAP + 3 * (20 * f + 2 + GAP));
+        assert_eq!(g.height(), GAP + 2 * (LABEL_H + 20 * f + 2 + GAP));
+    }
 }

@@ -189,8 +189,26 @@ impl GpuContext {
     /// and compiles the kernels.
     pub fn new(request: &AdapterRequest) -> Result<Self> {
         let backends = parse_backends(request.backends.as_deref())?;
-        let instance = new_instance(backends);
-        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        // Native APIs first: OpenGL ranks last anyway, and probing it on a headless machine is
+        // slow and noisy. GL is enumerated only when nothing else fits the request.
+        let native = backends - wgpu::Backends::GL;
+        let fits = |adapters: &[wgpu::Adapter]| match &request.adapter_name {
+            Some(name) => adapters.iter().any(|a| {
+                a.get_info()
+                    .name
+                    .to_lowercase()
+                    .contains(&name.to_lowercase())
+            }),
+            None => !adapters.is_empty(),
+        };
+        let mut adapters = if native.is_empty() {
+            Vec::new()
+        } else {
+            pollster::block_on(new_instance(native).enumerate_adapters(native))
+        };
+        if !fits(&adapters) && backends.contains(wgpu::Backends::GL) {
+            adapters = pollster::block_on(new_instance(backends).enumerate_adapters(backends));
+        }
         adapters.sort_by_key(|a| rank(&a.get_info()));
         let describe_all = |adapters: &[wgpu::Adapter]| {
             let names: Vec<String> = adapters
