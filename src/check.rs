@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::compare::{compare, forward_bound, Comparison};
 use crate::cpu;
 use crate::error::Result;
-use crate::gpu::GpuContext;
+use crate::gpu::{GpuContext, KernelVersion};
 use crate::shape::{ConvShape, ConvShapeSpec};
 use crate::tensor::Tensor4;
 
@@ -175,9 +175,11 @@ impl CaseGenerator {
     }
 }
 
-/// Runs `case` on the GPU and on the f64 reference and compares y and z element by element.
-pub fn run_case(ctx: &GpuContext, case: &Case) -> Result<CaseResult> {
-    let gpu = ctx.conv2d_bias_relu_fwd(&case.shape, &case.x, &case.w, &case.b, true)?;
+/// Runs `case` on the GPU with forward `version` and on the f64 reference, and compares y and
+/// z element by element.
+pub fn run_case(ctx: &GpuContext, case: &Case, version: KernelVersion) -> Result<CaseResult> {
+    let gpu =
+        ctx.conv2d_bias_relu_fwd_with(version, &case.shape, &case.x, &case.w, &case.b, true)?;
     Ok(compare_forward(case, &gpu.y, gpu.z.as_ref()))
 }
 

@@ -4,6 +4,7 @@ mod common;
 
 use wgconv::check::{run_case, CaseGenerator, FAMILIES};
 use wgconv::compare::{compare, forward_bound};
+use wgconv::gpu::KernelVersion;
 use wgconv::{cpu, ConvShape, ConvShapeSpec, Tensor4};
 
 #[test]
@@ -39,10 +40,17 @@ fn random_shapes_match_the_reference() {
         batch += usize::from(s.n > 1);
         channels += usize::from(s.c > 1);
         k_odd += usize::from(s.k > 64 && !s.k.is_multiple_of(64));
-        let result = run_case(ctx, &case).unwrap_or_else(|e| panic!("{s}: {e}"));
-        worst = worst.max(result.worst_ratio());
-        if !result.passed() {
-            failures.push(format!("{s}: y {:?} z {:?}", result.y, result.z));
+        for version in KernelVersion::ALL {
+            let result = run_case(ctx, &case, version).unwrap_or_else(|e| panic!("{s}: {e}"));
+            worst = worst.max(result.worst_ratio());
+            if !result.passed() {
+                failures.push(format!(
+                    "{} {s}: y {:?} z {:?}",
+                    version.name(),
+                    result.y,
+                    result.z
+                ));
+            }
         }
     }
     eprintln!("{cases} cases, worst error = {worst:.3e} of its bound");

@@ -75,3 +75,52 @@ fn forward_shader_validates_and_matches_conv_params() {
         [wgconv::gpu::FORWARD_WORKGROUP_SIZE, 1, 1]
     );
 }
+
+#[test]
+fn every_shader_validates_and_matches_its_params_struct() {
+    use wgconv::gpu::sources::*;
+    use wgconv::gpu::{ConvParams, LossParams, SgdParams};
+    let conv = (
+        ConvParams::WGSL_NAME,
+        ConvParams::FIELDS,
+        std::mem::size_of::<ConvParams>(),
+    );
+    let loss = (
+        LossParams::WGSL_NAME,
+        LossParams::FIELDS,
+        std::mem::size_of::<LossParams>(),
+    );
+    let sgd = (
+        SgdParams::WGSL_NAME,
+        SgdParams::FIELDS,
+        std::mem::size_of::<SgdParams>(),
+    );
+    for (file, src, params) in [
+        ("conv2d_bias_relu_fwd.wgsl", CONV2D_BIAS_RELU_FWD_WGSL, conv),
+        (
+            "conv2d_bias_relu_fwd_tiled.wgsl",
+            CONV2D_BIAS_RELU_FWD_TILED_WGSL,
+            conv,
+        ),
+        ("loss_mse_relu_bwd.wgsl", LOSS_MSE_RELU_BWD_WGSL, loss),
+        ("loss_reduce.wgsl", LOSS_REDUCE_WGSL, loss),
+        ("conv2d_bwd_weight.wgsl", CONV2D_BWD_WEIGHT_WGSL, conv),
+        ("conv2d_bwd_input.wgsl", CONV2D_BWD_INPUT_WGSL, conv),
+        ("sgd_update.wgsl", SGD_UPDATE_WGSL, sgd),
+    ] {
+        let m = module(src, file);
+        assert_layout(&m, params.0, params.1, params.2);
+        // Each header names its CPU twin, which must exist in src/cpu.
+        let twin = src
+            .lines()
+            .find_map(|l| l.strip_prefix("// CPU twin: `"))
+            .and_then(|l| l.split('`').next())
+            .unwrap_or_else(|| panic!("{file}: no `// CPU twin:` line"));
+        let name = twin.trim_start_matches("cpu::");
+        let cpu_src = include_str!("../src/cpu/mod.rs");
+        assert!(
+            cpu_src.contains(&format!("pub fn {name}")),
+            "{file}: CPU twin {twin} not found"
+        );
+    }
+}

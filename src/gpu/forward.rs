@@ -3,6 +3,7 @@
 use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
+use crate::gpu::kernel::KernelVersion;
 use crate::gpu::params::ConvParams;
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, ShapeError};
@@ -13,6 +14,35 @@ pub const CONV2D_BIAS_RELU_FWD_WGSL: &str = include_str!("../../shaders/conv2d_b
 
 /// Invocations per workgroup; must equal WORKGROUP_SIZE in the shader.
 pub const FORWARD_WORKGROUP_SIZE: u32 = 64;
+/// Output rows (N·P·Q) and filters (K) per workgroup of the tiled kernel: TILE_M and TILE_K in
+/// `conv2d_bias_relu_fwd_tiled.wgsl`.
+pub const FORWARD_TILE: (u32, u32) = (64, 64);
+
+/// The forward version the crate picks for `shape`: tiled once the layer has enough work to fill
+/// tiles (at least 2¹⁶ multiply-adds and 8 filters), simple otherwise.
+pub fn forward_version_for(shape: &ConvShape) -> KernelVersion {
+    if shape.output_len() * shape.reduction_len() >= 1 << 16 && shape.k >= 8 {
+        KernelVersion::Tiled
+    } else {
+        KernelVersion::Simple
+    }
+}
+
+/// Workgroups of forward `version` on `shape`, before folding.
+pub(crate) fn forward_groups(shape: &ConvShape, version: KernelVersion) -> Result<u32> {
+    let groups = match version {
+        KernelVersion::Simple => shape
+            .output_len()
+            .div_ceil(u64::from(FORWARD_WORKGROUP_SIZE)),
+        KernelVersion::Tiled => {
+            let rows = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
+            rows.div_ceil(u64::from(FORWARD_TILE.0))
+                * u64::from(shape.k).div_ceil(u64::from(FORWARD_TILE.1))
+        }
+    };
+    u32::try_from(groups)
+        .map_err(|_| Error::Invalid(format!("{shape}: too many workgroups for one dispatch")))
+}
 
 /// What the forward pass returns.
 #[derive(Debug, Clone)]
@@ -97,6 +127,19 @@ impl GpuContext {
         b: &[f32],
         want_z: bool,
     ) -> Result<ForwardOutput> {
+        self.conv2d_bias_relu_fwd_with(forward_version_for(shape), shape, x, w, b, want_z)
+    }
+
+    /// [`GpuContext::conv2d_bias_relu_fwd`] with a chosen kernel version.
+    pub fn conv2d_bias_relu_fwd_with(
+        &self,
+        version: KernelVersion,
+        shape: &ConvShape,
+        x: &Tensor4,
+        w: &Tensor4,
+        b: &[f32],
+        want_z: bool,
+    ) -> Result<ForwardOutput> {
         check_forward_inputs(shape, x, w, b)?;
         let chunk = self.forward_chunk(shape)?;
         let image_len = (shape.c * shape.h * shape.w) as usize;
@@ -130,7 +173,7 @@ impl GpuContext {
             let n = chunk.min(shape.n - start);
             let part = shape.with_batch(n)?;
             let xs = &x.data[start as usize * image_len..(start + n) as usize * image_len];
-            let (yc, zc) = self.forward_chunk_run(&part, xs, &w_buf, &b_buf, want_z)?;
+            let (yc, zc) = self.forward_chunk_run(version, &part, xs, &w_buf, &b_buf, want_z)?;
             y.extend_from_slice(&yc);
             if let (Some(z), Some(zc)) = (z.as_mut(), zc) {
                 z.extend_from_slice(&zc);
@@ -188,6 +231,7 @@ impl GpuContext {
 
     fn forward_chunk_run(
         &self,
+        version: KernelVersion,
         shape: &ConvShape,
         x: &[f32],
         w_buf: &wgpu::Buffer,
@@ -196,8 +240,7 @@ impl GpuContext {
     ) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
         let out_len = shape.output_len();
         let out_bytes = out_len * 4;
-        let groups = u32::try_from(out_len.div_ceil(u64::from(FORWARD_WORKGROUP_SIZE)))
-            .map_err(|_| Error::Invalid(format!("{shape}: too many outputs for one dispatch")))?;
+        let groups = forward_groups(shape, version)?;
         let (gx, gy, gz) = fold_grid(groups, self.limits.max_compute_workgroups_per_dimension)?;
         let params = ConvParams {
             n: shape.n,
@@ -248,7 +291,10 @@ impl GpuContext {
             let y_buf = out_buffer("y", out_bytes);
             // Without z the binding still needs a buffer; the kernel never writes it.
             let z_buf = out_buffer("z", if want_z { out_bytes } else { 4 });
-            let kernel = &self.kernels.forward;
+            let kernel = match version {
+                KernelVersion::Simple => &self.kernels.forward,
+                KernelVersion::Tiled => &self.kernels.forward_tiled,
+            };
             let bind = kernel.bind(device, &[&params_buf, &x_buf, w_buf, b_buf, &y_buf, &z_buf]);
             let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("conv2d_bias_relu_fwd"),

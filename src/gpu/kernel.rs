@@ -101,6 +101,8 @@ impl Kernel {
 /// The WGSL sources, embedded so that the library, CLI and tests run the same bytes.
 pub mod sources {
     pub use crate::gpu::forward::CONV2D_BIAS_RELU_FWD_WGSL;
+    pub const CONV2D_BIAS_RELU_FWD_TILED_WGSL: &str =
+        include_str!("../../shaders/conv2d_bias_relu_fwd_tiled.wgsl");
     pub const LOSS_MSE_RELU_BWD_WGSL: &str = include_str!("../../shaders/loss_mse_relu_bwd.wgsl");
     pub const LOSS_REDUCE_WGSL: &str = include_str!("../../shaders/loss_reduce.wgsl");
     pub const CONV2D_BWD_WEIGHT_WGSL: &str = include_str!("../../shaders/conv2d_bwd_weight.wgsl");
@@ -111,6 +113,7 @@ pub mod sources {
 /// Every kernel of the crate, compiled once per context.
 pub(crate) struct Kernels {
     pub(crate) forward: Kernel,
+    pub(crate) forward_tiled: Kernel,
     pub(crate) loss: Kernel,
     pub(crate) loss_reduce: Kernel,
     pub(crate) bwd_weight: Kernel,
@@ -127,6 +130,12 @@ impl Kernels {
                 device,
                 "conv2d_bias_relu_fwd",
                 CONV2D_BIAS_RELU_FWD_WGSL,
+                &[Uniform, Read, Read, Read, ReadWrite, ReadWrite],
+            ),
+            forward_tiled: Kernel::new(
+                device,
+                "conv2d_bias_relu_fwd_tiled",
+                CONV2D_BIAS_RELU_FWD_TILED_WGSL,
                 &[Uniform, Read, Read, Read, ReadWrite, ReadWrite],
             ),
             loss: Kernel::new(
@@ -160,5 +169,32 @@ impl Kernels {
                 &[Uniform, ReadWrite, Read, ReadWrite],
             ),
         }
+    }
+}
+
+/// Which implementation of a pass to run. Every version computes the same sums and is held to
+/// the same bounds; they differ only in speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KernelVersion {
+    /// One output per invocation, no workgroup memory: the always-correct baseline.
+    Simple,
+    /// Implicit GEMM with 64×64 workgroup-memory tiles and 4×4 register blocking.
+    Tiled,
+}
+
+impl KernelVersion {
+    pub const ALL: [KernelVersion; 2] = [KernelVersion::Simple, KernelVersion::Tiled];
+
+    /// The name `--kernel` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelVersion::Simple => "simple",
+            KernelVersion::Tiled => "tiled",
+        }
+    }
+
+    /// Parses `--kernel`'s value.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
     }
 }

@@ -12,6 +12,6 @@ pub use context::{
 pub use forward::{
     check_forward_inputs, ForwardOutput, CONV2D_BIAS_RELU_FWD_WGSL, FORWARD_WORKGROUP_SIZE,
 };
-pub use kernel::sources;
+pub use kernel::{sources, KernelVersion};
 pub use params::{ConvParams, LossParams, SgdParams};
 pub use train::{Trainer, TrainerState};
