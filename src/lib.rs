@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod cpu;

@@ -60,6 +60,48 @@ enum Command {
     /// The notebook's "prediction vs learning": a random student learns a hidden teacher layer
     /// (the two 5×5 filters with biases) on the GPU; writes the loss curve, filters and maps.
     Train(TrainArgs),
+    /// Time each kernel version's passes on benchmark shapes, after validating it against the
+    /// CPU reference (GPU timestamps where the adapter has them).
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Named shapes, comma-separated: seed, mnist, resnet56, resnet14, stem.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "seed,mnist,resnet56,resnet14,stem",
+        conflicts_with = "shape"
+    )]
+    shapes: String,
+    /// One shape: N,C,H,W,K,R,S,stride,pad.
+    #[arg(long, value_name = "N,C,H,W,K,R,S,stride,pad")]
+    shape: Option<String>,
+    /// Replace every shape's batch size N (to scale the shapes down for a slow adapter).
+    #[arg(long, value_name = "N")]
+    batch: Option<u32>,
+    /// Passes: fwd, bwd (loss, dW, db, dX), step (fwd + bwd + SGD), or all.
+    #[arg(long, value_name = "fwd|bwd|step|all", default_value = "all")]
+    pass: String,
+    /// Kernel version: simple or tiled (default: every version).
+    #[arg(long, value_name = "NAME")]
+    kernel: Option<String>,
+    /// Timed repeats (the median is reported); at least 20.
+    #[arg(long, default_value_t = 25)]
+    repeats: u32,
+    /// Untimed warm-up repeats.
+    #[arg(long, default_value_t = 5)]
+    warmup: u32,
+    /// Passes recorded per timed repeat (the time is divided by it): amortises launch costs.
+    #[arg(long, default_value_t = 1)]
+    inner: u32,
+    /// Write the results as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// The adapter's fp32 peak in TFLOP/s, to report the % of it reached.
+    #[arg(long, value_name = "X")]
+    peak_tflops: Option<f64>,
 }
 
 #[derive(Args)]
@@ -284,6 +326,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo(&request, args),
         Command::Step(args) => step(&request, args),
         Command::Train(args) => train(&request, args),
+        Command::Bench(args) => bench(&request, args),
     }
 }
 
@@ -916,4 +959,163 @@ fn student_vs_teacher(run: &wgconv::teach::TeachRun) -> image::RgbImage {
         }
     }
     pictures::grid(&cells, all.len())
+}
+
+fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> {
+    use wgconv::bench::{self, Timer};
+    use wgconv::gpu::{Pass, TrainVersions, Trainer};
+    if args.repeats < 20 {
+        bail!("--repeats must be at least 20 (got {})", args.repeats);
+    }
+    if args.inner == 0 {
+        bail!("--inner must be at least 1");
+    }
+    if let Some(p) = args.peak_tflops {
+        if !(p.is_finite() && p > 0.0) {
+            bail!("--peak-tflops must be a positive number (got {p})");
+        }
+    }
+    let passes: Vec<Pass> = match args.pass.as_str() {
+        "fwd" => vec![Pass::Forward],
+        "bwd" => vec![Pass::Backward],
+        "step" => vec![Pass::Step],
+        "all" => vec![Pass::Forward, Pass::Backward, Pass::Step],
+        other => bail!("--pass {other:?}: use fwd, bwd, step or all"),
+    };
+    let versions: Vec<KernelVersion> = match &args.kernel {
+        None => KernelVersion::ALL.to_vec(),
+        Some(name) => vec![KernelVersion::parse(name)
+            .with_context(|| format!("--kernel {name:?}: use one of simple, tiled"))?],
+    };
+    let texts: Vec<String> = match &args.shape {
+        Some(s) => vec![s.clone()],
+        None => args
+            .shapes
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .collect(),
+    };
+    let mut shapes = Vec::new();
+    for text in &texts {
+        let (name, shape) = bench::parse_shape(text)?;
+        let shape = match args.batch {
+            Some(n) => shape.with_batch(n)?,
+            None => shape,
+        };
+        shapes.push((name, shape));
+    }
+    let ctx = open(request)?;
+    let timer_note = if ctx.key_limits().timestamp_query {
+        "GPU timestamps"
+    } else {
+        "wall clock (no timestamp queries on this adapter)"
+    };
+    println!(
+        "timing: {timer_note}; median of {} repeats after {} warm-up",
+        args.repeats, args.warmup
+    );
+    let bar =
+        indicatif::ProgressBar::new((shapes.len() * versions.len() * (passes.len() + 1)) as u64);
+    let mut rows = Vec::new();
+    let mut json = Vec::new();
+    let mut failed = false;
+    for (name, shape) in &shapes {
+        for &version in &versions {
+            bar.set_message(format!("{name} {} validating", version.name()));
+            let versions_all = TrainVersions::all(version);
+            let v = bench::validate(&ctx, shape, versions_all)?;
+            bar.inc(1);
+            if !v.passed {
+                failed = true;
+                rows.push(format!(
+                    "{name:<10} {:<6} {:<7} FAILED validation on {} (worst {:.3e} of its bound): not timed",
+                    "-",
+                    version.name(),
+                    v.shape,
+                    v.worst_ratio
+                ));
+                continue;
+            }
+            let (x, t, w, b) = bench::random_problem(shape, 5);
+            let trainer = Trainer::new_with(
+                &ctx,
+                shape,
+                &x,
+                &t,
+                &w,
+                &b,
+                wgconv::sgd::Sgd::new(1e-6),
+                1,
+                versions_all,
+            )?;
+            for &pass in &passes {
+                bar.set_message(format!(
+                    "{name} {} {}",
+                    version.name(),
+                    bench::pass_name(pass)
+                ));
+                let timing =
+                    bench::time_pass(&ctx, &trainer, pass, args.warmup, args.repeats, args.inner)?;
+                bar.inc(1);
+                let flops = bench::pass_flops(shape, pass) as f64;
+                let gflops = flops / (timing.median_ms * 1e-3) / 1e9;
+                let pct = args.peak_tflops.map(|p| 100.0 * gflops / (p * 1e3));
+                let mib = trainer.pass_bytes(pass) as f64 / (1 << 20) as f64;
+                rows.push(format!(
+                    "{name:<10} {:<6} {:<7} {:>10.4} {:>10.4} {:>10.1} {:>7} {:>9.2}  {:.2e} on {}",
+                    bench::pass_name(pass),
+                    version.name(),
+                    timing.median_ms,
+                    timing.min_ms,
+                    gflops,
+                    pct.map_or("-".to_string(), |p| format!("{p:.1}")),
+                    mib,
+                    v.worst_ratio,
+                    v.shape
+                ));
+                json.push(serde_json::json!({
+                    "shape": name,
+                    "dims": {"n": shape.n, "c": shape.c, "h": shape.h, "w": shape.w, "k": shape.k,
+                             "r": shape.r, "s": shape.s, "stride": shape.stride.0, "pad": shape.padding.0},
+                    "pass": bench::pass_name(pass),
+                    "kernel": version.name(),
+                    "median_ms": timing.median_ms,
+                    "min_ms": timing.min_ms,
+                    "repeats": timing.repeats,
+                    "inner": timing.inner,
+                    "timer": if timing.timer == Timer::GpuTimestamps { "gpu_timestamps" } else { "wall_clock" },
+                    "gflops": gflops,
+                    "percent_of_peak": pct,
+                    "buffer_bytes": trainer.pass_bytes(pass),
+                    "validated_on": v.shape.to_string(),
+                    "validation_worst_ratio": v.worst_ratio,
+                }));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    println!(
+        "{:<10} {:<6} {:<7} {:>10} {:>10} {:>10} {:>7} {:>9}  validation (worst error/bound on the reduced shape)",
+        "shape", "pass", "kernel", "median ms", "min ms", "GFLOP/s", "% peak", "MiB"
+    );
+    for r in rows {
+        println!("{r}");
+    }
+    let doc = serde_json::json!({
+        "adapter": ctx.adapter().to_string(),
+        "timer": timer_note,
+        "results": json,
+    });
+    if let Some(path) = &args.json {
+        let mut outputs = Outputs::new();
+        outputs.add(path, serde_json::to_string_pretty(&doc)?.as_bytes())?;
+        for p in outputs.commit()? {
+            println!("wrote {}", p.display());
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -14,4 +14,4 @@ pub use forward::{
 };
 pub use kernel::{sources, KernelVersion};
 pub use params::{ConvParams, LossParams, SgdParams};
-pub use train::{Trainer, TrainerState};
+pub use train::{Pass, TrainVersions, Trainer, TrainerState};

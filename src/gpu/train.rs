@@ -5,7 +5,8 @@
 use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
-use crate::gpu::forward::{check_forward_inputs, fold_grid, FORWARD_WORKGROUP_SIZE};
+use crate::gpu::forward::{check_forward_inputs, fold_grid, forward_groups, forward_version_for};
+use crate::gpu::kernel::KernelVersion;
 use crate::gpu::params::{ConvParams, LossParams, SgdParams};
 use crate::gpu::GpuContext;
 use crate::sgd::Sgd;
@@ -29,11 +30,43 @@ pub struct TrainerState {
     pub b_momentum: Vec<f32>,
 }
 
+/// The kernel version of each pass a training step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrainVersions {
+    pub forward: KernelVersion,
+}
+
+impl TrainVersions {
+    /// The versions the crate picks for `shape`.
+    pub fn for_shape(shape: &ConvShape) -> Self {
+        TrainVersions {
+            forward: forward_version_for(shape),
+        }
+    }
+
+    /// Every pass in `version`.
+    pub fn all(version: KernelVersion) -> Self {
+        TrainVersions { forward: version }
+    }
+}
+
+/// Which passes to record, for timing them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// conv + bias + ReLU.
+    Forward,
+    /// Loss and dz, the loss reduction, dW and db, dX.
+    Backward,
+    /// Forward, backward (with dX) and the SGD updates.
+    Step,
+}
+
 /// A training problem on the GPU: fixed input x and target t, parameters w and b.
 pub struct Trainer<'a> {
     ctx: &'a GpuContext,
     shape: ConvShape,
     sgd: Sgd,
+    versions: TrainVersions,
     log_capacity: u32,
     steps_done: u64,
     buffers: Buffers,
@@ -118,6 +151,32 @@ impl<'a> Trainer<'a> {
         sgd: Sgd,
         log_capacity: u32,
     ) -> Result<Self> {
+        Self::new_with(
+            ctx,
+            shape,
+            x,
+            t,
+            w,
+            b,
+            sgd,
+            log_capacity,
+            TrainVersions::for_shape(shape),
+        )
+    }
+
+    /// [`Trainer::new`] with chosen kernel versions.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_with(
+        ctx: &'a GpuContext,
+        shape: &ConvShape,
+        x: &Tensor4,
+        t: &Tensor4,
+        w: &Tensor4,
+        b: &[f32],
+        sgd: Sgd,
+        log_capacity: u32,
+        versions: TrainVersions,
+    ) -> Result<Self> {
         check_forward_inputs(shape, x, w, b)?;
         let out_dims = [
             shape.n as usize,
@@ -159,7 +218,7 @@ impl<'a> Trainer<'a> {
         let m = shape.output_len();
         let loss_groups = groups(m, LOSS_WORKGROUP_SIZE)?;
         let grids = Grids {
-            forward: fold_grid(groups(m, FORWARD_WORKGROUP_SIZE)?, max_dim)?,
+            forward: fold_grid(forward_groups(shape, versions.forward)?, max_dim)?,
             loss: fold_grid(loss_groups, max_dim)?,
             bwd_weight: fold_grid(
                 u32::try_from(shape.weight_len() + u64::from(shape.k))
@@ -301,6 +360,7 @@ impl<'a> Trainer<'a> {
             ctx,
             shape: *shape,
             sgd,
+            versions,
             log_capacity,
             steps_done: 0,
             buffers,
@@ -329,18 +389,89 @@ impl<'a> Trainer<'a> {
         self.buffers.total_bytes
     }
 
+    /// The kernel versions this trainer runs.
+    pub fn versions(&self) -> TrainVersions {
+        self.versions
+    }
+
     fn record_step(&self, pass: &mut wgpu::ComputePass<'_>, with_input_grad: bool) {
+        self.record_forward(pass);
+        self.record_backward(pass, with_input_grad);
+        self.record_update(pass);
+    }
+
+    fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>) {
+        let k = &self.ctx.kernels;
+        let forward = match self.versions.forward {
+            KernelVersion::Simple => &k.forward,
+            KernelVersion::Tiled => &k.forward_tiled,
+        };
+        forward.dispatch(pass, &self.binds.forward, self.grids.forward);
+    }
+
+    fn record_backward(&self, pass: &mut wgpu::ComputePass<'_>, with_input_grad: bool) {
         let k = &self.ctx.kernels;
         let (b, g) = (&self.binds, &self.grids);
-        k.forward.dispatch(pass, &b.forward, g.forward);
         k.loss.dispatch(pass, &b.loss, g.loss);
         k.loss_reduce.dispatch(pass, &b.loss_reduce, (1, 1, 1));
         k.bwd_weight.dispatch(pass, &b.bwd_weight, g.bwd_weight);
         if with_input_grad {
             k.bwd_input.dispatch(pass, &b.bwd_input, g.bwd_input);
         }
+    }
+
+    fn record_update(&self, pass: &mut wgpu::ComputePass<'_>) {
+        let k = &self.ctx.kernels;
+        let (b, g) = (&self.binds, &self.grids);
         k.sgd.dispatch(pass, &b.sgd_w, g.sgd_w);
         k.sgd.dispatch(pass, &b.sgd_b, g.sgd_b);
+    }
+
+    /// Records `pass` `repeats` times into one compute pass (for benchmarks). Every repeat of
+    /// Backward and Step appends to the loss log (cleared first; `loss_reduce.wgsl` drops values
+    /// past its capacity).
+    pub(crate) fn record_pass(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pass: Pass,
+        repeats: u32,
+        timestamps: Option<wgpu::ComputePassTimestampWrites<'_>>,
+    ) {
+        encoder.clear_buffer(&self.buffers.loss_log, 0, Some(4));
+        let mut cpass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("benchmark"),
+            timestamp_writes: timestamps,
+        });
+        for _ in 0..repeats {
+            match pass {
+                Pass::Forward => self.record_forward(&mut cpass),
+                Pass::Backward => self.record_backward(&mut cpass, true),
+                Pass::Step => self.record_step(&mut cpass, true),
+            }
+        }
+    }
+
+    /// The log capacity: the most steps one submission may record.
+    pub fn log_capacity(&self) -> u32 {
+        self.log_capacity
+    }
+
+    /// Bytes of the buffers `pass` binds.
+    pub fn pass_bytes(&self, pass: Pass) -> u64 {
+        let s = &self.shape;
+        let (x, y, w, k) = (
+            s.input_len(),
+            s.output_len(),
+            s.weight_len(),
+            u64::from(s.k),
+        );
+        let floats = match pass {
+            Pass::Forward => x + w + k + y,
+            // y, t, dz, partials, loss log, x, dw, db, w, dx
+            Pass::Backward => 3 * y + y.div_ceil(256) + 1 + x + w + k + w + x,
+            Pass::Step => x + 3 * (w + k) + 3 * y + y.div_ceil(256) + 1 + 2 * (w + k) + x,
+        };
+        floats * 4
     }
 
     /// Runs `steps` full-batch steps, `log_capacity` per submission. After each submission the

@@ -1,0 +1,284 @@
+//! `wgconv bench`: validate each kernel version against the CPU reference, then time its passes
+//! with GPU timestamps (wall clock where the adapter has none): warm-up, then the median of the
+//! repeats.
+
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{Error, Result};
+use crate::gpu::{GpuContext, Pass, TrainVersions, Trainer};
+use crate::sgd::Sgd;
+use crate::shape::{ConvShape, ConvShapeSpec};
+use crate::tensor::Tensor4;
+use crate::train_check::checked_steps;
+
+/// The five benchmark shapes (`../shared/anchors-h200.md`): name, then N, C, H, W, K, R, S,
+/// stride, padding.
+pub const NAMED_SHAPES: [(&str, [u32; 9]); 5] = [
+    ("seed", [1, 1, 24, 24, 2, 5, 5, 1, 0]),
+    ("mnist", [256, 1, 28, 28, 32, 5, 5, 1, 0]),
+    ("resnet56", [32, 64, 56, 56, 64, 3, 3, 1, 1]),
+    ("resnet14", [32, 256, 14, 14, 256, 3, 3, 1, 1]),
+    ("stem", [16, 3, 224, 224, 64, 7, 7, 2, 3]),
+];
+
+/// Multiply-adds the CPU reference may spend on validating one version (about a second).
+pub const VALIDATION_MACS: u64 = 60_000_000;
+
+fn shape_of(v: [u32; 9]) -> Result<ConvShape> {
+    Ok(ConvShape::new(ConvShapeSpec {
+        n: v[0],
+        c: v[1],
+        h: v[2],
+        w: v[3],
+        k: v[4],
+        r: v[5],
+        s: v[6],
+        stride: (v[7], v[7]),
+        padding: (v[8], v[8]),
+    })?)
+}
+
+/// A named shape, or "N,C,H,W,K,R,S,stride,pad".
+pub fn parse_shape(text: &str) -> Result<(String, ConvShape)> {
+    if let Some((name, v)) = NAMED_SHAPES.iter().find(|(n, _)| *n == text) {
+        return Ok((name.to_string(), shape_of(*v)?));
+    }
+    let fields: Vec<u32> = text
+        .split(',')
+        .map(|f| f.trim().parse::<u32>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| {
+            Error::Invalid(format!(
+                "shape {text:?}: not a name ({}) nor N,C,H,W,K,R,S,stride,pad",
+                names()
+            ))
+        })?;
+    let v: [u32; 9] = fields.try_into().map_err(|_| {
+        Error::Invalid(format!(
+            "shape {text:?}: N,C,H,W,K,R,S,stride,pad needs 9 numbers"
+        ))
+    })?;
+    Ok((text.to_string(), shape_of(v)?))
+}
+
+fn names() -> String {
+    NAMED_SHAPES
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Multiply-adds of one training step (forward, dW, dX): 3·N·K·P·Q·C·R·S.
+fn step_macs(s: &ConvShape) -> u64 {
+    3 * s.output_len() * s.reduction_len()
+}
+
+/// The shape the CPU validates for `shape`: the batch cut to fit [`VALIDATION_MACS`], then the
+/// image halved while still too big (keeping the kernel inside the padded input).
+pub fn reduced_for_validation(shape: &ConvShape) -> Result<ConvShape> {
+    let mut spec = shape.spec();
+    let per_image = step_macs(&ConvShape::new(ConvShapeSpec { n: 1, ..spec })?).max(1);
+    spec.n = spec.n.min((VALIDATION_MACS / per_image).max(1) as u32);
+    let mut s = ConvShape::new(spec)?;
+    while step_macs(&s) > VALIDATION_MACS {
+        let min_h = spec.r.saturating_sub(2 * spec.padding.0).max(1);
+        let min_w = spec.s.saturating_sub(2 * spec.padding.1).max(1);
+        let (h, w) = ((spec.h / 2).max(min_h), (spec.w / 2).max(min_w));
+        if (h, w) == (spec.h, spec.w) {
+            break;
+        }
+        spec.h = h;
+        spec.w = w;
+        s = ConvShape::new(spec)?;
+    }
+    Ok(s)
+}
+
+/// Random x, w, b and target t for `shape` (x, t in [0, 1], w, b in ±1/√(C·R·S)).
+pub fn random_problem(shape: &ConvShape, seed: u64) -> (Tensor4, Tensor4, Tensor4, Vec<f32>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let d = |v: u32| v as usize;
+    let bound = 1.0 / (shape.reduction_len() as f32).sqrt();
+    let mut fill = |n: u64, lo: f32, hi: f32| {
+        (0..n)
+            .map(|_| rng.random_range(lo..=hi))
+            .collect::<Vec<f32>>()
+    };
+    let x = Tensor4 {
+        dims: [d(shape.n), d(shape.c), d(shape.h), d(shape.w)],
+        data: fill(shape.input_len(), 0.0, 1.0),
+    };
+    let w = Tensor4 {
+        dims: [d(shape.k), d(shape.c), d(shape.r), d(shape.s)],
+        data: fill(shape.weight_len(), -bound, bound),
+    };
+    let b = fill(u64::from(shape.k), -bound, bound);
+    let t = Tensor4 {
+        dims: [d(shape.n), d(shape.k), d(shape.p()), d(shape.q())],
+        data: fill(shape.output_len(), 0.0, 1.0),
+    };
+    (x, t, w, b)
+}
+
+/// How the validation of one version on one shape went.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub shape: ConvShape,
+    pub passed: bool,
+    pub worst_ratio: f64,
+}
+
+/// Runs one checked training step (every kernel, dX included) of `versions` on the reduced
+/// copy of `shape`.
+pub fn validate(
+    ctx: &GpuContext,
+    shape: &ConvShape,
+    versions: TrainVersions,
+) -> Result<Validation> {
+    let small = reduced_for_validation(shape)?;
+    let (x, t, w, b) = random_problem(&small, 17);
+    let sgd = Sgd {
+        lr: 0.01,
+        momentum: 0.9,
+        weight_decay: 1e-4,
+        nesterov: false,
+    };
+    let mut trainer = Trainer::new_with(ctx, &small, &x, &t, &w, &b, sgd, 2, versions)?;
+    let check = checked_steps(&mut trainer, &x, &t, 2, true)?;
+    Ok(Validation {
+        shape: small,
+        passed: check.passed(),
+        worst_ratio: check.worst_ratio(),
+    })
+}
+
+/// How a pass was timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    GpuTimestamps,
+    WallClock,
+}
+
+/// One timed pass.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub timer: Timer,
+    /// Milliseconds per pass: median, and the fastest, over the repeats.
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub repeats: u32,
+    /// Passes recorded per measurement (the time is divided by it).
+    pub inner: u32,
+}
+
+/// Times `pass` on `trainer`: `warmup` untimed measurements, then `repeats` timed ones, each of
+/// `inner` passes recorded into one compute pass.
+pub fn time_pass(
+    ctx: &GpuContext,
+    trainer: &Trainer,
+    pass: Pass,
+    warmup: u32,
+    repeats: u32,
+    inner: u32,
+) -> Result<Timing> {
+    let device = &ctx.device;
+    let timestamps = ctx.key_limits().timestamp_query;
+    let stage = "benchmarking";
+    let (query, resolve, read) = ctx
+        .scoped(stage, || {
+            timestamps.then(|| {
+                let query = device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("bench timestamps"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: 2,
+                });
+                let resolve = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("timestamps"),
+                    size: 16,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                });
+                let read = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("timestamps readback"),
+                    size: 16,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                (query, resolve, read)
+            })
+        })?
+        .map_or((None, None, None), |(q, r, rd)| {
+            (Some(q), Some(r), Some(rd))
+        });
+    let period_ns = f64::from(ctx.queue.get_timestamp_period());
+    let mut times = Vec::with_capacity(repeats as usize);
+    for i in 0..warmup + repeats {
+        let started = Instant::now();
+        let submission = ctx.scoped(stage, || {
+            let mut encoder = device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
+            let writes = query.as_ref().map(|q| wgpu::ComputePassTimestampWrites {
+                query_set: q,
+                beginning_of_pass_write_index: Some(0),
+                end_of_pass_write_index: Some(1),
+            });
+            trainer.record_pass(&mut encoder, pass, inner, writes);
+            if let (Some(q), Some(r), Some(rd)) = (&query, &resolve, &read) {
+                encoder.resolve_query_set(q, 0..2, r, 0);
+                encoder.copy_buffer_to_buffer(r, 0, rd, 0, 16);
+            }
+            ctx.queue.submit([encoder.finish()])
+        })?;
+        ctx.wait(submission, stage)?;
+        let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+        let ms = match &read {
+            Some(rd) => {
+                let words = ctx.read_f32(rd, stage)?;
+                let tick =
+                    |lo: f32, hi: f32| u64::from(lo.to_bits()) | (u64::from(hi.to_bits()) << 32);
+                let (t0, t1) = (tick(words[0], words[1]), tick(words[2], words[3]));
+                t1.saturating_sub(t0) as f64 * period_ns / 1e6
+            }
+            None => wall_ms,
+        };
+        if i >= warmup {
+            times.push(ms / f64::from(inner));
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(Timing {
+        timer: if timestamps {
+            Timer::GpuTimestamps
+        } else {
+            Timer::WallClock
+        },
+        median_ms: times[times.len() / 2],
+        min_ms: times[0],
+        repeats,
+        inner,
+    })
+}
+
+/// FLOPs of `pass` on `shape`: forward 2·N·K·P·Q·C·R·S; backward two such (dW and dX); a step
+/// three.
+pub fn pass_flops(shape: &ConvShape, pass: Pass) -> u64 {
+    shape.forward_flops()
+        * match pass {
+            Pass::Forward => 1,
+            Pass::Backward => 2,
+            Pass::Step => 3,
+        }
+}
+
+/// The name of a pass, as `--pass` takes it.
+pub fn pass_name(pass: Pass) -> &'static str {
+    match pass {
+        Pass::Forward => "fwd",
+        Pass::Backward => "bwd",
+        Pass::Step => "step",
+    }
+}
