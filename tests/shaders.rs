@@ -79,7 +79,7 @@ fn forward_shader_validates_and_matches_conv_params() {
 #[test]
 fn every_shader_validates_and_matches_its_params_struct() {
     use wgconv::gpu::sources::*;
-    use wgconv::gpu::{ConvParams, LossParams, SgdParams};
+    use wgconv::gpu::{ConvParams, LossParams, SgdParams, TinyParams};
     let conv = (
         ConvParams::WGSL_NAME,
         ConvParams::FIELDS,
@@ -89,6 +89,11 @@ fn every_shader_validates_and_matches_its_params_struct() {
         LossParams::WGSL_NAME,
         LossParams::FIELDS,
         std::mem::size_of::<LossParams>(),
+    );
+    let tiny = (
+        TinyParams::WGSL_NAME,
+        TinyParams::FIELDS,
+        std::mem::size_of::<TinyParams>(),
     );
     let sgd = (
         SgdParams::WGSL_NAME,
@@ -107,6 +112,7 @@ fn every_shader_validates_and_matches_its_params_struct() {
         ("conv2d_bwd_weight.wgsl", CONV2D_BWD_WEIGHT_WGSL, conv),
         ("conv2d_bwd_input.wgsl", CONV2D_BWD_INPUT_WGSL, conv),
         ("sgd_update.wgsl", SGD_UPDATE_WGSL, sgd),
+        ("train_tiny.wgsl", TRAIN_TINY_WGSL, tiny),
     ] {
         let m = module(src, file);
         assert_layout(&m, params.0, params.1, params.2);

@@ -6,7 +6,7 @@ mod common;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use wgconv::check::CaseGenerator;
-use wgconv::gpu::Trainer;
+use wgconv::gpu::{KernelVersion, TrainVersions, Trainer};
 use wgconv::sgd::Sgd;
 use wgconv::train_check::{checked_steps, StepCheck};
 use wgconv::{ConvShape, Tensor4};
@@ -50,26 +50,54 @@ fn every_kernel_of_a_step_matches_the_reference_on_random_shapes() {
         weight_decay: 0.01,
         nesterov: false,
     };
-    let mut worst = std::collections::BTreeMap::<&str, f64>::new();
+    let mut worst = std::collections::BTreeMap::<String, f64>::new();
+    let mut fused_cases = 0;
     for i in 0..120 {
         let case = gen.next_case();
         let t = target(&case.shape, i);
-        let mut trainer = Trainer::new(ctx, &case.shape, &case.x, &t, &case.w, &case.b, sgd, 4)
+        // Every version: simple, tiled, and the fused loop where the layer fits it.
+        for versions in [
+            TrainVersions::all(KernelVersion::Simple),
+            TrainVersions::all(KernelVersion::Tiled),
+            TrainVersions::fused(),
+        ] {
+            let mut trainer = Trainer::new_with(
+                ctx,
+                &case.shape,
+                &case.x,
+                &t,
+                &case.w,
+                &case.b,
+                sgd,
+                4,
+                versions,
+            )
             .unwrap_or_else(|e| panic!("{}: {e}", case.shape));
-        // Two steps, so that the second updates a non-zero momentum buffer.
-        let check = checked_steps(&mut trainer, &case.x, &t, 2, true).expect("steps");
-        assert!(
-            check.passed(),
-            "{}",
-            report(&case.shape.to_string(), &check)
-        );
-        assert!(check.dx.is_some() && check.w_momentum.is_some());
-        for (name, c) in check.outputs() {
-            let w = worst.entry(name).or_default();
-            *w = w.max(c.worst_ratio());
+            let label = format!("{:?} {}", trainer.versions(), case.shape);
+            fused_cases += usize::from(trainer.versions().fused_loop);
+            // Two steps, so that the second updates a non-zero momentum buffer; dX on the last.
+            let check = checked_steps(&mut trainer, &case.x, &t, 2, true).expect("steps");
+            assert!(check.passed(), "{}", report(&label, &check));
+            assert!(check.dx.is_some() && check.w_momentum.is_some());
+            // Without dX the fused loop runs both steps.
+            let check = checked_steps(&mut trainer, &case.x, &t, 2, false).expect("steps");
+            assert!(check.passed(), "{}", report(&label, &check));
+            for (name, c) in check.outputs() {
+                let path = if trainer.versions().fused_loop {
+                    "fused"
+                } else {
+                    "per pass"
+                };
+                let w = worst.entry(format!("{name} ({path})")).or_default();
+                *w = w.max(c.worst_ratio());
+            }
         }
     }
-    eprintln!("worst error / bound over 120 shapes: {worst:?}");
+    assert!(
+        fused_cases >= 60,
+        "only {fused_cases} cases ran the fused loop"
+    );
+    eprintln!("worst error / bound over 120 shapes: {worst:#?}");
 }
 
 #[test]
@@ -301,4 +329,67 @@ fn a_diverging_run_stops_and_names_the_step() {
         }
         other => panic!("expected Diverged, got {other}"),
     }
+}
+
+/// The fused loop carries w, b and the momentum in workgroup memory from step to step: 40 steps
+/// in one run (dispatches of 16, 16 and 8 steps) must give exactly the bits of 40 one-step
+/// dispatches, which go through global memory every step.
+#[test]
+fn fused_loop_carries_its_state_exactly() {
+    let ctx = common::gpu();
+    let shape = ConvShape::SEED;
+    let x = wgconv::filters::seed_image();
+    let w = wgconv::filters::random_filters(2, 1, 5, 5, 3);
+    let t = target(&shape, 4);
+    let sgd = Sgd {
+        lr: 0.1,
+        momentum: 0.9,
+        weight_decay: 1e-3,
+        nesterov: true,
+    };
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    let mut long = Trainer::new_with(
+        ctx,
+        &shape,
+        &x,
+        &t,
+        &w,
+        &[0.05, -0.05],
+        sgd,
+        64,
+        TrainVersions::fused(),
+    )
+    .expect("trainer");
+    assert!(
+        long.versions().fused_loop,
+        "this adapter cannot run the fused loop"
+    );
+    let mut long_losses = Vec::new();
+    long.run(40, false, |_, l| long_losses.extend_from_slice(l))
+        .expect("run");
+    let mut short = Trainer::new_with(
+        ctx,
+        &shape,
+        &x,
+        &t,
+        &w,
+        &[0.05, -0.05],
+        sgd,
+        1,
+        TrainVersions::fused(),
+    )
+    .expect("trainer");
+    let mut short_losses = Vec::new();
+    short
+        .run(40, false, |_, l| short_losses.extend_from_slice(l))
+        .expect("run");
+    let (a, b) = (
+        long.read_state().expect("state"),
+        short.read_state().expect("state"),
+    );
+    assert_eq!(bits(&long_losses), bits(&short_losses));
+    assert_eq!(bits(&a.w.data), bits(&b.w.data));
+    assert_eq!(bits(&a.b), bits(&b.b));
+    assert_eq!(bits(&a.w_momentum), bits(&b.w_momentum));
+    assert!(long_losses[39] < long_losses[0]);
 }

@@ -285,7 +285,9 @@ impl GpuContext {
         let binding_cap = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        let kernels = catch(&device, "compiling the kernels", || Kernels::new(&device))?;
+        let kernels = catch(&device, "compiling the kernels", || {
+            Kernels::new(&device, &limits)
+        })?;
         Ok(GpuContext {
             kernels,
             device,

@@ -108,6 +108,7 @@ pub mod sources {
     pub const CONV2D_BWD_WEIGHT_WGSL: &str = include_str!("../../shaders/conv2d_bwd_weight.wgsl");
     pub const CONV2D_BWD_INPUT_WGSL: &str = include_str!("../../shaders/conv2d_bwd_input.wgsl");
     pub const SGD_UPDATE_WGSL: &str = include_str!("../../shaders/sgd_update.wgsl");
+    pub const TRAIN_TINY_WGSL: &str = include_str!("../../shaders/train_tiny.wgsl");
 }
 
 /// Every kernel of the crate, compiled once per context.
@@ -119,13 +120,27 @@ pub(crate) struct Kernels {
     pub(crate) bwd_weight: Kernel,
     pub(crate) bwd_input: Kernel,
     pub(crate) sgd: Kernel,
+    /// The fused loop for tiny layers; None where the device binds fewer than 11 storage
+    /// buffers per stage.
+    pub(crate) train_tiny: Option<Kernel>,
 }
 
+/// Storage buffers `train_tiny.wgsl` binds.
+pub(crate) const TRAIN_TINY_STORAGE_BUFFERS: u32 = 11;
+
 impl Kernels {
-    pub(crate) fn new(device: &wgpu::Device) -> Self {
+    pub(crate) fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Self {
         use sources::*;
         use Access::*;
+        let tiny_fits = limits.max_storage_buffers_per_shader_stage >= TRAIN_TINY_STORAGE_BUFFERS
+            && limits.max_compute_workgroup_storage_size >= 24 * 1024
+            && limits.max_compute_invocations_per_workgroup >= 256;
         Kernels {
+            train_tiny: tiny_fits.then(|| {
+                let mut bindings = vec![Uniform, Read, Read];
+                bindings.extend([ReadWrite; 9]);
+                Kernel::new(device, "train_tiny", TRAIN_TINY_WGSL, &bindings)
+            }),
             forward: Kernel::new(
                 device,
                 "conv2d_bias_relu_fwd",

@@ -13,5 +13,5 @@ pub use forward::{
     check_forward_inputs, ForwardOutput, CONV2D_BIAS_RELU_FWD_WGSL, FORWARD_WORKGROUP_SIZE,
 };
 pub use kernel::{sources, KernelVersion};
-pub use params::{ConvParams, LossParams, SgdParams};
+pub use params::{ConvParams, LossParams, SgdParams, TinyParams};
 pub use train::{Pass, TrainVersions, Trainer, TrainerState};

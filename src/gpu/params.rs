@@ -60,3 +60,19 @@ gpu_params! {
         pad0: u32, pad1: u32,
     }
 }
+
+gpu_params! {
+    /// Used by `train_tiny.wgsl`: the layer, the loop and the optimiser.
+    TinyParams {
+        n: u32, c: u32, h: u32, w: u32, k: u32, r: u32, s: u32, p: u32, q: u32,
+        stride_h: u32, stride_w: u32, pad_h: u32, pad_w: u32,
+        /// Steps this dispatch runs.
+        steps: u32,
+        /// Invocations per gradient element (a power of two).
+        lanes: u32,
+        nesterov: u32,
+        lr: f32, momentum: f32, weight_decay: f32,
+        /// 2/M.
+        scale: f32,
+    }
+}

@@ -7,7 +7,7 @@ use wgpu::util::DeviceExt;
 use crate::error::{Error, Result};
 use crate::gpu::forward::{check_forward_inputs, fold_grid, forward_groups, forward_version_for};
 use crate::gpu::kernel::KernelVersion;
-use crate::gpu::params::{ConvParams, LossParams, SgdParams};
+use crate::gpu::params::{ConvParams, LossParams, SgdParams, TinyParams};
 use crate::gpu::GpuContext;
 use crate::sgd::Sgd;
 use crate::shape::{ConvShape, ShapeError};
@@ -34,20 +34,58 @@ pub struct TrainerState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrainVersions {
     pub forward: KernelVersion,
+    /// Run whole training loops in one dispatch (`train_tiny.wgsl`) where the layer fits it.
+    pub fused_loop: bool,
 }
 
 impl TrainVersions {
-    /// The versions the crate picks for `shape`.
+    /// The versions the crate picks for `shape`: the fused loop when the layer fits it.
     pub fn for_shape(shape: &ConvShape) -> Self {
         TrainVersions {
             forward: forward_version_for(shape),
+            fused_loop: fits_fused_loop(shape),
         }
     }
 
-    /// Every pass in `version`.
+    /// Every pass in `version`, no fused loop.
     pub fn all(version: KernelVersion) -> Self {
-        TrainVersions { forward: version }
+        TrainVersions {
+            forward: version,
+            fused_loop: false,
+        }
     }
+
+    /// The fused loop for steps (falling back to the simple kernels where it cannot run).
+    pub fn fused() -> Self {
+        TrainVersions {
+            forward: KernelVersion::Simple,
+            fused_loop: true,
+        }
+    }
+}
+
+/// Whether `train_tiny.wgsl` can hold the layer in workgroup memory: K·C·R·S ≤ 512, K ≤ 32,
+/// N·K·P·Q ≤ 2048 and N·C·H·W ≤ 2048 (its MAX_ constants).
+pub fn fits_fused_loop(shape: &ConvShape) -> bool {
+    shape.weight_len() <= 512
+        && shape.k <= 32
+        && shape.output_len() <= 2048
+        && shape.input_len() <= 2048
+}
+
+/// Steps one dispatch of `train_tiny.wgsl` runs at most; longer runs chain dispatches in one
+/// compute pass (state goes through global memory between them). Seen on lavapipe
+/// (Mesa 22.3.6): a single dispatch of this loop stopped early after about 130–150 ms of work,
+/// whatever the layer (222 steps of the notebook's layer, 126 at batch 2, 762 on 12×12), so a
+/// dispatch is kept far shorter than that. On a GPU 16 steps also keep the launch cost (about
+/// 3 µs) small against the work.
+pub const FUSED_STEPS_PER_DISPATCH: u32 = 16;
+
+/// Invocations per gradient element in `train_tiny.wgsl`: the largest power of two that lets
+/// every element of a 256-invocation workgroup work at once (1 when there are more than 128).
+fn tiny_lanes(grads: u64) -> u32 {
+    let per = (256 / grads.max(1)).max(1) as u32;
+    1 << (31 - per.leading_zeros())
 }
 
 /// Which passes to record, for timing them apart.
@@ -90,7 +128,17 @@ struct Buffers {
     total_bytes: u64,
 }
 
+/// The fused loop's bind groups: one whose uniform runs FUSED_STEPS_PER_DISPATCH steps, and one
+/// whose uniform is rewritten per submission for the remainder.
+struct Tiny {
+    full: wgpu::BindGroup,
+    rest: wgpu::BindGroup,
+    rest_uniform: wgpu::Buffer,
+    params: TinyParams,
+}
+
 struct Binds {
+    tiny: Option<Tiny>,
     forward: wgpu::BindGroup,
     loss: wgpu::BindGroup,
     loss_reduce: wgpu::BindGroup,
@@ -319,7 +367,73 @@ impl<'a> Trainer<'a> {
                 uniform,
             );
             let k = &ctx.kernels;
+            let tiny = match (&k.train_tiny, versions.fused_loop && fits_fused_loop(shape)) {
+                (Some(kernel), true) => {
+                    let params = TinyParams {
+                        n: shape.n,
+                        c: shape.c,
+                        h: shape.h,
+                        w: shape.w,
+                        k: shape.k,
+                        r: shape.r,
+                        s: shape.s,
+                        p: shape.p(),
+                        q: shape.q(),
+                        stride_h: shape.stride.0,
+                        stride_w: shape.stride.1,
+                        pad_h: shape.padding.0,
+                        pad_w: shape.padding.1,
+                        steps: 0,
+                        lanes: tiny_lanes(shape.weight_len() + u64::from(shape.k)),
+                        nesterov: u32::from(sgd.nesterov),
+                        lr: sgd.lr,
+                        momentum: sgd.momentum,
+                        weight_decay: sgd.weight_decay,
+                        scale: loss_params.scale,
+                    };
+                    let full_params = TinyParams {
+                        steps: FUSED_STEPS_PER_DISPATCH,
+                        ..params
+                    };
+                    let full_uniform = init(
+                        "TinyParams (full)",
+                        bytemuck::bytes_of(&full_params),
+                        wgpu::BufferUsages::UNIFORM,
+                    );
+                    let rest_uniform = init(
+                        "TinyParams (rest)",
+                        bytemuck::bytes_of(&params),
+                        wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                    );
+                    let storage: [&wgpu::Buffer; 11] = [
+                        &x_buf,
+                        &t_buf,
+                        &w_buf,
+                        &b_buf,
+                        &w_momentum,
+                        &b_momentum,
+                        &loss_log,
+                        &dw,
+                        &db,
+                        &y,
+                        &dz,
+                    ];
+                    let bind = |uniform: &wgpu::Buffer| {
+                        let mut all = vec![uniform];
+                        all.extend(storage);
+                        kernel.bind(device, &all)
+                    };
+                    Some(Tiny {
+                        full: bind(&full_uniform),
+                        rest: bind(&rest_uniform),
+                        rest_uniform,
+                        params,
+                    })
+                }
+                _ => None,
+            };
             let binds = Binds {
+                tiny,
                 forward: k
                     .forward
                     .bind(device, &[&conv_fwd, &x_buf, &w_buf, &b_buf, &y, &z_unused]),
@@ -356,6 +470,10 @@ impl<'a> Trainer<'a> {
             };
             (buffers, binds)
         })?;
+        let versions = TrainVersions {
+            fused_loop: binds.tiny.is_some(),
+            ..versions
+        };
         Ok(Trainer {
             ctx,
             shape: *shape,
@@ -398,6 +516,19 @@ impl<'a> Trainer<'a> {
         self.record_forward(pass);
         self.record_backward(pass, with_input_grad);
         self.record_update(pass);
+    }
+
+    /// `steps` steps of the fused loop: full dispatches, then one for the remainder (whose
+    /// count the caller wrote to the `rest` uniform).
+    fn record_fused(&self, pass: &mut wgpu::ComputePass<'_>, steps: u32) {
+        if let (Some(kernel), Some(tiny)) = (&self.ctx.kernels.train_tiny, &self.binds.tiny) {
+            for _ in 0..steps / FUSED_STEPS_PER_DISPATCH {
+                kernel.dispatch(pass, &tiny.full, (1, 1, 1));
+            }
+            if !steps.is_multiple_of(FUSED_STEPS_PER_DISPATCH) {
+                kernel.dispatch(pass, &tiny.rest, (1, 1, 1));
+            }
+        }
     }
 
     fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>) {
@@ -491,6 +622,26 @@ impl<'a> Trainer<'a> {
             let n = left.min(u64::from(self.log_capacity)) as u32;
             let last_chunk = left == u64::from(n);
             let stage = "running training steps";
+            let with_dx = input_grad_last && last_chunk;
+            // The fused loop cannot make dX: a last step that needs it runs unfused.
+            let fused_steps = match &self.binds.tiny {
+                Some(tiny) => {
+                    let steps = n - u32::from(with_dx);
+                    let rest = TinyParams {
+                        steps: steps % FUSED_STEPS_PER_DISPATCH,
+                        ..tiny.params
+                    };
+                    if rest.steps > 0 {
+                        self.ctx.queue.write_buffer(
+                            &tiny.rest_uniform,
+                            0,
+                            bytemuck::bytes_of(&rest),
+                        );
+                    }
+                    steps
+                }
+                None => 0,
+            };
             let submission = self.ctx.scoped(stage, || {
                 let mut encoder =
                     self.ctx
@@ -504,8 +655,9 @@ impl<'a> Trainer<'a> {
                         label: Some("train steps"),
                         timestamp_writes: None,
                     });
-                    for i in 0..n {
-                        self.record_step(&mut pass, input_grad_last && last_chunk && i + 1 == n);
+                    self.record_fused(&mut pass, fused_steps);
+                    for i in fused_steps..n {
+                        self.record_step(&mut pass, with_dx && i + 1 == n);
                     }
                 }
                 let bytes = 4 + 4 * u64::from(n);
