@@ -116,17 +116,21 @@ fn every_shader_validates_and_matches_its_params_struct() {
     ] {
         let m = module(src, file);
         assert_layout(&m, params.0, params.1, params.2);
-        // Each header names its CPU twin, which must exist in src/cpu.
-        let twin = src
+        // Each header names its CPU twin(s), which must exist in src/cpu.
+        let header: String = src
             .lines()
-            .find_map(|l| l.strip_prefix("// CPU twin: `"))
-            .and_then(|l| l.split('`').next())
-            .unwrap_or_else(|| panic!("{file}: no `// CPU twin:` line"));
-        let name = twin.trim_start_matches("cpu::");
+            .skip_while(|l| !l.starts_with("// CPU twin"))
+            .take_while(|l| l.starts_with("//"))
+            .collect();
+        let twins: Vec<&str> = header.split('`').skip(1).step_by(2).collect();
+        assert!(!twins.is_empty(), "{file}: no `// CPU twin:` line");
         let cpu_src = include_str!("../src/cpu/mod.rs");
-        assert!(
-            cpu_src.contains(&format!("pub fn {name}")),
-            "{file}: CPU twin {twin} not found"
-        );
+        for twin in twins {
+            let name = twin.trim_start_matches("cpu::");
+            assert!(
+                cpu_src.contains(&format!("pub fn {name}")),
+                "{file}: CPU twin {twin} not found"
+            );
+        }
     }
 }
