@@ -982,10 +982,20 @@ fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> 
         "all" => vec![Pass::Forward, Pass::Backward, Pass::Step],
         other => bail!("--pass {other:?}: use fwd, bwd, step or all"),
     };
-    let versions: Vec<KernelVersion> = match &args.kernel {
-        None => KernelVersion::ALL.to_vec(),
-        Some(name) => vec![KernelVersion::parse(name)
-            .with_context(|| format!("--kernel {name:?}: use one of simple, tiled"))?],
+    // "fused" is the whole-loop kernel for tiny layers: step pass only.
+    let versions: Vec<(&str, TrainVersions)> = {
+        let all = [
+            ("simple", TrainVersions::all(KernelVersion::Simple)),
+            ("tiled", TrainVersions::all(KernelVersion::Tiled)),
+            ("fused", TrainVersions::fused()),
+        ];
+        match &args.kernel {
+            None => all.to_vec(),
+            Some(name) => vec![*all
+                .iter()
+                .find(|(n, _)| n == name)
+                .with_context(|| format!("--kernel {name:?}: use one of simple, tiled, fused"))?],
+        }
     };
     let texts: Vec<String> = match &args.shape {
         Some(s) => vec![s.clone()],
@@ -1020,9 +1030,13 @@ fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> 
     let mut json = Vec::new();
     let mut failed = false;
     for (name, shape) in &shapes {
-        for &version in &versions {
-            bar.set_message(format!("{name} {} validating", version.name()));
-            let versions_all = TrainVersions::all(version);
+        for &(label, versions_all) in &versions {
+            let fused = versions_all.fused_loop;
+            if fused && !wgconv::gpu::train::fits_fused_loop(shape) {
+                bar.inc(1 + passes.len() as u64);
+                continue; // the fused loop only takes tiny layers
+            }
+            bar.set_message(format!("{name} {label} validating"));
             let v = bench::validate(&ctx, shape, versions_all)?;
             bar.inc(1);
             if !v.passed {
@@ -1030,7 +1044,7 @@ fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> 
                 rows.push(format!(
                     "{name:<10} {:<6} {:<7} FAILED validation on {} (worst {:.3e} of its bound): not timed",
                     "-",
-                    version.name(),
+                    label,
                     v.shape,
                     v.worst_ratio
                 ));
@@ -1048,12 +1062,15 @@ fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> 
                 1,
                 versions_all,
             )?;
+            if fused && !trainer.versions().fused_loop {
+                bail!("the fused loop cannot run on this adapter (too few storage buffers or too little workgroup memory)");
+            }
             for &pass in &passes {
-                bar.set_message(format!(
-                    "{name} {} {}",
-                    version.name(),
-                    bench::pass_name(pass)
-                ));
+                if fused && pass != Pass::Step {
+                    bar.inc(1);
+                    continue; // the fused loop is a whole step
+                }
+                bar.set_message(format!("{name} {label} {}", bench::pass_name(pass)));
                 let timing =
                     bench::time_pass(&ctx, &trainer, pass, args.warmup, args.repeats, args.inner)?;
                 bar.inc(1);
@@ -1063,8 +1080,12 @@ fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> 
                 let mib = trainer.pass_bytes(pass) as f64 / (1 << 20) as f64;
                 rows.push(format!(
                     "{name:<10} {:<6} {:<7} {:>10.4} {:>10.4} {:>10.1} {:>7} {:>9.2}  {:.2e} on {}",
-                    bench::pass_name(pass),
-                    version.name(),
+                    if fused {
+                        "step*"
+                    } else {
+                        bench::pass_name(pass)
+                    },
+                    label,
                     timing.median_ms,
                     timing.min_ms,
                     gflops,
@@ -1078,7 +1099,8 @@ fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> 
                     "dims": {"n": shape.n, "c": shape.c, "h": shape.h, "w": shape.w, "k": shape.k,
                              "r": shape.r, "s": shape.s, "stride": shape.stride.0, "pad": shape.padding.0},
                     "pass": bench::pass_name(pass),
-                    "kernel": version.name(),
+                    "kernel": label,
+                    "includes_dx": !fused,
                     "median_ms": timing.median_ms,
                     "min_ms": timing.min_ms,
                     "repeats": timing.repeats,
@@ -1100,6 +1122,9 @@ fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> 
     );
     for r in rows {
         println!("{r}");
+    }
+    if versions.iter().any(|(_, v)| v.fused_loop) {
+        println!("step* = the fused loop's step: forward, loss, dW, db and SGD, without dX (training needs none)");
     }
     let doc = serde_json::json!({
         "adapter": ctx.adapter().to_string(),

@@ -518,8 +518,23 @@ impl<'a> Trainer<'a> {
         self.record_update(pass);
     }
 
+    /// Writes the step count of the fused loop's last, partial dispatch for a run of `steps`.
+    fn write_fused_rest(&self, steps: u32) {
+        if let Some(tiny) = &self.binds.tiny {
+            let rest = TinyParams {
+                steps: steps % FUSED_STEPS_PER_DISPATCH,
+                ..tiny.params
+            };
+            if rest.steps > 0 {
+                self.ctx
+                    .queue
+                    .write_buffer(&tiny.rest_uniform, 0, bytemuck::bytes_of(&rest));
+            }
+        }
+    }
+
     /// `steps` steps of the fused loop: full dispatches, then one for the remainder (whose
-    /// count the caller wrote to the `rest` uniform).
+    /// count [`Self::write_fused_rest`] wrote).
     fn record_fused(&self, pass: &mut wgpu::ComputePass<'_>, steps: u32) {
         if let (Some(kernel), Some(tiny)) = (&self.ctx.kernels.train_tiny, &self.binds.tiny) {
             for _ in 0..steps / FUSED_STEPS_PER_DISPATCH {
@@ -569,10 +584,18 @@ impl<'a> Trainer<'a> {
         timestamps: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
         encoder.clear_buffer(&self.buffers.loss_log, 0, Some(4));
+        if pass == Pass::Step && self.binds.tiny.is_some() {
+            // The fused loop: `repeats` steps without dX (training does not need it).
+            self.write_fused_rest(repeats);
+        }
         let mut cpass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("benchmark"),
             timestamp_writes: timestamps,
         });
+        if pass == Pass::Step && self.binds.tiny.is_some() {
+            self.record_fused(&mut cpass, repeats);
+            return;
+        }
         for _ in 0..repeats {
             match pass {
                 Pass::Forward => self.record_forward(&mut cpass),
