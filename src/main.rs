@@ -256,6 +256,9 @@ struct ForwardArgs {
     /// Seed for `--filters random:K`.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Forward kernel version: simple or tiled (default: picked for the shape).
+    #[arg(long, value_name = "NAME")]
+    kernel: Option<String>,
 }
 
 #[derive(Args)]
@@ -468,6 +471,11 @@ fn forward(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCo
         Some(Some(v)) if v.is_finite() && v > 0.0 => Scale::Fixed(v),
         Some(Some(v)) => bail!("--fixed-scale must be a positive number (got {v})"),
     };
+    let version = match &args.kernel {
+        Some(name) => KernelVersion::parse(name)
+            .with_context(|| format!("--kernel {name:?}: use one of simple, tiled"))?,
+        None => wgconv::gpu::forward::forward_version_for(&shape),
+    };
 
     let ctx = open(request)?;
     println!("shape: {shape}");
@@ -479,8 +487,9 @@ fn forward(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCo
         shape.forward_flops()
     );
     let want_z = args.pre_activation.is_some() || args.maps.is_some();
+    println!("forward kernel: {}", version.name());
     let started = Instant::now();
-    let out = ctx.conv2d_bias_relu_fwd(&shape, &x, &w, &b, want_z)?;
+    let out = ctx.conv2d_bias_relu_fwd_with(version, &shape, &x, &w, &b, want_z)?;
     println!(
         "forward: {:.3} ms wall clock (upload, run, read back), {} chunk(s)",
         started.elapsed().as_secs_f64() * 1e3,

@@ -407,3 +407,103 @@ fn require_gpu_refuses_a_software_adapter() {
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
 }
+
+#[test]
+fn forward_runs_either_kernel_version_on_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let case = CaseGenerator::new(12).inputs(
+        ConvShape::new(ConvShapeSpec {
+            n: 2,
+            c: 3,
+            h: 13,
+            w: 11,
+            k: 70,
+            r: 3,
+            s: 4,
+            stride: (1, 2),
+            padding: (2, 1),
+        })
+        .expect("valid"),
+        "cli",
+    );
+    write_npy(&d.join("x.npy"), &case.x.dims, &case.x.data);
+    write_npy(&d.join("w.npy"), &case.w.dims, &case.w.data);
+    for kernel in ["simple", "tiled"] {
+        let r = wgconv(
+            d,
+            &[
+                "forward",
+                "--input",
+                "x.npy",
+                "--weight",
+                "w.npy",
+                "--stride",
+                "1,2",
+                "--padding",
+                "2,1",
+                "--kernel",
+                kernel,
+                "--check",
+            ],
+        );
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains(&format!("forward kernel: {kernel}")),
+            "{}",
+            r.stdout
+        );
+    }
+    assert_refused(
+        d,
+        &["forward", "--input", "x.npy", "--kernel", "fast"],
+        "--kernel",
+    );
+}
+
+#[test]
+fn bench_validates_times_and_writes_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let r = wgconv(
+        d,
+        &[
+            "bench",
+            "--shape",
+            "2,2,12,10,3,3,3,1,1",
+            "--repeats",
+            "20",
+            "--warmup",
+            "1",
+            "--inner",
+            "4",
+            "--peak-tflops",
+            "1",
+            "--json",
+            "b.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("b.json")).expect("json"))
+            .expect("parse");
+    let results = doc["results"].as_array().expect("results");
+    // simple and tiled: fwd, bwd, step each; fused: its step.
+    assert_eq!(results.len(), 7, "{doc:#}");
+    for r in results {
+        let ms = r["median_ms"].as_f64().expect("median_ms");
+        assert!(ms > 0.0 && ms.is_finite(), "{r}");
+        assert!(r["validation_worst_ratio"].as_f64().expect("ratio") <= 1.0);
+        assert!(r["percent_of_peak"].as_f64().is_some());
+        assert_eq!(r["repeats"], 20);
+    }
+    let r = wgconv(
+        d,
+        &["bench", "--shape", "1,1,4,4,1,3,3,1,0", "--repeats", "5"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--repeats"), "{}", r.stderr);
+    let r = wgconv(d, &["bench", "--shapes", "seed,alexnet"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("alexnet"), "{}", r.stderr);
+}
