@@ -38,6 +38,10 @@ struct ConvParams {
     write_z: u32,
     groups_x: u32,
     groups_y: u32,
+    splits: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 const TILE_M: u32 = 64u;

@@ -32,6 +32,10 @@ struct ConvParams {
     write_z: u32,
     groups_x: u32,
     groups_y: u32,
+    splits: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 const WORKGROUP_SIZE: u32 = 64u;

@@ -113,6 +113,21 @@ fn every_shader_validates_and_matches_its_params_struct() {
         ("conv2d_bwd_input.wgsl", CONV2D_BWD_INPUT_WGSL, conv),
         ("sgd_update.wgsl", SGD_UPDATE_WGSL, sgd),
         ("train_tiny.wgsl", TRAIN_TINY_WGSL, tiny),
+        (
+            "conv2d_bwd_weight_tiled.wgsl",
+            CONV2D_BWD_WEIGHT_TILED_WGSL,
+            conv,
+        ),
+        (
+            "conv2d_bwd_weight_reduce.wgsl",
+            CONV2D_BWD_WEIGHT_REDUCE_WGSL,
+            conv,
+        ),
+        (
+            "conv2d_bwd_input_tiled.wgsl",
+            CONV2D_BWD_INPUT_TILED_WGSL,
+            conv,
+        ),
     ] {
         let m = module(src, file);
         assert_layout(&m, params.0, params.1, params.2);

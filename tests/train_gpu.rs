@@ -393,3 +393,40 @@ fn fused_loop_carries_its_state_exactly() {
     assert_eq!(bits(&a.w_momentum), bits(&b.w_momentum));
     assert!(long_losses[39] < long_losses[0]);
 }
+
+/// The tiled weight gradient splits its N·P·Q reduction; a larger layer makes 16 splits.
+#[test]
+fn tiled_backward_on_a_layer_with_many_splits() {
+    let ctx = common::gpu();
+    let shape = ConvShape::new(wgconv::ConvShapeSpec {
+        n: 4,
+        c: 3,
+        h: 32,
+        w: 32,
+        k: 70,
+        r: 3,
+        s: 3,
+        stride: (1, 1),
+        padding: (1, 1),
+    })
+    .expect("valid");
+    let case = CaseGenerator::new(31).inputs(shape, "splits");
+    let t = target(&shape, 2);
+    let sgd = Sgd {
+        lr: 0.01,
+        momentum: 0.5,
+        weight_decay: 0.0,
+        nesterov: false,
+    };
+    let versions = TrainVersions::all(KernelVersion::Tiled);
+    let mut trainer =
+        Trainer::new_with(ctx, &shape, &case.x, &t, &case.w, &case.b, sgd, 2, versions)
+            .expect("trainer");
+    assert!(
+        trainer.weight_splits() >= 8,
+        "{} splits",
+        trainer.weight_splits()
+    );
+    let check = checked_steps(&mut trainer, &case.x, &t, 2, true).expect("steps");
+    assert!(check.passed(), "{}", report("tiled, many splits", &check));
+}

@@ -259,6 +259,7 @@ impl GpuContext {
             write_z: u32::from(want_z),
             groups_x: gx,
             groups_y: gy,
+            ..Default::default()
         };
         let device = &self.device;
         let (y_read, z_read, submission) = self.scoped("running conv2d_bias_relu_fwd", || {

@@ -109,6 +109,12 @@ pub mod sources {
     pub const CONV2D_BWD_INPUT_WGSL: &str = include_str!("../../shaders/conv2d_bwd_input.wgsl");
     pub const SGD_UPDATE_WGSL: &str = include_str!("../../shaders/sgd_update.wgsl");
     pub const TRAIN_TINY_WGSL: &str = include_str!("../../shaders/train_tiny.wgsl");
+    pub const CONV2D_BWD_WEIGHT_TILED_WGSL: &str =
+        include_str!("../../shaders/conv2d_bwd_weight_tiled.wgsl");
+    pub const CONV2D_BWD_WEIGHT_REDUCE_WGSL: &str =
+        include_str!("../../shaders/conv2d_bwd_weight_reduce.wgsl");
+    pub const CONV2D_BWD_INPUT_TILED_WGSL: &str =
+        include_str!("../../shaders/conv2d_bwd_input_tiled.wgsl");
 }
 
 /// Every kernel of the crate, compiled once per context.
@@ -119,6 +125,9 @@ pub(crate) struct Kernels {
     pub(crate) loss_reduce: Kernel,
     pub(crate) bwd_weight: Kernel,
     pub(crate) bwd_input: Kernel,
+    pub(crate) bwd_weight_tiled: Kernel,
+    pub(crate) bwd_weight_reduce: Kernel,
+    pub(crate) bwd_input_tiled: Kernel,
     pub(crate) sgd: Kernel,
     /// The fused loop for tiny layers; None where the device binds fewer than 11 storage
     /// buffers per stage.
@@ -175,6 +184,24 @@ impl Kernels {
                 device,
                 "conv2d_bwd_input",
                 CONV2D_BWD_INPUT_WGSL,
+                &[Uniform, Read, Read, ReadWrite],
+            ),
+            bwd_weight_tiled: Kernel::new(
+                device,
+                "conv2d_bwd_weight_tiled",
+                CONV2D_BWD_WEIGHT_TILED_WGSL,
+                &[Uniform, Read, Read, ReadWrite],
+            ),
+            bwd_weight_reduce: Kernel::new(
+                device,
+                "conv2d_bwd_weight_reduce",
+                CONV2D_BWD_WEIGHT_REDUCE_WGSL,
+                &[Uniform, Read, ReadWrite, ReadWrite],
+            ),
+            bwd_input_tiled: Kernel::new(
+                device,
+                "conv2d_bwd_input_tiled",
+                CONV2D_BWD_INPUT_TILED_WGSL,
                 &[Uniform, Read, Read, ReadWrite],
             ),
             sgd: Kernel::new(

@@ -22,8 +22,8 @@ macro_rules! gpu_params {
 }
 
 gpu_params! {
-    /// The shape of one convolution and its folded grid. Used by `conv2d_bias_relu_fwd.wgsl`,
-    /// `conv2d_bwd_weight.wgsl` and `conv2d_bwd_input.wgsl`.
+    /// The shape of one convolution and its folded grid. Used by every convolution kernel:
+    /// `conv2d_bias_relu_fwd*.wgsl`, `conv2d_bwd_weight*.wgsl`, `conv2d_bwd_input*.wgsl`.
     ConvParams {
         n: u32, c: u32, h: u32, w: u32, k: u32, r: u32, s: u32, p: u32, q: u32,
         stride_h: u32, stride_w: u32, pad_h: u32, pad_w: u32,
@@ -31,6 +31,9 @@ gpu_params! {
         write_z: u32,
         /// Workgroups along x and y of the folded grid.
         groups_x: u32, groups_y: u32,
+        /// Slices of the N·P·Q reduction (the tiled weight gradient).
+        splits: u32,
+        pad0: u32, pad1: u32, pad2: u32,
     }
 }
 

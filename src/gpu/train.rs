@@ -34,6 +34,8 @@ pub struct TrainerState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrainVersions {
     pub forward: KernelVersion,
+    pub bwd_weight: KernelVersion,
+    pub bwd_input: KernelVersion,
     /// Run whole training loops in one dispatch (`train_tiny.wgsl`) where the layer fits it.
     pub fused_loop: bool,
 }
@@ -41,8 +43,12 @@ pub struct TrainVersions {
 impl TrainVersions {
     /// The versions the crate picks for `shape`: the fused loop when the layer fits it.
     pub fn for_shape(shape: &ConvShape) -> Self {
+        // The backward passes do the forward's work again: the same rule picks their version.
+        let v = forward_version_for(shape);
         TrainVersions {
-            forward: forward_version_for(shape),
+            forward: v,
+            bwd_weight: v,
+            bwd_input: v,
             fused_loop: fits_fused_loop(shape),
         }
     }
@@ -51,6 +57,8 @@ impl TrainVersions {
     pub fn all(version: KernelVersion) -> Self {
         TrainVersions {
             forward: version,
+            bwd_weight: version,
+            bwd_input: version,
             fused_loop: false,
         }
     }
@@ -58,8 +66,8 @@ impl TrainVersions {
     /// The fused loop for steps (falling back to the simple kernels where it cannot run).
     pub fn fused() -> Self {
         TrainVersions {
-            forward: KernelVersion::Simple,
             fused_loop: true,
+            ..Self::all(KernelVersion::Simple)
         }
     }
 }
@@ -80,6 +88,33 @@ pub fn fits_fused_loop(shape: &ConvShape) -> bool {
 /// dispatch is kept far shorter than that. On a GPU 16 steps also keep the launch cost (about
 /// 3 µs) small against the work.
 pub const FUSED_STEPS_PER_DISPATCH: u32 = 16;
+
+/// Tiles of `conv2d_bwd_weight_tiled.wgsl`: 64 filters × 64 columns of C·R·S + 1.
+fn weight_tiles(shape: &ConvShape) -> u32 {
+    let cols = shape.reduction_len() + 1;
+    (u64::from(shape.k).div_ceil(64) * cols.div_ceil(64)) as u32
+}
+
+/// Splits of the tiled weight gradient's N·P·Q reduction: enough workgroups to fill a large GPU
+/// (about 512), each split at least 256 terms long, and the partial sums within `cap` bytes.
+fn weight_splits(shape: &ConvShape, cap: u64) -> u32 {
+    let terms = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
+    let tiles = u64::from(weight_tiles(shape)).max(1);
+    let per_split_bytes = 4 * u64::from(shape.k) * (shape.reduction_len() + 1);
+    let splits = 512u64
+        .div_ceil(tiles)
+        .min(terms.div_ceil(256))
+        .min(cap / per_split_bytes.max(1))
+        .max(1);
+    splits as u32
+}
+
+/// Tiles of `conv2d_bwd_input_tiled.wgsl`: 64 input pixels (N·H·W) × 64 channels.
+fn input_tiles(shape: &ConvShape) -> Result<u32> {
+    let rows = u64::from(shape.n) * u64::from(shape.h) * u64::from(shape.w);
+    u32::try_from(rows.div_ceil(64) * u64::from(shape.c).div_ceil(64))
+        .map_err(|_| Error::Invalid(format!("{shape}: too many workgroups for one dispatch")))
+}
 
 /// Invocations per gradient element in `train_tiny.wgsl`: the largest power of two that lets
 /// every element of a 256-invocation workgroup work at once (1 when there are more than 128).
@@ -143,6 +178,8 @@ struct Binds {
     loss: wgpu::BindGroup,
     loss_reduce: wgpu::BindGroup,
     bwd_weight: wgpu::BindGroup,
+    /// The tiled weight gradient's reduction of its splits.
+    bwd_weight_reduce: Option<wgpu::BindGroup>,
     bwd_input: wgpu::BindGroup,
     sgd_w: wgpu::BindGroup,
     sgd_b: wgpu::BindGroup,
@@ -152,6 +189,9 @@ struct Grids {
     forward: Grid,
     loss: Grid,
     bwd_weight: Grid,
+    bwd_weight_reduce: Grid,
+    /// Slices of the N·P·Q reduction of the tiled weight gradient.
+    splits: u32,
     bwd_input: Grid,
     sgd_w: Grid,
     sgd_b: Grid,
@@ -175,6 +215,7 @@ fn conv_params(shape: &ConvShape, grid: Grid) -> ConvParams {
         write_z: 0,
         groups_x: grid.0,
         groups_y: grid.1,
+        ..Default::default()
     }
 }
 
@@ -264,17 +305,35 @@ impl<'a> Trainer<'a> {
 
         let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
         let m = shape.output_len();
+        let splits = match versions.bwd_weight {
+            KernelVersion::Simple => 1,
+            KernelVersion::Tiled => weight_splits(shape, cap),
+        };
         let loss_groups = groups(m, LOSS_WORKGROUP_SIZE)?;
         let grids = Grids {
             forward: fold_grid(forward_groups(shape, versions.forward)?, max_dim)?,
             loss: fold_grid(loss_groups, max_dim)?,
             bwd_weight: fold_grid(
-                u32::try_from(shape.weight_len() + u64::from(shape.k))
-                    .map_err(|_| Error::Invalid("too many weights for one dispatch".into()))?,
+                match versions.bwd_weight {
+                    KernelVersion::Simple => u32::try_from(shape.weight_len() + u64::from(shape.k))
+                        .map_err(|_| Error::Invalid("too many weights for one dispatch".into()))?,
+                    KernelVersion::Tiled => weight_tiles(shape) * splits,
+                },
                 max_dim,
             )?,
+            bwd_weight_reduce: fold_grid(
+                groups(
+                    u64::from(shape.k) * (shape.reduction_len() + 1),
+                    ELEMENTWISE_WORKGROUP_SIZE,
+                )?,
+                max_dim,
+            )?,
+            splits,
             bwd_input: fold_grid(
-                groups(shape.input_len(), ELEMENTWISE_WORKGROUP_SIZE)?,
+                match versions.bwd_input {
+                    KernelVersion::Simple => groups(shape.input_len(), ELEMENTWISE_WORKGROUP_SIZE)?,
+                    KernelVersion::Tiled => input_tiles(shape)?,
+                },
                 max_dim,
             )?,
             sgd_w: fold_grid(
@@ -330,9 +389,25 @@ impl<'a> Trainer<'a> {
             );
             let conv_bwd_w = init(
                 "ConvParams bwd w",
-                bytemuck::bytes_of(&conv_params(shape, grids.bwd_weight)),
+                bytemuck::bytes_of(&ConvParams {
+                    splits: grids.splits,
+                    ..conv_params(shape, grids.bwd_weight)
+                }),
                 uniform,
             );
+            let conv_bwd_w_reduce = init(
+                "ConvParams bwd w reduce",
+                bytemuck::bytes_of(&ConvParams {
+                    splits: grids.splits,
+                    ..conv_params(shape, grids.bwd_weight_reduce)
+                }),
+                uniform,
+            );
+            let weight_partial = (versions.bwd_weight == KernelVersion::Tiled).then(|| {
+                let len =
+                    u64::from(grids.splits) * u64::from(shape.k) * (shape.reduction_len() + 1);
+                init("dw partial sums", &zeros(len), storage)
+            });
             let conv_bwd_x = init(
                 "ConvParams bwd x",
                 bytemuck::bytes_of(&conv_params(shape, grids.bwd_input)),
@@ -443,9 +518,18 @@ impl<'a> Trainer<'a> {
                 loss_reduce: k
                     .loss_reduce
                     .bind(device, &[&loss_uniform, &partials, &loss_log]),
-                bwd_weight: k
-                    .bwd_weight
-                    .bind(device, &[&conv_bwd_w, &x_buf, &dz, &dw, &db]),
+                bwd_weight: match &weight_partial {
+                    None => k
+                        .bwd_weight
+                        .bind(device, &[&conv_bwd_w, &x_buf, &dz, &dw, &db]),
+                    Some(partial) => k
+                        .bwd_weight_tiled
+                        .bind(device, &[&conv_bwd_w, &x_buf, &dz, partial]),
+                },
+                bwd_weight_reduce: weight_partial.as_ref().map(|partial| {
+                    k.bwd_weight_reduce
+                        .bind(device, &[&conv_bwd_w_reduce, partial, &dw, &db])
+                }),
                 bwd_input: k.bwd_input.bind(device, &[&conv_bwd_x, &w_buf, &dz, &dx]),
                 sgd_w: k
                     .sgd
@@ -507,6 +591,11 @@ impl<'a> Trainer<'a> {
         self.buffers.total_bytes
     }
 
+    /// Slices of the N·P·Q reduction the tiled weight gradient uses (1 for the simple one).
+    pub fn weight_splits(&self) -> u32 {
+        self.grids.splits
+    }
+
     /// The kernel versions this trainer runs.
     pub fn versions(&self) -> TrainVersions {
         self.versions
@@ -560,9 +649,21 @@ impl<'a> Trainer<'a> {
         let (b, g) = (&self.binds, &self.grids);
         k.loss.dispatch(pass, &b.loss, g.loss);
         k.loss_reduce.dispatch(pass, &b.loss_reduce, (1, 1, 1));
-        k.bwd_weight.dispatch(pass, &b.bwd_weight, g.bwd_weight);
+        match &b.bwd_weight_reduce {
+            None => k.bwd_weight.dispatch(pass, &b.bwd_weight, g.bwd_weight),
+            Some(reduce) => {
+                k.bwd_weight_tiled
+                    .dispatch(pass, &b.bwd_weight, g.bwd_weight);
+                k.bwd_weight_reduce
+                    .dispatch(pass, reduce, g.bwd_weight_reduce);
+            }
+        }
         if with_input_grad {
-            k.bwd_input.dispatch(pass, &b.bwd_input, g.bwd_input);
+            let kernel = match self.versions.bwd_input {
+                KernelVersion::Simple => &k.bwd_input,
+                KernelVersion::Tiled => &k.bwd_input_tiled,
+            };
+            kernel.dispatch(pass, &b.bwd_input, g.bwd_input);
         }
     }
 

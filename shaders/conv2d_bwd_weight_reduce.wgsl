@@ -1,0 +1,64 @@
+// conv2d_bwd_weight_reduce.wgsl — adds the splits of conv2d_bwd_weight_tiled.wgsl in split
+// order: dw[k, j] = Σ_split partial[split, k, j] for j < C·R·S, and db[k] from j = C·R·S.
+//
+// Bindings (group 0):
+//   0  params   uniform             ConvParams (mirrors `gpu::params::ConvParams`)
+//   1  partial  storage, read       (splits, K, C·R·S + 1)
+//   2  dw       storage, read_write dL/dw (K, C, R, S), overwritten
+//   3  db       storage, read_write dL/db (K), overwritten
+//
+// One invocation per (k, j). Deterministic: the splits are added in order.
+//
+// CPU twin: `cpu::conv2d_bwd_weight`.
+
+struct ConvParams {
+    n: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    k: u32,
+    r: u32,
+    s: u32,
+    p: u32,
+    q: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_h: u32,
+    pad_w: u32,
+    write_z: u32,
+    groups_x: u32,
+    groups_y: u32,
+    splits: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: ConvParams;
+@group(0) @binding(1) var<storage, read> partial: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(3) var<storage, read_write> db: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let crs = params.c * params.r * params.s;
+    let cols = crs + 1u;
+    let i = (wid.x + params.groups_x * (wid.y + params.groups_y * wid.z)) * 64u + lid;
+    if (i >= params.k * cols) {
+        return;
+    }
+    var acc = 0.0;
+    for (var split = 0u; split < params.splits; split++) {
+        acc += partial[split * params.k * cols + i];
+    }
+    let k = i / cols;
+    let j = i % cols;
+    if (j < crs) {
+        dw[k * crs + j] = acc;
+    } else {
+        db[k] = acc;
+    }
+}
