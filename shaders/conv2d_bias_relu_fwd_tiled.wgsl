@@ -5,7 +5,8 @@
 // Bindings (group 0): as conv2d_bias_relu_fwd.wgsl
 //   0  params  uniform            ConvParams (mirrors `gpu::params::ConvParams`)
 //   1  x       storage, read      input          (N, C, H, W) f32
-//   2  w       storage, read      weights        (K, C, R, S) f32
+//   2  w       storage, read      weights        (K, C, R, S) f32, read as vec4 (the host pads the
+//                                 buffer to a multiple of 16 bytes)
 //   3  b       storage, read      bias           (K) f32
 //   4  y       storage, read_write output         (N, K, P, Q) f32, y = max(0, z)
 //   5  z       storage, read_write pre-activation (N, K, P, Q) f32, written only if write_z == 1
@@ -16,8 +17,12 @@
 // staging A and B slices in workgroup memory. Invocation (tx, ty) accumulates the 4×4 outputs
 // m = m0 + tx + 16·i, k = k0 + ty + 16·jj in four vec4 registers, so neighbouring invocations
 // store neighbouring m (coalesced along q). Tiles are flattened and folded over y/z of the grid.
+// Tiles wholly inside the GEMM (all 64 rows and filters, all 16 j of the slice) load without
+// bounds checks (only the zero padding of the image is tested), and read the weights as one
+// vec4 per invocation when C·R·S is a multiple of 4; edge tiles check every index.
 // Each output sums its C·R·S products in j order, then adds the bias: the same bound as the
-// simple kernel. Barriers are in uniform control flow (the j loop's bound is uniform).
+// simple kernel. Barriers are in uniform control flow (the branches and the j loop's bound
+// depend only on the workgroup and the uniforms).
 //
 // CPU twin: `cpu::conv2d_bias_relu_fwd`.
 
@@ -50,7 +55,7 @@ const SLICE: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<storage, read_write> z: array<f32>;
@@ -58,6 +63,10 @@ const SLICE: u32 = 16u;
 // a_tile[jj * TILE_M + mm], b_tile[jj * TILE_K + kk]
 var<workgroup> a_tile: array<f32, 1024>;
 var<workgroup> b_tile: array<f32, 1024>;
+
+fn weight(i: u32) -> f32 {
+    return w[i >> 2u][i & 3u];
+}
 
 @compute @workgroup_size(16, 16)
 fn main(
@@ -75,6 +84,8 @@ fn main(
     let k0 = (tile / tiles_m) * TILE_K;
     let tx = local.x;
     let ty = local.y;
+    let full_tile = m0 + TILE_M <= rows && k0 + TILE_K <= params.k;
+    let vec_weights = full_tile && crs % 4u == 0u;
 
     // The A row this invocation loads is fixed: mm = lid % 64 for all four of its loads.
     let a_mm = lid % TILE_M;
@@ -92,12 +103,13 @@ fn main(
     var acc3 = vec4<f32>(0.0);
 
     for (var j0 = 0u; j0 < crs; j0 += SLICE) {
+        let full_slice = j0 + SLICE <= crs;
         // A slice: 16 j × 64 m; invocation lid loads j = j0 + lid/64 + 4t, m = a_m.
         for (var t = 0u; t < 4u; t++) {
             let jj = lid / TILE_M + 4u * t;
             let j = j0 + jj;
             var v = 0.0;
-            if (a_valid && j < crs) {
+            if ((full_tile && full_slice) || (a_valid && j < crs)) {
                 let c = j / rs;
                 let r = (j % rs) / params.s;
                 let s = j % params.s;
@@ -109,18 +121,30 @@ fn main(
             }
             a_tile[jj * TILE_M + a_mm] = v;
         }
-        // B slice: 16 j × 64 k; neighbouring invocations read neighbouring j of one filter.
-        for (var t = 0u; t < 4u; t++) {
-            let e = lid + 256u * t;
-            let jj = e % SLICE;
-            let kk = e / SLICE;
-            let j = j0 + jj;
-            let k = k0 + kk;
-            var v = 0.0;
-            if (j < crs && k < params.k) {
-                v = w[k * crs + j];
+        // B slice: 16 j × 64 k.
+        if (vec_weights && full_slice) {
+            // Interior: each invocation loads 4 consecutive j of one filter as one vec4.
+            let kk = lid / 4u;
+            let q4 = lid % 4u;
+            let v = w[((k0 + kk) * crs + j0) / 4u + q4];
+            b_tile[(4u * q4) * TILE_K + kk] = v.x;
+            b_tile[(4u * q4 + 1u) * TILE_K + kk] = v.y;
+            b_tile[(4u * q4 + 2u) * TILE_K + kk] = v.z;
+            b_tile[(4u * q4 + 3u) * TILE_K + kk] = v.w;
+        } else {
+            // Edge: neighbouring invocations read neighbouring j of one filter, checked.
+            for (var t = 0u; t < 4u; t++) {
+                let e = lid + 256u * t;
+                let jj = e % SLICE;
+                let kk = e / SLICE;
+                let j = j0 + jj;
+                let k = k0 + kk;
+                var v = 0.0;
+                if (j < crs && k < params.k) {
+                    v = weight(k * crs + j);
+                }
+                b_tile[jj * TILE_K + kk] = v;
             }
-            b_tile[jj * TILE_K + kk] = v;
         }
         workgroupBarrier();
         for (var jj = 0u; jj < SLICE; jj++) {

@@ -159,3 +159,28 @@ fn batches_over_the_binding_limit_are_split() {
         "{msg}"
     );
 }
+
+/// Layers large enough for whole interior tiles of the tiled kernel: C·R·S a multiple of 4 (the
+/// vec4 weight loads) and not (scalar loads), with edge tiles beside them.
+#[test]
+fn tiled_interior_and_edge_tiles() {
+    let ctx = common::gpu();
+    let mut gen = CaseGenerator::new(77);
+    for (c, r, s) in [(4, 3, 3), (3, 3, 3), (2, 4, 4), (5, 1, 1)] {
+        let shape = ConvShape::new(ConvShapeSpec {
+            n: 2,
+            c,
+            h: 17,
+            w: 19,
+            k: 130,
+            r,
+            s,
+            stride: (1, 1),
+            padding: (1, 1),
+        })
+        .expect("valid");
+        let case = gen.inputs(shape, "interior");
+        let result = run_case(ctx, &case, KernelVersion::Tiled).expect("forward");
+        assert!(result.passed(), "{shape}: {result:?}");
+    }
+}

@@ -56,6 +56,14 @@ pub struct ForwardOutput {
     pub chunks: usize,
 }
 
+/// `data`'s bytes, zero-padded to a multiple of 16: the tiled forward kernel reads the weights
+/// as vec4 (the padding is never used in a sum).
+pub(crate) fn padded_to_16_bytes(data: &[f32]) -> Vec<u8> {
+    let mut bytes = bytemuck::cast_slice::<f32, u8>(data).to_vec();
+    bytes.resize(bytes.len().next_multiple_of(16), 0);
+    bytes
+}
+
 /// A grid of `groups` workgroups folded into (x, y, z), each at most `max_dim`.
 pub(crate) fn fold_grid(groups: u32, max_dim: u32) -> Result<(u32, u32, u32)> {
     let gx = groups.clamp(1, max_dim);
@@ -147,7 +155,7 @@ impl GpuContext {
             self.device
                 .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some("w"),
-                    contents: bytemuck::cast_slice(&w.data),
+                    contents: &padded_to_16_bytes(&w.data),
                     usage: wgpu::BufferUsages::STORAGE,
                 })
         })?;

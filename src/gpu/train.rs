@@ -5,7 +5,9 @@
 use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
-use crate::gpu::forward::{check_forward_inputs, fold_grid, forward_groups, forward_version_for};
+use crate::gpu::forward::{
+    check_forward_inputs, fold_grid, forward_groups, forward_version_for, padded_to_16_bytes,
+};
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::params::{ConvParams, LossParams, SgdParams, TinyParams};
 use crate::gpu::GpuContext;
@@ -363,7 +365,7 @@ impl<'a> Trainer<'a> {
             let zeros = |len: u64| vec![0u8; (len * 4) as usize];
             let x_buf = init("x", bytemuck::cast_slice(&x.data), storage);
             let t_buf = init("t", bytemuck::cast_slice(&t.data), storage);
-            let w_buf = init("w", bytemuck::cast_slice(&w.data), storage);
+            let w_buf = init("w", &padded_to_16_bytes(&w.data), storage);
             let b_buf = init("b", bytemuck::cast_slice(b), storage);
             let y = init("y", &zeros(m), storage);
             let z_unused = init("z (unused)", &zeros(1), storage);
@@ -819,8 +821,9 @@ impl<'a> Trainer<'a> {
         Ok(())
     }
 
-    /// Copies a storage buffer back to the host.
-    fn read(&self, buffer: &wgpu::Buffer, stage: &'static str) -> Result<Vec<f32>> {
+    /// Copies the first `len` floats of a storage buffer back to the host (buffers may be
+    /// padded past their tensor).
+    fn read(&self, buffer: &wgpu::Buffer, len: u64, stage: &'static str) -> Result<Vec<f32>> {
         let size = buffer.size();
         let device = &self.ctx.device;
         let (staging, submission) = self.ctx.scoped(stage, || {
@@ -836,7 +839,9 @@ impl<'a> Trainer<'a> {
             (staging, self.ctx.queue.submit([encoder.finish()]))
         })?;
         self.ctx.wait(submission, stage)?;
-        self.ctx.read_f32(&staging, stage)
+        let mut data = self.ctx.read_f32(&staging, stage)?;
+        data.truncate(len as usize);
+        Ok(data)
     }
 
     fn out_dims(&self) -> [usize; 4] {
@@ -851,15 +856,20 @@ impl<'a> Trainer<'a> {
 
     /// The current weights, bias and momentum buffers.
     pub fn read_state(&self) -> Result<TrainerState> {
+        let k = u64::from(self.shape.k);
         Ok(TrainerState {
             w: Tensor4::new(
                 "w",
                 self.weight_dims(),
-                self.read(&self.buffers.w, "reading w")?,
+                self.read(&self.buffers.w, self.shape.weight_len(), "reading w")?,
             )?,
-            b: self.read(&self.buffers.b, "reading b")?,
-            w_momentum: self.read(&self.buffers.w_momentum, "reading the w momentum")?,
-            b_momentum: self.read(&self.buffers.b_momentum, "reading the b momentum")?,
+            b: self.read(&self.buffers.b, k, "reading b")?,
+            w_momentum: self.read(
+                &self.buffers.w_momentum,
+                self.shape.weight_len(),
+                "reading the w momentum",
+            )?,
+            b_momentum: self.read(&self.buffers.b_momentum, k, "reading the b momentum")?,
         })
     }
 
@@ -870,9 +880,9 @@ impl<'a> Trainer<'a> {
             Tensor4::new(
                 "dw",
                 self.weight_dims(),
-                self.read(&self.buffers.dw, "reading dw")?,
+                self.read(&self.buffers.dw, self.shape.weight_len(), "reading dw")?,
             )?,
-            self.read(&self.buffers.db, "reading db")?,
+            self.read(&self.buffers.db, u64::from(self.shape.k), "reading db")?,
         ))
     }
 
@@ -883,7 +893,7 @@ impl<'a> Trainer<'a> {
         Ok(Tensor4::new(
             "dx",
             dims,
-            self.read(&self.buffers.dx, "reading dx")?,
+            self.read(&self.buffers.dx, self.shape.input_len(), "reading dx")?,
         )?)
     }
 
@@ -891,8 +901,16 @@ impl<'a> Trainer<'a> {
     pub fn read_output_and_dz(&self) -> Result<(Tensor4, Tensor4)> {
         let dims = self.out_dims();
         Ok((
-            Tensor4::new("y", dims, self.read(&self.buffers.y, "reading y")?)?,
-            Tensor4::new("dz", dims, self.read(&self.buffers.dz, "reading dz")?)?,
+            Tensor4::new(
+                "y",
+                dims,
+                self.read(&self.buffers.y, self.shape.output_len(), "reading y")?,
+            )?,
+            Tensor4::new(
+                "dz",
+                dims,
+                self.read(&self.buffers.dz, self.shape.output_len(), "reading dz")?,
+            )?,
         ))
     }
 }
