@@ -18,10 +18,36 @@ pub const FORWARD_WORKGROUP_SIZE: u32 = 64;
 /// `conv2d_bias_relu_fwd_tiled.wgsl`.
 pub const FORWARD_TILE: (u32, u32) = (64, 64);
 
-/// The forward version the crate picks for `shape`: tiled once the layer has enough work to fill
-/// tiles (at least 2¹⁶ multiply-adds and 8 filters), simple otherwise.
+/// Whether a GEMM pass has enough work, and enough of its 64 tile columns used, for the tiled
+/// version: at least 2¹⁶ multiply-adds and `columns` ≥ 16 (a quarter of a tile). Measured on
+/// lavapipe (BENCHMARKS.md): tiled dX with C = 3 (stem) ran 5× slower than simple, with C = 64
+/// (resnet56) 5.6× faster.
+fn tiled_pays(shape: &ConvShape, columns: u64) -> bool {
+    shape.output_len() * shape.reduction_len() >= 1 << 16 && columns >= 16
+}
+
+/// The forward version the crate picks for `shape`: tiled when it has the work and K ≥ 16
+/// (the tile's columns are filters).
 pub fn forward_version_for(shape: &ConvShape) -> KernelVersion {
-    if shape.output_len() * shape.reduction_len() >= 1 << 16 && shape.k >= 8 {
+    if tiled_pays(shape, u64::from(shape.k)) {
+        KernelVersion::Tiled
+    } else {
+        KernelVersion::Simple
+    }
+}
+
+/// The dW version for `shape`: tiled when K ≥ 16 and C·R·S ≥ 16 (its tile is K × C·R·S).
+pub fn bwd_weight_version_for(shape: &ConvShape) -> KernelVersion {
+    if tiled_pays(shape, u64::from(shape.k).min(shape.reduction_len())) {
+        KernelVersion::Tiled
+    } else {
+        KernelVersion::Simple
+    }
+}
+
+/// The dX version for `shape`: tiled when C ≥ 16 (the tile's columns are input channels).
+pub fn bwd_input_version_for(shape: &ConvShape) -> KernelVersion {
+    if tiled_pays(shape, u64::from(shape.c)) {
         KernelVersion::Tiled
     } else {
         KernelVersion::Simple

@@ -6,7 +6,8 @@ use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
 use crate::gpu::forward::{
-    check_forward_inputs, fold_grid, forward_groups, forward_version_for, padded_to_16_bytes,
+    bwd_input_version_for, bwd_weight_version_for, check_forward_inputs, fold_grid, forward_groups,
+    forward_version_for, padded_to_16_bytes,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::params::{ConvParams, LossParams, SgdParams, TinyParams};
@@ -45,12 +46,10 @@ pub struct TrainVersions {
 impl TrainVersions {
     /// The versions the crate picks for `shape`: the fused loop when the layer fits it.
     pub fn for_shape(shape: &ConvShape) -> Self {
-        // The backward passes do the forward's work again: the same rule picks their version.
-        let v = forward_version_for(shape);
         TrainVersions {
-            forward: v,
-            bwd_weight: v,
-            bwd_input: v,
+            forward: forward_version_for(shape),
+            bwd_weight: bwd_weight_version_for(shape),
+            bwd_input: bwd_input_version_for(shape),
             fused_loop: fits_fused_loop(shape),
         }
     }
