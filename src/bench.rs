@@ -185,6 +185,11 @@ pub fn time_pass(
     repeats: u32,
     inner: u32,
 ) -> Result<Timing> {
+    if repeats == 0 || inner == 0 {
+        return Err(Error::Invalid(
+            "timing needs at least one repeat of at least one pass".into(),
+        ));
+    }
     let device = &ctx.device;
     let timestamps = ctx.key_limits().timestamp_query;
     let stage = "benchmarking";

@@ -1,8 +1,6 @@
 //! A small reader and writer for NumPy's `.npy` format (versions 1.0–3.0): little-endian
 //! f32 or f64, C order. Anything else is refused with an error that says what was found.
 
-use std::io::Write;
-
 /// What can be wrong with a `.npy` file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NpyError {
@@ -203,8 +201,7 @@ pub fn encode_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
     for v in data {
-        out.write_all(&v.to_le_bytes())
-            .expect("writing to a Vec cannot fail");
+        out.extend_from_slice(&v.to_le_bytes());
     }
     out
 }
