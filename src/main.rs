@@ -801,6 +801,9 @@ fn step(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
     );
 
     let state = trainer.read_state()?;
+    // A finite loss can hide non-finite weights behind the ReLU (every output cut to 0).
+    state.w.ensure_finite("updated weights")?;
+    Tensor4::new("updated bias", [state.b.len(), 1, 1, 1], state.b.clone())?.ensure_finite("updated bias")?;
     let mut outputs = Outputs::new();
     outputs.add_npy(&args.out_weight, &state.w)?;
     outputs.add_npy_vec(&args.out_bias, &state.b)?;

@@ -187,6 +187,8 @@ pub fn run(
             on_losses(first, l);
         })?;
         let s = trainer.read_state()?;
+        // A finite loss can hide non-finite weights behind the ReLU (every output cut to 0).
+        s.w.ensure_finite("the student's weights")?;
         snapshots.push((at, s.w, s.b));
     }
     Ok(TeachRun {
