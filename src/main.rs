@@ -84,7 +84,8 @@ struct BenchArgs {
     /// Passes: fwd, bwd (loss, dW, db, dX), step (fwd + bwd + SGD), or all.
     #[arg(long, value_name = "fwd|bwd|step|all", default_value = "all")]
     pass: String,
-    /// Kernel version: simple or tiled (default: every version).
+    /// Kernel version: simple, tiled, or fused (the whole-loop kernel for tiny layers, step
+    /// pass only); default: every version.
     #[arg(long, value_name = "NAME")]
     kernel: Option<String>,
     /// Timed repeats (the median is reported); at least 20.
@@ -803,7 +804,8 @@ fn step(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
     let state = trainer.read_state()?;
     // A finite loss can hide non-finite weights behind the ReLU (every output cut to 0).
     state.w.ensure_finite("updated weights")?;
-    Tensor4::new("updated bias", [state.b.len(), 1, 1, 1], state.b.clone())?.ensure_finite("updated bias")?;
+    Tensor4::new("updated bias", [state.b.len(), 1, 1, 1], state.b.clone())?
+        .ensure_finite("updated bias")?;
     let mut outputs = Outputs::new();
     outputs.add_npy(&args.out_weight, &state.w)?;
     outputs.add_npy_vec(&args.out_bias, &state.b)?;
