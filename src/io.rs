@@ -248,11 +248,6 @@ impl Outputs {
         self.add(path, &bytes)
     }
 
-    /// The destinations staged so far.
-    pub fn paths(&self) -> Vec<&Path> {
-        self.staged.iter().map(|(_, p)| p.as_path()).collect()
-    }
-
     /// Moves every staged file to its destination (each by an atomic rename).
     pub fn commit(self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::with_capacity(self.staged.len());

@@ -11,7 +11,7 @@ use wgconv::check::{run_case, CaseGenerator};
 use wgconv::gpu::KernelVersion;
 use wgconv::io::{self, ImageOptions, Outputs};
 use wgconv::pictures::{self, MapKind, Scale};
-use wgconv::{filters, AdapterRequest, ConvShape, ConvShapeSpec, GpuContext, Tensor4};
+use wgconv::{filters, AdapterRequest, ConvShape, GpuContext, Tensor4};
 
 /// A convolutional layer (conv + bias + ReLU) in WGSL compute shaders, on any GPU wgpu runs on,
 /// checked against an f64 CPU reference.
@@ -310,6 +310,12 @@ fn parse_hw(s: &str) -> Result<(u32, u32), String> {
     Ok((parse(h)?, parse(w)?))
 }
 
+/// `--kernel` for a single pass: simple or tiled.
+fn parse_kernel(name: &str) -> anyhow::Result<KernelVersion> {
+    KernelVersion::parse(name)
+        .with_context(|| format!("--kernel {name:?}: use one of simple, tiled"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -429,10 +435,6 @@ fn forward_weights(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
     }
 }
 
-fn dim(v: usize, what: &str) -> anyhow::Result<u32> {
-    u32::try_from(v).with_context(|| format!("{what} = {v} is too large"))
-}
-
 fn forward(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCode> {
     // Read and validate everything before any GPU work.
     let x = io::read_input(
@@ -443,28 +445,11 @@ fn forward(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCo
         },
     )?;
     let w = forward_weights(&args, x.dims[1])?;
-    if w.dims[1] != x.dims[1] {
-        bail!(
-            "the weights have C = {} input channels but the input has C = {}",
-            w.dims[1],
-            x.dims[1]
-        );
-    }
     let b = match &args.bias {
         Some(path) => io::read_bias(path)?,
         None => vec![0.0; w.dims[0]],
     };
-    let shape = ConvShape::new(ConvShapeSpec {
-        n: dim(x.dims[0], "N")?,
-        c: dim(x.dims[1], "C")?,
-        h: dim(x.dims[2], "H")?,
-        w: dim(x.dims[3], "W")?,
-        k: dim(w.dims[0], "K")?,
-        r: dim(w.dims[2], "R")?,
-        s: dim(w.dims[3], "S")?,
-        stride: args.stride,
-        padding: args.padding,
-    })?;
+    let shape = ConvShape::of_dims(x.dims, w.dims, args.stride, args.padding)?;
     wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
     let scale = match args.fixed_scale {
         None => Scale::PerMap,
@@ -473,8 +458,7 @@ fn forward(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCo
         Some(Some(v)) => bail!("--fixed-scale must be a positive number (got {v})"),
     };
     let version = match &args.kernel {
-        Some(name) => KernelVersion::parse(name)
-            .with_context(|| format!("--kernel {name:?}: use one of simple, tiled"))?,
+        Some(name) => parse_kernel(name)?,
         None => wgconv::gpu::forward::forward_version_for(&shape),
     };
 
@@ -614,8 +598,7 @@ fn check(request: &AdapterRequest, args: CheckArgs) -> anyhow::Result<ExitCode> 
     }
     let versions: Vec<KernelVersion> = match &args.kernel {
         None => KernelVersion::ALL.to_vec(),
-        Some(name) => vec![KernelVersion::parse(name)
-            .with_context(|| format!("--kernel {name:?}: use one of simple, tiled"))?],
+        Some(name) => vec![parse_kernel(name)?],
     };
     let ctx = open(request)?;
     println!(
@@ -751,17 +734,7 @@ fn step(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
     let x = io::read_input(&args.input, ImageOptions::default())?;
     let w = io::read_weight(&args.weight)?;
     let b = io::read_bias(&args.bias)?;
-    let shape = ConvShape::new(ConvShapeSpec {
-        n: dim(x.dims[0], "N")?,
-        c: dim(x.dims[1], "C")?,
-        h: dim(x.dims[2], "H")?,
-        w: dim(x.dims[3], "W")?,
-        k: dim(w.dims[0], "K")?,
-        r: dim(w.dims[2], "R")?,
-        s: dim(w.dims[3], "S")?,
-        stride: args.stride,
-        padding: args.padding,
-    })?;
+    let shape = ConvShape::of_dims(x.dims, w.dims, args.stride, args.padding)?;
     wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
     let t = read_target(&args.target, &shape)?;
     t.ensure_finite("target t")?;
@@ -804,8 +777,7 @@ fn step(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
     let state = trainer.read_state()?;
     // A finite loss can hide non-finite weights behind the ReLU (every output cut to 0).
     state.w.ensure_finite("updated weights")?;
-    Tensor4::new("updated bias", [state.b.len(), 1, 1, 1], state.b.clone())?
-        .ensure_finite("updated bias")?;
+    wgconv::tensor::ensure_finite_slice("updated bias", &state.b)?;
     let mut outputs = Outputs::new();
     outputs.add_npy(&args.out_weight, &state.w)?;
     outputs.add_npy_vec(&args.out_bias, &state.b)?;

@@ -14,7 +14,7 @@ pub enum ShapeError {
     KernelTallerThanInput { r: u64, padded: u64 },
     #[error("kernel width S = {s} is larger than the padded input width W + 2·pw = {padded}")]
     KernelWiderThanInput { s: u64, padded: u64 },
-    #[error("shape field `{field}` = {value} overflows: {what} does not fit in 64 bits")]
+    #[error("shape field `{field}` = {value} is too large: {what}")]
     Overflow {
         field: &'static str,
         value: u64,
@@ -127,6 +127,42 @@ impl ConvShape {
         Ok(shape)
     }
 
+    /// The shape of input dims x = (N, C, H, W) and weight dims w = (K, C, R, S) with the given
+    /// stride and padding: the channels must agree, and every dim must fit in a u32.
+    pub fn of_dims(
+        x: [usize; 4],
+        w: [usize; 4],
+        stride: (u32, u32),
+        padding: (u32, u32),
+    ) -> Result<Self, ShapeError> {
+        if x[1] != w[1] {
+            return Err(ShapeError::Mismatch {
+                what:
+                    "the weights' input channels C (dim 1 of K, C, R, S) must equal the input's C",
+                expected: x[1].to_string(),
+                got: w[1].to_string(),
+            });
+        }
+        let dim = |field: &'static str, v: usize| {
+            u32::try_from(v).map_err(|_| ShapeError::Overflow {
+                field,
+                value: v as u64,
+                what: "a dim above 2³² − 1",
+            })
+        };
+        ConvShape::new(ConvShapeSpec {
+            n: dim("n", x[0])?,
+            c: dim("c", x[1])?,
+            h: dim("h", x[2])?,
+            w: dim("w", x[3])?,
+            k: dim("k", w[0])?,
+            r: dim("r", w[2])?,
+            s: dim("s", w[3])?,
+            stride,
+            padding,
+        })
+    }
+
     /// Output height P = ⌊(H + 2·ph − R) / sh⌋ + 1.
     pub fn p(&self) -> u32 {
         let padded = u64::from(self.h) + 2 * u64::from(self.padding.0);
@@ -209,11 +245,11 @@ impl ConvShape {
             };
         checked(
             &[("n", self.n), ("c", self.c), ("h", self.h), ("w", self.w)],
-            "the input size",
+            "the input size overflows 64 bits",
         )?;
         checked(
             &[("k", self.k), ("c", self.c), ("r", self.r), ("s", self.s)],
-            "the weight size",
+            "the weight size overflows 64 bits",
         )?;
         let p = self.p();
         let q = self.q();
@@ -227,7 +263,7 @@ impl ConvShape {
                 ("r", self.r),
                 ("s", self.s),
             ],
-            "the FLOP count",
+            "the FLOP count overflows 64 bits",
         )?;
         Ok(())
     }

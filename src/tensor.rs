@@ -67,14 +67,27 @@ impl Tensor4 {
 
     /// Errors on the first NaN or infinity, naming the tensor and the element.
     pub fn ensure_finite(&self, name: &str) -> Result<(), TensorError> {
-        match self.data.iter().position(|v| !v.is_finite()) {
-            None => Ok(()),
-            Some(i) => Err(TensorError::NonFinite {
-                name: name.to_string(),
-                index: self.index_of(i),
-                value: self.data[i],
-            }),
-        }
+        first_non_finite(name, &self.data, |i| self.index_of(i))
+    }
+}
+
+/// [`Tensor4::ensure_finite`] for a vector (a bias): the index is (i, 0, 0, 0).
+pub fn ensure_finite_slice(name: &str, v: &[f32]) -> Result<(), TensorError> {
+    first_non_finite(name, v, |i| [i, 0, 0, 0])
+}
+
+fn first_non_finite(
+    name: &str,
+    v: &[f32],
+    index: impl Fn(usize) -> [usize; 4],
+) -> Result<(), TensorError> {
+    match v.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(TensorError::NonFinite {
+            name: name.to_string(),
+            index: index(i),
+            value: v[i],
+        }),
     }
 }
 

@@ -318,13 +318,13 @@ fn bad_inputs_give_clear_errors_and_write_nothing() {
         ),
         (
             &["forward", "--input", "x.npy", "--weight", "w3c2.npy"],
-            "C = 2",
+            "input channels",
         ),
         (
             &[
                 "forward", "--input", "x.npy", "--weight", "w3c2.npy", "--bias", "b2.npy",
             ],
-            "C = 2",
+            "input channels",
         ),
         (
             &[

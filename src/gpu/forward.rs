@@ -132,7 +132,7 @@ pub fn check_forward_inputs(shape: &ConvShape, x: &Tensor4, w: &Tensor4, b: &[f3
     }
     x.ensure_finite("input x")?;
     w.ensure_finite("weight w")?;
-    Tensor4::new("bias b", [b.len(), 1, 1, 1], b.to_vec())?.ensure_finite("bias b")?;
+    crate::tensor::ensure_finite_slice("bias b", b)?;
     Ok(())
 }
 

@@ -160,8 +160,6 @@ struct Buffers {
     b_momentum: wgpu::Buffer,
     loss_log: wgpu::Buffer,
     loss_read: wgpu::Buffer,
-    /// Every buffer above and the uniforms, for [`Trainer::buffer_bytes`].
-    total_bytes: u64,
 }
 
 /// The fused loop's bind groups: one whose uniform runs FUSED_STEPS_PER_DISPATCH steps, and one
@@ -348,9 +346,7 @@ impl<'a> Trainer<'a> {
         };
         let device = &ctx.device;
         let (buffers, binds) = ctx.scoped("allocating the training buffers", || {
-            let mut total = 0u64;
-            let mut init = |label: &str, bytes: &[u8], usage: wgpu::BufferUsages| {
-                total += bytes.len() as u64;
+            let init = |label: &str, bytes: &[u8], usage: wgpu::BufferUsages| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),
                     contents: bytes,
@@ -551,7 +547,6 @@ impl<'a> Trainer<'a> {
                 b_momentum,
                 loss_log,
                 loss_read,
-                total_bytes: total + log_bytes,
             };
             (buffers, binds)
         })?;
@@ -585,11 +580,6 @@ impl<'a> Trainer<'a> {
     /// Steps run so far.
     pub fn steps_done(&self) -> u64 {
         self.steps_done
-    }
-
-    /// Bytes of every buffer the trainer allocated (all at construction; nothing after).
-    pub fn buffer_bytes(&self) -> u64 {
-        self.buffers.total_bytes
     }
 
     /// Slices of the N·P·Q reduction the tiled weight gradient uses (1 for the simple one).
@@ -705,11 +695,6 @@ impl<'a> Trainer<'a> {
                 Pass::Step => self.record_step(&mut cpass, true),
             }
         }
-    }
-
-    /// The log capacity: the most steps one submission may record.
-    pub fn log_capacity(&self) -> u32 {
-        self.log_capacity
     }
 
     /// Bytes of the buffers `pass` binds.
