@@ -1,36 +1,15 @@
 //! The `wgconv` binary end to end: forward on .npy and on a PNG, demo, check, and every bad
 //! input a user can give (clear error, exit 2, no output written, nothing clobbered).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{wgconv, write_npy};
 use wgconv::check::CaseGenerator;
 use wgconv::compare::{compare, forward_bound};
 use wgconv::npy;
 use wgconv::{cpu, ConvShape, ConvShapeSpec};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn wgconv(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_wgconv"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run wgconv");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn write_npy(path: &Path, dims: &[usize], data: &[f32]) {
-    std::fs::write(path, npy::encode_f32(dims, data)).expect("write npy");
-}
 
 fn png_size(path: &Path) -> (u32, u32) {
     let img = image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -2,30 +2,14 @@
 
 mod common;
 
+use common::{wgconv, write_npy, Run};
+
 use std::path::Path;
-use std::process::Command;
 
 use wgconv::check::CaseGenerator;
 use wgconv::gpu::Trainer;
 use wgconv::sgd::Sgd;
 use wgconv::{io, npy, ConvShape, ConvShapeSpec, Tensor4};
-
-fn wgconv(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wgconv"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run wgconv");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn write_npy(path: &Path, dims: &[usize], data: &[f32]) {
-    std::fs::write(path, npy::encode_f32(dims, data)).expect("write npy");
-}
 
 fn read(path: &Path) -> npy::NpyArray {
     npy::parse(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
@@ -90,7 +74,11 @@ fn step_writes_what_its_contract_says_and_matches_the_library() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let f = step_files(d);
-    let (code, out, err) = wgconv(
+    let Run {
+        code,
+        stdout: out,
+        stderr: err,
+    } = wgconv(
         d,
         &[
             "step",
@@ -184,7 +172,11 @@ fn step_writes_what_its_contract_says_and_matches_the_library() {
     );
 
     // --check: every kernel of every step against the reference.
-    let (code, out, err) = wgconv(
+    let Run {
+        code,
+        stdout: out,
+        stderr: err,
+    } = wgconv(
         d,
         &[
             "step",
@@ -286,7 +278,11 @@ fn step_refuses_bad_settings_and_writes_nothing() {
             "--loss-log",
             "l.csv",
         ]);
-        let (code, out, err) = wgconv(d, &args);
+        let Run {
+            code,
+            stdout: out,
+            stderr: err,
+        } = wgconv(d, &args);
         assert_eq!(code, 2, "{extra:?}: {out}{err}");
         assert!(err.contains(needle), "{extra:?}: {err}");
         assert_eq!(std::fs::read(d.join("w2.npy")).expect("read"), b"keep");
@@ -314,7 +310,11 @@ fn step_refuses_bad_settings_and_writes_nothing() {
         "--out-bias",
         "b2.npy",
     ]);
-    let (code, out, err) = wgconv(d, &args);
+    let Run {
+        code,
+        stdout: out,
+        stderr: err,
+    } = wgconv(d, &args);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("diverged") && err.contains("step"), "{err}");
     assert_eq!(std::fs::read(d.join("w2.npy")).expect("read"), b"keep");
@@ -325,7 +325,11 @@ fn step_refuses_bad_settings_and_writes_nothing() {
 fn train_writes_its_pictures_and_a_loadable_safetensors_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let (code, out, err) = wgconv(
+    let Run {
+        code,
+        stdout: out,
+        stderr: err,
+    } = wgconv(
         d,
         &[
             "train",
@@ -362,7 +366,11 @@ fn train_writes_its_pictures_and_a_loadable_safetensors_file() {
     let b = io::read_bias(&path).expect("bias");
     assert_eq!(w.dims, [2, 1, 5, 5]);
     assert_eq!(b.len(), 2);
-    let (code, out, err) = wgconv(
+    let Run {
+        code,
+        stdout: out,
+        stderr: err,
+    } = wgconv(
         d,
         &[
             "forward",

@@ -1,6 +1,8 @@
 //! Shared by the integration tests: one GPU context per test binary.
 #![allow(dead_code)]
 
+use std::path::Path;
+use std::process::Command;
 use std::sync::OnceLock;
 
 use wgconv::{AdapterRequest, GpuContext};
@@ -16,4 +18,30 @@ pub fn gpu() -> &'static GpuContext {
         }
         Err(e) => panic!("these tests need a GPU adapter and none could be opened: {e}"),
     })
+}
+
+/// What one run of the `wgconv` binary printed, and its exit code.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `wgconv` binary in `dir`.
+pub fn wgconv(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_wgconv"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run wgconv");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Writes an f32 `.npy` file.
+pub fn write_npy(path: &Path, dims: &[usize], data: &[f32]) {
+    std::fs::write(path, wgconv::npy::encode_f32(dims, data)).expect("write npy");
 }
