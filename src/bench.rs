@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
-use crate::gpu::{GpuContext, Pass, TrainVersions, Trainer};
+use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, Pass, TrainVersions, Trainer, TrainerOptions};
 use crate::sgd::Sgd;
 use crate::shape::{ConvShape, ConvShapeSpec};
 use crate::tensor::Tensor4;
@@ -147,7 +147,11 @@ pub fn validate(
         weight_decay: 1e-4,
         nesterov: false,
     };
-    let mut trainer = Trainer::new_with(ctx, &small, &x, &t, &w, &b, sgd, 2, versions)?;
+    let layer = Conv2d::from_weights(ctx, Conv2dConfig::of_shape(&small), &w, Some(&b))?;
+    let options = TrainerOptions::new(sgd)
+        .with_log_capacity(2)
+        .with_versions(versions);
+    let mut trainer = Trainer::new(layer, &x, &t, options)?;
     let check = checked_steps(&mut trainer, &x, &t, 2, true)?;
     Ok(Validation {
         shape: small,

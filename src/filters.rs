@@ -90,6 +90,15 @@ pub fn random_filters(k: usize, c: usize, r: usize, s: usize, seed: u64) -> Tens
     }
 }
 
+/// K biases uniform in ±1/√fan_in (PyTorch's default Conv2d bias range), seeded; a stream
+/// apart from [`random_filters`]' for the same seed.
+pub fn random_bias(k: usize, fan_in: usize, seed: u64) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(1);
+    let bound = 1.0 / (fan_in.max(1) as f32).sqrt();
+    (0..k).map(|_| rng.random_range(-bound..=bound)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use wgconv::check::{run_case, CaseGenerator};
 use wgconv::gpu::KernelVersion;
+use wgconv::gpu::{Conv2d, Conv2dConfig, TrainerOptions};
 use wgconv::io::{self, ImageOptions, Outputs};
 use wgconv::pictures::{self, MapKind, Scale};
 use wgconv::{filters, AdapterRequest, ConvShape, GpuContext, Tensor4};
@@ -459,7 +460,7 @@ fn forward(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCo
     };
     let version = match &args.kernel {
         Some(name) => parse_kernel(name)?,
-        None => wgconv::gpu::forward::forward_version_for(&shape),
+        None => wgconv::gpu::forward_version_for(&shape),
     };
 
     let ctx = open(request)?;
@@ -742,7 +743,9 @@ fn step(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
     let ctx = open(request)?;
     println!("shape: {shape}");
     let log_capacity = args.steps.min(1024) as u32;
-    let mut trainer = wgconv::gpu::Trainer::new(&ctx, &shape, &x, &t, &w, &b, sgd, log_capacity)?;
+    let layer = Conv2d::from_weights(&ctx, Conv2dConfig::of_shape(&shape), &w, Some(&b))?;
+    let options = TrainerOptions::new(sgd).with_log_capacity(log_capacity);
+    let mut trainer = wgconv::gpu::Trainer::new(layer, &x, &t, options)?;
     let want_dx = args.grad_input.is_some();
     let started = Instant::now();
     let losses: Vec<f32> = if args.check {
@@ -1018,7 +1021,7 @@ fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> 
     for (name, shape) in &shapes {
         for &(label, versions_all) in &versions {
             let fused = versions_all.fused_loop;
-            if fused && !wgconv::gpu::train::fits_fused_loop(shape) {
+            if fused && !wgconv::gpu::fits_fused_loop(shape) {
                 bar.inc(1 + passes.len() as u64);
                 continue; // the fused loop only takes tiny layers
             }
@@ -1037,17 +1040,11 @@ fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> 
                 continue;
             }
             let (x, t, w, b) = bench::random_problem(shape, 5);
-            let trainer = Trainer::new_with(
-                &ctx,
-                shape,
-                &x,
-                &t,
-                &w,
-                &b,
-                wgconv::sgd::Sgd::new(1e-6),
-                1,
-                versions_all,
-            )?;
+            let layer = Conv2d::from_weights(&ctx, Conv2dConfig::of_shape(shape), &w, Some(&b))?;
+            let options = TrainerOptions::new(wgconv::sgd::Sgd::new(1e-6))
+                .with_log_capacity(1)
+                .with_versions(versions_all);
+            let trainer = Trainer::new(layer, &x, &t, options)?;
             if fused && !trainer.versions().fused_loop {
                 bail!("the fused loop cannot run on this adapter (too few storage buffers or too little workgroup memory)");
             }

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
 use crate::filters;
-use crate::gpu::{GpuContext, Trainer};
+use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, Trainer, TrainerOptions};
 use crate::sgd::Sgd;
 use crate::shape::{ConvShape, ConvShapeSpec};
 use crate::tensor::Tensor4;
@@ -177,7 +177,9 @@ pub fn run(
         .conv2d_bias_relu_fwd(&shape, &x, &teacher_w, &teacher_b, false)?
         .y;
     let (w0, b0) = student_init(cfg.seed);
-    let mut trainer = Trainer::new(ctx, &shape, &x, &t, &w0, &b0, cfg.sgd, cfg.log_every.max(1))?;
+    let student = Conv2d::from_weights(ctx, Conv2dConfig::NOTEBOOK, &w0, Some(&b0))?;
+    let options = TrainerOptions::new(cfg.sgd).with_log_capacity(cfg.log_every.max(1));
+    let mut trainer = Trainer::new(student, &x, &t, options)?;
     let mut losses = Vec::with_capacity(cfg.steps as usize);
     let mut snapshots = vec![(0, w0, b0)];
     let started = Instant::now();

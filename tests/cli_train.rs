@@ -7,7 +7,6 @@ use common::{wgconv, write_npy, Run};
 use std::path::Path;
 
 use wgconv::check::CaseGenerator;
-use wgconv::gpu::Trainer;
 use wgconv::sgd::Sgd;
 use wgconv::{io, npy, ConvShape, ConvShapeSpec, Tensor4};
 
@@ -151,8 +150,18 @@ fn step_writes_what_its_contract_says_and_matches_the_library() {
         weight_decay: 0.01,
         nesterov: false,
     };
-    let mut trainer =
-        Trainer::new(common::gpu(), &f.shape, &f.x, &f.t, &f.w, &f.b, sgd, 7).expect("trainer");
+    let mut trainer = common::trainer(
+        common::gpu(),
+        &f.shape,
+        &f.x,
+        &f.t,
+        &f.w,
+        &f.b,
+        sgd,
+        7,
+        None,
+    )
+    .expect("trainer");
     let mut lib_losses = Vec::new();
     trainer
         .run(7, true, |_, l| lib_losses.extend_from_slice(l))

@@ -6,7 +6,7 @@ mod common;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use wgconv::check::CaseGenerator;
-use wgconv::gpu::{KernelVersion, TrainVersions, Trainer};
+use wgconv::gpu::{KernelVersion, TrainVersions};
 use wgconv::sgd::Sgd;
 use wgconv::train_check::{checked_steps, StepCheck};
 use wgconv::{ConvShape, Tensor4};
@@ -61,7 +61,7 @@ fn every_kernel_of_a_step_matches_the_reference_on_random_shapes() {
             TrainVersions::all(KernelVersion::Tiled),
             TrainVersions::fused(),
         ] {
-            let mut trainer = Trainer::new_with(
+            let mut trainer = common::trainer(
                 ctx,
                 &case.shape,
                 &case.x,
@@ -70,7 +70,7 @@ fn every_kernel_of_a_step_matches_the_reference_on_random_shapes() {
                 &case.b,
                 sgd,
                 4,
-                versions,
+                Some(versions),
             )
             .unwrap_or_else(|e| panic!("{}: {e}", case.shape));
             let label = format!("{:?} {}", trainer.versions(), case.shape);
@@ -125,8 +125,8 @@ fn twenty_steps_with_momentum_and_weight_decay_follow_the_reference() {
             weight_decay: 0.05,
             nesterov,
         };
-        let mut trainer =
-            Trainer::new(ctx, &shape, &case.x, &t, &case.w, &case.b, sgd, 1).expect("trainer");
+        let mut trainer = common::trainer(ctx, &shape, &case.x, &t, &case.w, &case.b, sgd, 1, None)
+            .expect("trainer");
         let check = checked_steps(&mut trainer, &case.x, &t, 20, true).expect("steps");
         assert_eq!(check.steps, 20);
         assert!(check.passed(), "{}", report("trajectory", &check));
@@ -166,7 +166,8 @@ fn the_same_run_twice_gives_bitwise_equal_weights() {
     };
     let run = || {
         let mut trainer =
-            Trainer::new(ctx, &shape, &case.x, &t, &case.w, &case.b, sgd, 16).expect("trainer");
+            common::trainer(ctx, &shape, &case.x, &t, &case.w, &case.b, sgd, 16, None)
+                .expect("trainer");
         let mut losses = Vec::new();
         trainer
             .run(50, false, |_, l| losses.extend_from_slice(l))
@@ -189,21 +190,42 @@ fn gpu_memory_after_10000_steps_equals_that_after_10() {
     let x = wgconv::filters::seed_image();
     let w = wgconv::filters::random_filters(2, 1, 5, 5, 1);
     let t = target(&shape, 3);
-    let sgd = Sgd::new(0.01);
-    let mut trainer =
-        Trainer::new(ctx, &shape, &x, &t, &w, &[0.0, 0.0], sgd, 500).expect("trainer");
-    let allocated = || {
-        ctx.allocator_report().expect(
-            "this test needs an adapter that reports its allocations (Vulkan, DX12 or Metal)",
-        )
-    };
+    let before = ctx.memory_use();
+    let mut trainer = common::trainer(
+        ctx,
+        &shape,
+        &x,
+        &t,
+        &w,
+        &[0.0, 0.0],
+        Sgd::new(0.01),
+        500,
+        None,
+    )
+    .expect("trainer");
+    // What the crate counts itself (every backend), and the allocator's report where the
+    // backend gives one (Vulkan, DX12, Metal; OpenGL reports nothing).
+    let used = || (ctx.memory_use(), ctx.allocator_report());
     trainer.run(10, false, |_, _| {}).expect("10 steps");
-    let after_10 = allocated();
+    let after_10 = used();
     trainer.run(9_990, false, |_, _| {}).expect("10,000 steps");
-    let after_10000 = allocated();
-    eprintln!("GPU bytes allocated: {after_10} after 10 steps, {after_10000} after 10,000");
+    let after_10000 = used();
+    eprintln!("GPU memory (crate's count, allocator): {after_10:?} after 10 steps, {after_10000:?} after 10,000");
+    assert!(
+        after_10.0.buffers > before.buffers,
+        "the trainer's buffers were not counted"
+    );
     assert_eq!(after_10, after_10000);
     assert_eq!(trainer.steps_done(), 10_000);
+    if ctx.adapter().backend != "Gl" {
+        assert!(
+            after_10.1.is_some(),
+            "{} reports no allocations",
+            ctx.adapter()
+        );
+    }
+    drop(trainer);
+    assert_eq!(ctx.memory_use(), before, "buffers outlived the trainer");
 }
 
 /// The notebook's layer learns its teacher: batch 4 of centred random 24×24 images, lr 0.5,
@@ -247,7 +269,7 @@ fn bad_training_settings_are_refused_before_any_gpu_work() {
     let t = target(&shape, 1);
     let b = [0.0f32, 0.0];
     let try_sgd = |sgd: Sgd| {
-        Trainer::new(ctx, &shape, &x, &t, &w, &b, sgd, 1)
+        common::trainer(ctx, &shape, &x, &t, &w, &b, sgd, 1, None)
             .err()
             .map(|e| e.to_string())
     };
@@ -289,13 +311,13 @@ fn bad_training_settings_are_refused_before_any_gpu_work() {
         assert!(e.contains(needle), "{e}");
     }
     let wrong = Tensor4::zeros([1, 2, 19, 20]);
-    let e = Trainer::new(ctx, &shape, &x, &wrong, &w, &b, Sgd::new(0.1), 1)
+    let e = common::trainer(ctx, &shape, &x, &wrong, &w, &b, Sgd::new(0.1), 1, None)
         .err()
         .expect("refused");
     assert!(e.to_string().contains("target t dims"), "{e}");
     let mut nan_t = t.clone();
     nan_t.data[5] = f32::NAN;
-    let e = Trainer::new(ctx, &shape, &x, &nan_t, &w, &b, Sgd::new(0.1), 1)
+    let e = common::trainer(ctx, &shape, &x, &nan_t, &w, &b, Sgd::new(0.1), 1, None)
         .err()
         .expect("refused");
     assert!(
@@ -316,8 +338,8 @@ fn a_diverging_run_stops_and_names_the_step() {
         dims: [1, 2, 20, 20],
         data: vec![1.5e17; 800],
     };
-    let mut trainer =
-        Trainer::new(ctx, &shape, &x, &t, &w, &[1.0, 1.0], Sgd::new(1.0), 8).expect("trainer");
+    let mut trainer = common::trainer(ctx, &shape, &x, &t, &w, &[1.0, 1.0], Sgd::new(1.0), 8, None)
+        .expect("trainer");
     let e = trainer.run(64, false, |_, _| {}).expect_err("diverges");
     match e {
         wgconv::Error::Diverged { step, loss } => {
@@ -348,7 +370,7 @@ fn fused_loop_carries_its_state_exactly() {
         nesterov: true,
     };
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
-    let mut long = Trainer::new_with(
+    let mut long = common::trainer(
         ctx,
         &shape,
         &x,
@@ -357,7 +379,7 @@ fn fused_loop_carries_its_state_exactly() {
         &[0.05, -0.05],
         sgd,
         64,
-        TrainVersions::fused(),
+        Some(TrainVersions::fused()),
     )
     .expect("trainer");
     assert!(
@@ -367,7 +389,7 @@ fn fused_loop_carries_its_state_exactly() {
     let mut long_losses = Vec::new();
     long.run(40, false, |_, l| long_losses.extend_from_slice(l))
         .expect("run");
-    let mut short = Trainer::new_with(
+    let mut short = common::trainer(
         ctx,
         &shape,
         &x,
@@ -376,7 +398,7 @@ fn fused_loop_carries_its_state_exactly() {
         &[0.05, -0.05],
         sgd,
         1,
-        TrainVersions::fused(),
+        Some(TrainVersions::fused()),
     )
     .expect("trainer");
     let mut short_losses = Vec::new();
@@ -419,9 +441,18 @@ fn tiled_backward_on_a_layer_with_many_splits() {
         nesterov: false,
     };
     let versions = TrainVersions::all(KernelVersion::Tiled);
-    let mut trainer =
-        Trainer::new_with(ctx, &shape, &case.x, &t, &case.w, &case.b, sgd, 2, versions)
-            .expect("trainer");
+    let mut trainer = common::trainer(
+        ctx,
+        &shape,
+        &case.x,
+        &t,
+        &case.w,
+        &case.b,
+        sgd,
+        2,
+        Some(versions),
+    )
+    .expect("trainer");
     assert!(
         trainer.weight_splits() >= 8,
         "{} splits",

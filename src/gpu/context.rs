@@ -4,158 +4,10 @@
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use crate::error::{Error, Result, SOFTWARE_ADAPTER_HINT};
+use crate::error::{Error, Result};
+use crate::gpu::adapter::{choose_adapter, AdapterRequest, AdapterSummary};
 use crate::gpu::kernel::Kernels;
-
-/// Which adapter to open. [`AdapterRequest::from_env`] reads `WGPU_BACKEND` and
-/// `WGPU_ADAPTER_NAME`; command-line flags then override those fields.
-#[derive(Debug, Clone)]
-pub struct AdapterRequest {
-    /// Comma-separated backends (vulkan, metal, dx12, gl); None = all.
-    pub backends: Option<String>,
-    /// Case-insensitive substring of the adapter's name; None = the best ranked.
-    pub adapter_name: Option<String>,
-    /// Refuse CPU/software adapters (lavapipe, llvmpipe, WARP, SwiftShader).
-    pub require_gpu: bool,
-    /// Longest wait for one GPU submission before giving up with [`Error::Timeout`].
-    pub timeout: Duration,
-}
-
-impl Default for AdapterRequest {
-    fn default() -> Self {
-        AdapterRequest {
-            backends: None,
-            adapter_name: None,
-            require_gpu: false,
-            timeout: Duration::from_secs(120),
-        }
-    }
-}
-
-impl AdapterRequest {
-    /// The defaults, with `WGPU_BACKEND` and `WGPU_ADAPTER_NAME` applied when set.
-    pub fn from_env() -> Self {
-        let var = |name| {
-            std::env::var(name)
-                .ok()
-                .filter(|v: &String| !v.trim().is_empty())
-        };
-        AdapterRequest {
-            backends: var("WGPU_BACKEND"),
-            adapter_name: var("WGPU_ADAPTER_NAME"),
-            ..Default::default()
-        }
-    }
-}
-
-/// Parses "vulkan,gl" and the like; unknown names are an error, not silently dropped.
-pub fn parse_backends(list: Option<&str>) -> Result<wgpu::Backends> {
-    let Some(list) = list else {
-        return Ok(wgpu::Backends::all());
-    };
-    let mut out = wgpu::Backends::empty();
-    for name in list.split(',').map(|s| s.trim().to_lowercase()) {
-        out |= match name.as_str() {
-            "vulkan" | "vk" => wgpu::Backends::VULKAN,
-            "metal" | "mtl" => wgpu::Backends::METAL,
-            "dx12" | "d3d12" => wgpu::Backends::DX12,
-            "gl" | "gles" | "opengl" => wgpu::Backends::GL,
-            "primary" => wgpu::Backends::PRIMARY,
-            "all" => wgpu::Backends::all(),
-            _ => return Err(Error::UnknownBackend(name)),
-        };
-    }
-    Ok(out)
-}
-
-/// One adapter, as `wgconv info` prints it.
-#[derive(Debug, Clone)]
-pub struct AdapterSummary {
-    pub name: String,
-    pub backend: String,
-    pub device_type: String,
-    pub driver: String,
-    pub is_cpu: bool,
-}
-
-impl AdapterSummary {
-    fn of(info: &wgpu::AdapterInfo) -> Self {
-        AdapterSummary {
-            name: info.name.clone(),
-            backend: format!("{:?}", info.backend),
-            device_type: format!("{:?}", info.device_type),
-            driver: format!("{} {}", info.driver, info.driver_info)
-                .trim()
-                .to_string(),
-            is_cpu: is_software(info),
-        }
-    }
-}
-
-impl std::fmt::Display for AdapterSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({}, {}, driver: {})",
-            self.name,
-            self.backend,
-            self.device_type,
-            if self.driver.is_empty() {
-                "?"
-            } else {
-                &self.driver
-            }
-        )
-    }
-}
-
-/// CPU adapters report DeviceType::Cpu; some GL drivers don't, so the name is checked too.
-fn is_software(info: &wgpu::AdapterInfo) -> bool {
-    let name = info.name.to_lowercase();
-    info.device_type == wgpu::DeviceType::Cpu
-        || [
-            "llvmpipe",
-            "lavapipe",
-            "softpipe",
-            "swiftshader",
-            "warp",
-            "basic render",
-        ]
-        .iter()
-        .any(|s| name.contains(s))
-}
-
-/// Preference order: discrete, integrated, virtual, other, CPU; then native APIs before GL.
-fn rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
-    let device = match info.device_type {
-        _ if is_software(info) => 4,
-        wgpu::DeviceType::DiscreteGpu => 0,
-        wgpu::DeviceType::IntegratedGpu => 1,
-        wgpu::DeviceType::VirtualGpu => 2,
-        wgpu::DeviceType::Other => 3,
-        wgpu::DeviceType::Cpu => 4,
-    };
-    let backend = u8::from(info.backend == wgpu::Backend::Gl);
-    (device, backend)
-}
-
-fn new_instance(backends: wgpu::Backends) -> wgpu::Instance {
-    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-    desc.backends = backends;
-    wgpu::Instance::new(desc)
-}
-
-/// Every adapter on the requested backends, best ranked first.
-pub fn list_adapters(request: &AdapterRequest) -> Result<Vec<AdapterSummary>> {
-    let backends = parse_backends(request.backends.as_deref())?;
-    let instance = new_instance(backends);
-    let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
-    adapters.sort_by_key(|a| rank(&a.get_info()));
-    Ok(adapters
-        .iter()
-        .map(|a| AdapterSummary::of(&a.get_info()))
-        .collect())
-}
+use crate::gpu::memory::{self, GpuBuffer, Ledger, MemoryUse};
 
 /// The device's limits that matter here, for `wgconv info` and error messages.
 #[derive(Debug, Clone, Copy)]
@@ -181,6 +33,8 @@ pub struct GpuContext {
     binding_cap: u64,
     /// Errors no scope caught (reported instead of wgpu's default panic).
     uncaught: Arc<Mutex<Vec<String>>>,
+    /// Live buffers the crate created.
+    ledger: Arc<Ledger>,
     pub(crate) kernels: Kernels,
 }
 
@@ -188,70 +42,7 @@ impl GpuContext {
     /// Picks an adapter, opens a device with the adapter's own limits (not wgpu's defaults),
     /// and compiles the kernels.
     pub fn new(request: &AdapterRequest) -> Result<Self> {
-        let backends = parse_backends(request.backends.as_deref())?;
-        // Native APIs first: OpenGL ranks last anyway, and probing it on a headless machine is
-        // slow and noisy. GL is enumerated only when nothing else fits the request.
-        let native = backends - wgpu::Backends::GL;
-        let fits = |adapters: &[wgpu::Adapter]| match &request.adapter_name {
-            Some(name) => adapters.iter().any(|a| {
-                a.get_info()
-                    .name
-                    .to_lowercase()
-                    .contains(&name.to_lowercase())
-            }),
-            None => !adapters.is_empty(),
-        };
-        let mut adapters = if native.is_empty() {
-            Vec::new()
-        } else {
-            pollster::block_on(new_instance(native).enumerate_adapters(native))
-        };
-        if !fits(&adapters) && backends.contains(wgpu::Backends::GL) {
-            adapters = pollster::block_on(new_instance(backends).enumerate_adapters(backends));
-        }
-        adapters.sort_by_key(|a| rank(&a.get_info()));
-        let describe_all = |adapters: &[wgpu::Adapter]| {
-            let names: Vec<String> = adapters
-                .iter()
-                .map(|a| AdapterSummary::of(&a.get_info()).to_string())
-                .collect();
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join("; ")
-            }
-        };
-        if adapters.is_empty() {
-            return Err(Error::NoAdapter {
-                backends: format!("{backends:?}"),
-                hint: SOFTWARE_ADAPTER_HINT,
-            });
-        }
-        let chosen = match &request.adapter_name {
-            Some(wanted) => {
-                let lower = wanted.to_lowercase();
-                let pos = adapters
-                    .iter()
-                    .position(|a| a.get_info().name.to_lowercase().contains(&lower));
-                match pos {
-                    Some(i) => adapters.swap_remove(i),
-                    None => {
-                        return Err(Error::AdapterNotFound {
-                            wanted: wanted.clone(),
-                            available: describe_all(&adapters),
-                        })
-                    }
-                }
-            }
-            None => adapters.swap_remove(0),
-        };
-        let info = chosen.get_info();
-        if request.require_gpu && is_software(&info) {
-            return Err(Error::CpuAdapterRefused {
-                name: info.name,
-                backend: format!("{:?}", info.backend),
-            });
-        }
+        let chosen = choose_adapter(request)?;
         Self::open(chosen, request.timeout)
     }
 
@@ -298,6 +89,7 @@ impl GpuContext {
             timeout,
             binding_cap,
             uncaught,
+            ledger: Arc::default(),
         })
     }
 
@@ -317,6 +109,27 @@ impl GpuContext {
         self.device
             .generate_allocator_report()
             .map(|r| r.total_allocated_bytes)
+    }
+
+    /// Buffers the crate created on this device that are still alive, and their bytes: the
+    /// memory check that works on every backend, OpenGL included.
+    pub fn memory_use(&self) -> MemoryUse {
+        self.ledger.now()
+    }
+
+    /// A zeroed, counted buffer of at least `size` bytes (rounded up to 16).
+    pub(crate) fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> GpuBuffer {
+        memory::buffer(&self.device, &self.ledger, label, size, usage)
+    }
+
+    /// A counted buffer holding `bytes`, zero-padded to a multiple of 16.
+    pub(crate) fn buffer_init(
+        &self,
+        label: &str,
+        bytes: &[u8],
+        usage: wgpu::BufferUsages,
+    ) -> GpuBuffer {
+        memory::buffer_init(&self.device, &self.ledger, label, bytes, usage)
     }
 
     /// The limits that matter for this crate.
@@ -386,15 +199,16 @@ impl GpuContext {
         Err(Error::Internal { stage, message })
     }
 
-    /// Waits for `submission` to finish, at most the context's timeout.
-    pub(crate) fn wait(
+    /// Waits for `submission` (or everything submitted, when None) to finish, at most the
+    /// context's timeout.
+    pub(crate) fn wait_for(
         &self,
-        submission: wgpu::SubmissionIndex,
+        submission: Option<wgpu::SubmissionIndex>,
         stage: &'static str,
     ) -> Result<()> {
         self.device
             .poll(wgpu::PollType::Wait {
-                submission_index: Some(submission),
+                submission_index: submission,
                 timeout: Some(self.timeout),
             })
             .map_err(|e| match e {
@@ -410,27 +224,44 @@ impl GpuContext {
         self.take_uncaught(stage)
     }
 
+    /// Waits for `submission` to finish, at most the context's timeout.
+    pub(crate) fn wait(
+        &self,
+        submission: wgpu::SubmissionIndex,
+        stage: &'static str,
+    ) -> Result<()> {
+        self.wait_for(Some(submission), stage)
+    }
+
+    /// Copies the first `len` floats of a storage buffer back to the host.
+    pub(crate) fn read_back(
+        &self,
+        buffer: &wgpu::Buffer,
+        len: usize,
+        stage: &'static str,
+    ) -> Result<Vec<f32>> {
+        let size = (len as u64 * 4).next_multiple_of(4).max(4);
+        let (staging, submission) = self.scoped(stage, || {
+            let staging = self.buffer("readback", size, crate::gpu::memory::READBACK);
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
+            encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
+            (staging, self.queue.submit([encoder.finish()]))
+        })?;
+        self.wait(submission, stage)?;
+        let mut data = self.read_f32(&staging, stage)?;
+        data.truncate(len);
+        Ok(data)
+    }
+
     /// Maps a MAP_READ buffer (after its copy was submitted) and returns its f32 contents.
     pub(crate) fn read_f32(&self, buffer: &wgpu::Buffer, stage: &'static str) -> Result<Vec<f32>> {
         let (tx, rx) = mpsc::channel();
         buffer.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: None,
-                timeout: Some(self.timeout),
-            })
-            .map_err(|e| match e {
-                wgpu::PollError::Timeout => Error::Timeout {
-                    stage,
-                    seconds: self.timeout.as_secs_f64(),
-                },
-                other => Error::Internal {
-                    stage,
-                    message: other.to_string(),
-                },
-            })?;
+        self.wait_for(None, stage)?;
         let mapped = rx.recv_timeout(self.timeout).map_err(|_| Error::Timeout {
             stage,
             seconds: self.timeout.as_secs_f64(),

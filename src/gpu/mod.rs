@@ -1,17 +1,28 @@
 //! Everything that talks to wgpu.
 
+pub mod adapter;
 pub mod context;
+pub mod conv2d;
 pub mod forward;
+pub mod grids;
 pub(crate) mod kernel;
+pub mod memory;
 pub mod params;
-pub mod train;
+pub mod tensor;
+pub mod trainer;
+pub mod versions;
 
-pub use context::{
-    list_adapters, parse_backends, AdapterRequest, AdapterSummary, GpuContext, KeyLimits,
-};
-pub use forward::{
-    check_forward_inputs, ForwardOutput, CONV2D_BIAS_RELU_FWD_WGSL, FORWARD_WORKGROUP_SIZE,
-};
+pub use adapter::{list_adapters, parse_backends, AdapterRequest, AdapterSummary};
+pub use context::{GpuContext, KeyLimits};
+pub use conv2d::{Conv2d, Conv2dConfig, Conv2dOutput, ForwardOptions, ForwardOutput};
+pub use forward::{check_forward_inputs, CONV2D_BIAS_RELU_FWD_WGSL};
+pub use grids::FORWARD_WORKGROUP_SIZE;
 pub use kernel::{sources, KernelVersion};
+pub use memory::MemoryUse;
 pub use params::{ConvParams, LossParams, SgdParams, TinyParams};
-pub use train::{Pass, TrainVersions, Trainer, TrainerState};
+pub use tensor::DeviceTensor;
+pub use trainer::{Pass, Trainer, TrainerOptions, TrainerState, FUSED_STEPS_PER_DISPATCH};
+pub use versions::{
+    bwd_input_version_for, bwd_weight_version_for, fits_fused_loop, forward_version_for,
+    TrainVersions,
+};

@@ -45,3 +45,24 @@ pub fn wgconv(dir: &Path, args: &[&str]) -> Run {
 pub fn write_npy(path: &Path, dims: &[usize], data: &[f32]) {
     std::fs::write(path, wgconv::npy::encode_f32(dims, data)).expect("write npy");
 }
+
+/// A trainer of a layer holding `w` and `b` (with bias) on x toward t: the tests' shorthand
+/// for `Conv2d::from_weights` then `Trainer::new`.
+#[allow(clippy::too_many_arguments)]
+pub fn trainer<'a>(
+    ctx: &'a GpuContext,
+    shape: &wgconv::ConvShape,
+    x: &wgconv::Tensor4,
+    t: &wgconv::Tensor4,
+    w: &wgconv::Tensor4,
+    b: &[f32],
+    sgd: wgconv::sgd::Sgd,
+    log_capacity: u32,
+    versions: Option<wgconv::gpu::TrainVersions>,
+) -> wgconv::Result<wgconv::gpu::Trainer<'a>> {
+    use wgconv::gpu::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
+    let layer = Conv2d::from_weights(ctx, Conv2dConfig::of_shape(shape), w, Some(b))?;
+    let mut options = TrainerOptions::new(sgd).with_log_capacity(log_capacity);
+    options.versions = versions;
+    Trainer::new(layer, x, t, options)
+}

@@ -1,0 +1,375 @@
+//! `Conv2d`: a convolution layer (conv + bias + ReLU) whose weights and bias live on the
+//! device, like `torch.nn.Conv2d` followed by `ReLU`.
+
+use crate::error::{Error, Result};
+use crate::gpu::forward::{check_forward_inputs, images_per_dispatch, ForwardPlan};
+use crate::gpu::kernel::KernelVersion;
+use crate::gpu::memory::STORAGE;
+use crate::gpu::tensor::DeviceTensor;
+use crate::gpu::versions::forward_version_for;
+use crate::gpu::GpuContext;
+use crate::shape::ConvShape;
+use crate::tensor::Tensor4;
+
+/// A layer's hyper-parameters, as `torch.nn.Conv2d(in_channels, out_channels, kernel_size,
+/// stride, padding, bias)`. Padding is zero padding on both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dConfig {
+    pub in_channels: u32,
+    pub out_channels: u32,
+    /// (R, S): kernel height and width.
+    pub kernel_size: (u32, u32),
+    pub stride: (u32, u32),
+    pub padding: (u32, u32),
+    pub bias: bool,
+}
+
+impl Conv2dConfig {
+    /// Stride 1, no padding, with bias.
+    pub fn new(in_channels: u32, out_channels: u32, kernel_size: (u32, u32)) -> Self {
+        Conv2dConfig {
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride: (1, 1),
+            padding: (0, 0),
+            bias: true,
+        }
+    }
+
+    /// The notebook's layer: one input channel, two 5×5 filters, with bias.
+    pub const NOTEBOOK: Conv2dConfig = Conv2dConfig {
+        in_channels: 1,
+        out_channels: 2,
+        kernel_size: (5, 5),
+        stride: (1, 1),
+        padding: (0, 0),
+        bias: true,
+    };
+
+    pub fn with_stride(self, stride: (u32, u32)) -> Self {
+        Conv2dConfig { stride, ..self }
+    }
+
+    pub fn with_padding(self, padding: (u32, u32)) -> Self {
+        Conv2dConfig { padding, ..self }
+    }
+
+    pub fn with_bias(self, bias: bool) -> Self {
+        Conv2dConfig { bias, ..self }
+    }
+
+    /// The layer of `shape` (with bias).
+    pub fn of_shape(shape: &ConvShape) -> Self {
+        Conv2dConfig {
+            in_channels: shape.c,
+            out_channels: shape.k,
+            kernel_size: (shape.r, shape.s),
+            stride: shape.stride,
+            padding: shape.padding,
+            bias: true,
+        }
+    }
+
+    /// (K, C, R, S).
+    pub fn weight_dims(&self) -> [usize; 4] {
+        let (r, s) = self.kernel_size;
+        [self.out_channels, self.in_channels, r, s].map(|d| d as usize)
+    }
+
+    /// The whole problem for an input of `x_dims` (N, C, H, W), validated.
+    pub fn shape_for(&self, x_dims: [usize; 4]) -> Result<ConvShape> {
+        Ok(ConvShape::of_dims(
+            x_dims,
+            self.weight_dims(),
+            self.stride,
+            self.padding,
+        )?)
+    }
+}
+
+/// What [`Conv2d::forward_with`] may be asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ForwardOptions {
+    /// Also keep the pre-activation z = conv(x, w) + b.
+    pub want_z: bool,
+    /// The kernel version; None lets the crate pick.
+    pub kernel: Option<KernelVersion>,
+}
+
+/// y = ReLU(z) and, when asked for, z; both (N, K, P, Q) on the device.
+#[derive(Debug)]
+pub struct Conv2dOutput {
+    pub y: DeviceTensor,
+    pub z: Option<DeviceTensor>,
+    /// Batch chunks the work was split into (1 unless a tensor exceeded the binding limit).
+    pub chunks: usize,
+}
+
+/// A convolution layer with its weights (K, C, R, S) and bias (K) on the device.
+pub struct Conv2d<'a> {
+    ctx: &'a GpuContext,
+    config: Conv2dConfig,
+    weight: DeviceTensor,
+    /// Zeros, never updated, when the layer has no bias: the kernels always read one.
+    bias: DeviceTensor,
+}
+
+impl<'a> Conv2d<'a> {
+    /// A layer initialised as PyTorch does by default, from a seeded generator: weights and
+    /// bias uniform in ±1/√(C·R·S).
+    pub fn new(ctx: &'a GpuContext, config: Conv2dConfig, seed: u64) -> Result<Self> {
+        let [k, c, r, s] = config.weight_dims();
+        config.shape_for([1, c, r, s])?;
+        let w = crate::filters::random_filters(k, c, r, s, seed);
+        let b = crate::filters::random_bias(k, c * r * s, seed);
+        Self::from_weights(ctx, config, &w, config.bias.then_some(&b[..]))
+    }
+
+    /// A layer holding `w` (K, C, R, S) and `b` (K), which must match `config` (and be None
+    /// exactly when the config has no bias) and be finite.
+    pub fn from_weights(
+        ctx: &'a GpuContext,
+        config: Conv2dConfig,
+        w: &Tensor4,
+        b: Option<&[f32]>,
+    ) -> Result<Self> {
+        let [k, c, r, s] = config.weight_dims();
+        let shape = config.shape_for([1, c, r, s])?;
+        let zeros = vec![0.0; k];
+        let bias = match (config.bias, b) {
+            (true, Some(b)) => b,
+            (false, None) => &zeros[..],
+            (has, _) => {
+                return Err(Error::Invalid(format!(
+                    "the layer is configured {} bias but {} was given",
+                    if has { "with" } else { "without" },
+                    if has { "none" } else { "one" }
+                )))
+            }
+        };
+        let x = Tensor4::zeros([1, c, r, s]);
+        check_forward_inputs(&shape, &x, w, bias)?;
+        // The weights are padded to 16 bytes on the device: the tiled kernel reads vec4.
+        let weight = DeviceTensor::upload(ctx, "w", w)?;
+        let bias =
+            DeviceTensor::upload(ctx, "b", &Tensor4::new("b", [k, 1, 1, 1], bias.to_vec())?)?;
+        Ok(Conv2d {
+            ctx,
+            config,
+            weight,
+            bias,
+        })
+    }
+
+    pub fn config(&self) -> &Conv2dConfig {
+        &self.config
+    }
+
+    pub fn context(&self) -> &'a GpuContext {
+        self.ctx
+    }
+
+    /// The weights (K, C, R, S) on the device.
+    pub fn weight(&self) -> &DeviceTensor {
+        &self.weight
+    }
+
+    /// The bias (K, 1, 1, 1) on the device, if the layer has one.
+    pub fn bias(&self) -> Option<&DeviceTensor> {
+        self.config.bias.then_some(&self.bias)
+    }
+
+    /// The bias buffer the kernels read (zeros without bias).
+    pub(crate) fn bias_buffer(&self) -> &wgpu::Buffer {
+        self.bias.buffer()
+    }
+
+    /// Copies the weights and bias back to the host.
+    pub fn read_weights(&self) -> Result<(Tensor4, Option<Vec<f32>>)> {
+        let w = self.weight.download(self.ctx)?;
+        let b = match self.bias() {
+            Some(b) => Some(b.download(self.ctx)?.data),
+            None => None,
+        };
+        Ok((w, b))
+    }
+
+    /// y = ReLU(conv(x, w) + b) for x (N, C, H, W), on the device.
+    pub fn forward(&self, x: &DeviceTensor) -> Result<DeviceTensor> {
+        Ok(self.forward_with(x, ForwardOptions::default())?.y)
+    }
+
+    /// [`Conv2d::forward`] with z on request and a chosen kernel version. A batch whose tensors
+    /// exceed the binding limit runs in chunks of whole images.
+    pub fn forward_with(&self, x: &DeviceTensor, options: ForwardOptions) -> Result<Conv2dOutput> {
+        let shape = self.config.shape_for(x.dims())?;
+        let version = options
+            .kernel
+            .unwrap_or_else(|| forward_version_for(&shape));
+        let per_chunk = images_per_dispatch(self.ctx, &shape)?;
+        let out_dims = [shape.n, shape.k, shape.p(), shape.q()].map(|d| d as usize);
+        let y = DeviceTensor::zeros(self.ctx, "y", out_dims)?;
+        let z = match options.want_z {
+            true => Some(DeviceTensor::zeros(self.ctx, "z", out_dims)?),
+            false => None,
+        };
+        let chunks = if per_chunk >= shape.n {
+            self.run_whole(&shape, version, x, &y, z.as_ref())?;
+            1
+        } else {
+            self.run_chunked(&shape, version, per_chunk, x, &y, z.as_ref())?
+        };
+        Ok(Conv2dOutput { y, z, chunks })
+    }
+
+    fn run_whole(
+        &self,
+        shape: &ConvShape,
+        version: KernelVersion,
+        x: &DeviceTensor,
+        y: &DeviceTensor,
+        z: Option<&DeviceTensor>,
+    ) -> Result<()> {
+        let ctx = self.ctx;
+        ctx.scoped("running conv2d_bias_relu_fwd", || {
+            let plan = ForwardPlan::new(ctx, shape, version, z.is_some())?;
+            let z = z.unwrap_or(y).buffer();
+            let bind = plan.bind(
+                ctx,
+                [
+                    x.buffer(),
+                    self.weight.buffer(),
+                    self.bias_buffer(),
+                    y.buffer(),
+                    z,
+                ],
+            );
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                plan.record(ctx, &mut pass, &bind);
+            }
+            ctx.queue.submit([encoder.finish()]);
+            Ok(())
+        })?
+    }
+
+    /// Runs `per_chunk` images at a time through scratch buffers within the binding limit,
+    /// copying each chunk in and its outputs out, all in one submission.
+    fn run_chunked(
+        &self,
+        shape: &ConvShape,
+        version: KernelVersion,
+        per_chunk: u32,
+        x: &DeviceTensor,
+        y: &DeviceTensor,
+        z: Option<&DeviceTensor>,
+    ) -> Result<usize> {
+        let ctx = self.ctx;
+        let image_in = u64::from(shape.c) * u64::from(shape.h) * u64::from(shape.w) * 4;
+        let image_out = u64::from(shape.k) * u64::from(shape.p()) * u64::from(shape.q()) * 4;
+        let chunk_in = u64::from(per_chunk) * image_in;
+        let chunk_out = u64::from(per_chunk) * image_out;
+        ctx.scoped("running conv2d_bias_relu_fwd in batch chunks", || {
+            let xs = ctx.buffer("x chunk", chunk_in, STORAGE);
+            let ys = ctx.buffer("y chunk", chunk_out, STORAGE);
+            let zs = ctx.buffer("z chunk", if z.is_some() { chunk_out } else { 4 }, STORAGE);
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            let mut chunks = 0;
+            let mut start = 0u32;
+            while start < shape.n {
+                let n = per_chunk.min(shape.n - start);
+                let part = shape.with_batch(n)?;
+                let plan = ForwardPlan::new(ctx, &part, version, z.is_some())?;
+                let bind = plan.bind(
+                    ctx,
+                    [&xs, self.weight.buffer(), self.bias_buffer(), &ys, &zs],
+                );
+                let (bytes_in, bytes_out) = (u64::from(n) * image_in, u64::from(n) * image_out);
+                let (at_in, at_out) = (u64::from(start) * image_in, u64::from(start) * image_out);
+                encoder.copy_buffer_to_buffer(x.buffer(), at_in, &xs, 0, bytes_in);
+                {
+                    let mut pass = encoder.begin_compute_pass(&Default::default());
+                    plan.record(ctx, &mut pass, &bind);
+                }
+                encoder.copy_buffer_to_buffer(&ys, 0, y.buffer(), at_out, bytes_out);
+                if let Some(z) = z {
+                    encoder.copy_buffer_to_buffer(&zs, 0, z.buffer(), at_out, bytes_out);
+                }
+                chunks += 1;
+                start += n;
+            }
+            ctx.queue.submit([encoder.finish()]);
+            Ok(chunks)
+        })?
+    }
+}
+
+/// What [`GpuContext::conv2d_bias_relu_fwd`] returns: y and z back on the host.
+#[derive(Debug, Clone)]
+pub struct ForwardOutput {
+    /// y = max(0, z), (N, K, P, Q).
+    pub y: Tensor4,
+    /// The pre-activation z, when it was asked for.
+    pub z: Option<Tensor4>,
+    /// How many batch chunks the work was split into.
+    pub chunks: usize,
+}
+
+impl GpuContext {
+    /// One forward pass from host tensors to host tensors: uploads w (K, C, R, S), b (K) and
+    /// x (N, C, H, W), runs a [`Conv2d`] and reads y (and z when `want_z`) back. For repeated
+    /// passes build the [`Conv2d`] once instead.
+    ///
+    /// ```no_run
+    /// use wgconv::{AdapterRequest, ConvShape, GpuContext, Tensor4};
+    /// # fn main() -> Result<(), wgconv::Error> {
+    /// let ctx = GpuContext::new(&AdapterRequest::from_env())?;
+    /// let shape = ConvShape::SEED; // 24×24 image, two 5×5 filters
+    /// let x = Tensor4::new("x", [1, 1, 24, 24], vec![0.5; 576])?;
+    /// let w = Tensor4::new("w", [2, 1, 5, 5], vec![0.04; 50])?;
+    /// let out = ctx.conv2d_bias_relu_fwd(&shape, &x, &w, &[0.0, -1.0], false)?;
+    /// assert_eq!(out.y.dims, [1, 2, 20, 20]);
+    /// # Ok(()) }
+    /// ```
+    pub fn conv2d_bias_relu_fwd(
+        &self,
+        shape: &ConvShape,
+        x: &Tensor4,
+        w: &Tensor4,
+        b: &[f32],
+        want_z: bool,
+    ) -> Result<ForwardOutput> {
+        self.conv2d_bias_relu_fwd_with(forward_version_for(shape), shape, x, w, b, want_z)
+    }
+
+    /// [`GpuContext::conv2d_bias_relu_fwd`] with a chosen kernel version.
+    pub fn conv2d_bias_relu_fwd_with(
+        &self,
+        version: KernelVersion,
+        shape: &ConvShape,
+        x: &Tensor4,
+        w: &Tensor4,
+        b: &[f32],
+        want_z: bool,
+    ) -> Result<ForwardOutput> {
+        check_forward_inputs(shape, x, w, b)?;
+        let layer = Conv2d::from_weights(self, Conv2dConfig::of_shape(shape), w, Some(b))?;
+        let x = DeviceTensor::upload(self, "x", x)?;
+        let options = ForwardOptions {
+            want_z,
+            kernel: Some(version),
+        };
+        let out = layer.forward_with(&x, options)?;
+        let z = match &out.z {
+            Some(z) => Some(z.download(self)?),
+            None => None,
+        };
+        Ok(ForwardOutput {
+            y: out.y.download(self)?,
+            z,
+            chunks: out.chunks,
+        })
+    }
+}

@@ -1,0 +1,95 @@
+//! A tensor that lives on the GPU: f32, row-major, four dims (NCHW for activations, KCRS for
+//! weights). Nothing comes back to the host unless [`DeviceTensor::download`] asks for it.
+
+use crate::error::{Error, Result};
+use crate::gpu::memory::{GpuBuffer, STORAGE};
+use crate::gpu::GpuContext;
+use crate::tensor::Tensor4;
+
+/// f32 data on the device with its four dims.
+#[derive(Debug)]
+pub struct DeviceTensor {
+    dims: [usize; 4],
+    buffer: GpuBuffer,
+}
+
+/// Bytes of a tensor of `dims`, refused before anything is allocated when over the device's
+/// buffer limit.
+fn checked_bytes(ctx: &GpuContext, name: &str, dims: [usize; 4]) -> Result<u64> {
+    let max = ctx.limits.max_buffer_size;
+    let bytes = dims
+        .iter()
+        .try_fold(4u64, |acc, &d| acc.checked_mul(d as u64))
+        .filter(|&b| b <= max);
+    bytes.ok_or_else(|| Error::LimitExceeded {
+        what: format!("the tensor {name} of dims {dims:?}"),
+        limit: "max_buffer_size",
+        needed: dims
+            .iter()
+            .map(|&d| d as u64)
+            .product::<u64>()
+            .saturating_mul(4),
+        max,
+    })
+}
+
+impl DeviceTensor {
+    /// Copies `t` to the device. NaN and infinity are allowed here; the operations that need
+    /// finite inputs check their host inputs.
+    pub fn upload(ctx: &GpuContext, name: &str, t: &Tensor4) -> Result<Self> {
+        checked_bytes(ctx, name, t.dims)?;
+        let buffer = ctx.scoped("uploading a tensor", || {
+            ctx.buffer_init(name, bytemuck::cast_slice(&t.data), STORAGE)
+        })?;
+        Ok(DeviceTensor {
+            dims: t.dims,
+            buffer,
+        })
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(ctx: &GpuContext, name: &str, dims: [usize; 4]) -> Result<Self> {
+        let bytes = checked_bytes(ctx, name, dims)?;
+        let buffer = ctx.scoped("allocating a tensor", || ctx.buffer(name, bytes, STORAGE))?;
+        Ok(DeviceTensor { dims, buffer })
+    }
+
+    /// The four dims.
+    pub fn dims(&self) -> [usize; 4] {
+        self.dims
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    /// Whether it holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits for the work that writes it and copies it back to the host.
+    pub fn download(&self, ctx: &GpuContext) -> Result<Tensor4> {
+        let data = ctx.read_back(&self.buffer, self.len(), "downloading a tensor")?;
+        Ok(Tensor4::new("downloaded tensor", self.dims, data)?)
+    }
+
+    /// Overwrites the contents with `t`, which must have the same dims.
+    pub fn write(&self, ctx: &GpuContext, t: &Tensor4) -> Result<()> {
+        if t.dims != self.dims {
+            return Err(Error::Shape(crate::shape::ShapeError::Mismatch {
+                what: "dims of the tensor written to the device",
+                expected: format!("{:?}", self.dims),
+                got: format!("{:?}", t.dims),
+            }));
+        }
+        ctx.queue
+            .write_buffer(&self.buffer, 0, bytemuck::cast_slice(&t.data));
+        Ok(())
+    }
+
+    pub(crate) fn buffer(&self) -> &wgpu::Buffer {
+        &self.buffer
+    }
+}

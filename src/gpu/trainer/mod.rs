@@ -1,0 +1,249 @@
+//! Training a [`Conv2d`] on the GPU: full-batch steps of forward, MSE loss through the ReLU,
+//! weight, bias (and on request input) gradients and SGD, recorded many steps to a submission
+//! with no readback per step. Buffers are allocated once, so GPU memory stays flat however long
+//! it runs.
+
+mod binds;
+mod buffers;
+mod grids;
+mod read;
+mod run;
+
+use crate::error::{Error, Result};
+use crate::gpu::conv2d::Conv2d;
+use crate::gpu::forward::ForwardPlan;
+use crate::gpu::grids::fused_lanes;
+use crate::gpu::params::TinyParams;
+use crate::gpu::versions::{fits_fused_loop, TrainVersions};
+use crate::gpu::GpuContext;
+use crate::sgd::Sgd;
+use crate::shape::{ConvShape, ShapeError};
+use crate::tensor::Tensor4;
+
+use binds::{fused_binds, Binds};
+use buffers::Buffers;
+use grids::{Grids, Uniforms};
+
+pub use read::TrainerState;
+pub use run::Pass;
+
+/// Steps one dispatch of the fused loop runs at most; longer runs chain dispatches in one
+/// compute pass (state goes through global memory between them). Seen on lavapipe
+/// (Mesa 22.3.6): a single dispatch of this loop stopped early after about 130–150 ms of work,
+/// whatever the layer (222 steps of the notebook's layer, 126 at batch 2, 762 on 12×12), so a
+/// dispatch is kept far shorter than that. On a GPU 16 steps also keep the launch cost (about
+/// 3 µs) small against the work.
+pub const FUSED_STEPS_PER_DISPATCH: u32 = 16;
+
+/// How a [`Trainer`] trains.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainerOptions {
+    pub sgd: Sgd,
+    /// The most steps one submission runs (the loss of each comes back at its end).
+    pub log_capacity: u32,
+    /// The kernel version of each pass; None lets the crate pick for the shape.
+    pub versions: Option<TrainVersions>,
+}
+
+impl TrainerOptions {
+    /// `sgd`, 64 steps per submission, versions picked by the crate.
+    pub fn new(sgd: Sgd) -> Self {
+        TrainerOptions {
+            sgd,
+            log_capacity: 64,
+            versions: None,
+        }
+    }
+
+    pub fn with_log_capacity(self, log_capacity: u32) -> Self {
+        TrainerOptions {
+            log_capacity,
+            ..self
+        }
+    }
+
+    pub fn with_versions(self, versions: TrainVersions) -> Self {
+        TrainerOptions {
+            versions: Some(versions),
+            ..self
+        }
+    }
+}
+
+/// A training problem on the GPU: a [`Conv2d`] (whose weights it updates in place), a fixed
+/// input x and target t.
+pub struct Trainer<'a> {
+    ctx: &'a GpuContext,
+    layer: Conv2d<'a>,
+    shape: ConvShape,
+    sgd: Sgd,
+    versions: TrainVersions,
+    log_capacity: u32,
+    steps_done: u64,
+    forward: ForwardPlan,
+    grids: Grids,
+    _uniforms: Uniforms,
+    buffers: Buffers,
+    binds: Binds,
+}
+
+/// Refuses what cannot train before anything is allocated: shapes, NaN or infinity, the
+/// optimiser, the binding limit.
+fn validate(
+    ctx: &GpuContext,
+    layer: &Conv2d<'_>,
+    (x, t): (&Tensor4, &Tensor4),
+    options: &TrainerOptions,
+) -> Result<ConvShape> {
+    let shape = layer.config().shape_for(x.dims)?;
+    x.ensure_finite("input x")?;
+    let out_dims = [shape.n, shape.k, shape.p(), shape.q()].map(|d| d as usize);
+    if t.dims != out_dims {
+        return Err(Error::Shape(ShapeError::Mismatch {
+            what: "target t dims (N, K, P, Q), the output's",
+            expected: format!("{out_dims:?}"),
+            got: format!("{:?}", t.dims),
+        }));
+    }
+    t.ensure_finite("target t")?;
+    options.sgd.validate()?;
+    if options.log_capacity == 0 {
+        return Err(Error::Invalid(
+            "the loss log needs room for at least one step".into(),
+        ));
+    }
+    let (cap, limit) = ctx.binding_limit();
+    for (what, elements) in [
+        ("the input x", shape.input_len()),
+        ("the output y", shape.output_len()),
+        ("the weights w", shape.weight_len()),
+    ] {
+        if elements * 4 > cap {
+            return Err(Error::LimitExceeded {
+                what: format!("{what} of {shape} (training does not split batches)"),
+                limit,
+                needed: elements * 4,
+                max: cap,
+            });
+        }
+    }
+    Ok(shape)
+}
+
+/// The fused loop's parameters for `shape` (its step count is set per dispatch).
+fn fused_params(shape: &ConvShape, sgd: &Sgd, scale: f32) -> TinyParams {
+    TinyParams {
+        n: shape.n,
+        c: shape.c,
+        h: shape.h,
+        w: shape.w,
+        k: shape.k,
+        r: shape.r,
+        s: shape.s,
+        p: shape.p(),
+        q: shape.q(),
+        stride_h: shape.stride.0,
+        stride_w: shape.stride.1,
+        pad_h: shape.padding.0,
+        pad_w: shape.padding.1,
+        steps: 0,
+        lanes: fused_lanes(shape.weight_len() + u64::from(shape.k)),
+        nesterov: u32::from(sgd.nesterov),
+        lr: sgd.lr,
+        momentum: sgd.momentum,
+        weight_decay: sgd.weight_decay,
+        scale,
+    }
+}
+
+impl<'a> Trainer<'a> {
+    /// Takes `layer` to train on input x (N, C, H, W) toward target t (N, K, P, Q): uploads
+    /// them, allocates every buffer and builds the bind groups. Everything is validated first.
+    /// [`Trainer::into_layer`] gives the trained layer back.
+    pub fn new(
+        layer: Conv2d<'a>,
+        x: &Tensor4,
+        t: &Tensor4,
+        options: TrainerOptions,
+    ) -> Result<Self> {
+        let ctx = layer.context();
+        let shape = validate(ctx, &layer, (x, t), &options)?;
+        let mut versions = options
+            .versions
+            .unwrap_or_else(|| TrainVersions::for_shape(&shape));
+        // The fused loop updates a bias, and needs its kernel and the room for the layer.
+        versions.fused_loop &=
+            layer.bias().is_some() && fits_fused_loop(&shape) && ctx.kernels.train_tiny.is_some();
+        let sgd = options.sgd;
+        let (forward, grids, uniforms, buffers, binds) =
+            ctx.scoped("allocating the training buffers", || -> Result<_> {
+                let forward = ForwardPlan::new(ctx, &shape, versions.forward, false)?;
+                let grids = Grids::new(ctx, &shape, &versions)?;
+                let uniforms = Uniforms::new(ctx, &shape, &grids, &sgd);
+                let buffers = Buffers::new(ctx, &shape, (x, t), &grids, options.log_capacity);
+                let mut binds = Binds::new(ctx, &layer, &forward, &versions, &buffers, &uniforms);
+                if let (true, Some(kernel)) = (versions.fused_loop, &ctx.kernels.train_tiny) {
+                    let params = fused_params(&shape, &sgd, uniforms.loss_params.scale);
+                    let fused = fused_binds(
+                        ctx,
+                        kernel,
+                        &layer,
+                        &buffers,
+                        params,
+                        FUSED_STEPS_PER_DISPATCH,
+                    );
+                    binds.fused = Some(fused);
+                }
+                Ok((forward, grids, uniforms, buffers, binds))
+            })??;
+        Ok(Trainer {
+            ctx,
+            layer,
+            shape,
+            sgd,
+            versions,
+            log_capacity: options.log_capacity,
+            steps_done: 0,
+            forward,
+            grids,
+            _uniforms: uniforms,
+            buffers,
+            binds,
+        })
+    }
+
+    /// The layer being trained (its weights are the trainer's current ones).
+    pub fn layer(&self) -> &Conv2d<'a> {
+        &self.layer
+    }
+
+    /// Ends training and gives the layer back, with its trained weights.
+    pub fn into_layer(self) -> Conv2d<'a> {
+        self.layer
+    }
+
+    /// The problem's shape.
+    pub fn shape(&self) -> &ConvShape {
+        &self.shape
+    }
+
+    /// The optimiser settings.
+    pub fn sgd(&self) -> &Sgd {
+        &self.sgd
+    }
+
+    /// Steps run so far.
+    pub fn steps_done(&self) -> u64 {
+        self.steps_done
+    }
+
+    /// Slices of the N·P·Q reduction the tiled weight gradient uses (1 for the simple one).
+    pub fn weight_splits(&self) -> u32 {
+        self.grids.splits
+    }
+
+    /// The kernel versions this trainer runs.
+    pub fn versions(&self) -> TrainVersions {
+        self.versions
+    }
+}

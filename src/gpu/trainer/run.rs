@@ -1,0 +1,213 @@
+//! Recording and running steps: the fused loop where it fits, else forward, backward and
+//! update kernels one after another, many steps to a submission.
+
+use crate::error::{Error, Result};
+use crate::gpu::params::TinyParams;
+use crate::gpu::trainer::buffers::loss_log_bytes;
+use crate::gpu::trainer::{Trainer, FUSED_STEPS_PER_DISPATCH};
+
+/// Which passes to record, for timing them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// conv + bias + ReLU.
+    Forward,
+    /// Loss and dz, the loss reduction, dW and db, dX.
+    Backward,
+    /// Forward, backward (with dX) and the SGD updates.
+    Step,
+}
+
+impl Trainer<'_> {
+    fn record_step(&self, pass: &mut wgpu::ComputePass<'_>, with_input_grad: bool) {
+        self.forward.record(self.ctx, pass, &self.binds.forward);
+        self.record_backward(pass, with_input_grad);
+        self.record_update(pass);
+    }
+
+    /// Writes the step count of the fused loop's last, partial dispatch for a run of `steps`.
+    fn write_fused_rest(&self, steps: u32) {
+        if let Some(fused) = &self.binds.fused {
+            let rest = TinyParams {
+                steps: steps % FUSED_STEPS_PER_DISPATCH,
+                ..fused.params
+            };
+            if rest.steps > 0 {
+                self.ctx
+                    .queue
+                    .write_buffer(&fused.rest_uniform, 0, bytemuck::bytes_of(&rest));
+            }
+        }
+    }
+
+    /// `steps` steps of the fused loop: full dispatches, then one for the remainder (whose
+    /// count [`Self::write_fused_rest`] wrote).
+    fn record_fused(&self, pass: &mut wgpu::ComputePass<'_>, steps: u32) {
+        if let (Some(kernel), Some(fused)) = (&self.ctx.kernels.train_tiny, &self.binds.fused) {
+            for _ in 0..steps / FUSED_STEPS_PER_DISPATCH {
+                kernel.dispatch(pass, &fused.full, (1, 1, 1));
+            }
+            if !steps.is_multiple_of(FUSED_STEPS_PER_DISPATCH) {
+                kernel.dispatch(pass, &fused.rest, (1, 1, 1));
+            }
+        }
+    }
+
+    fn record_backward(&self, pass: &mut wgpu::ComputePass<'_>, with_input_grad: bool) {
+        let k = &self.ctx.kernels;
+        let (b, g) = (&self.binds, &self.grids);
+        k.loss.dispatch(pass, &b.loss, g.loss);
+        k.loss_reduce.dispatch(pass, &b.loss_reduce, (1, 1, 1));
+        match &b.bwd_weight_reduce {
+            None => k.bwd_weight.dispatch(pass, &b.bwd_weight, g.bwd_weight),
+            Some(reduce) => {
+                k.bwd_weight_tiled
+                    .dispatch(pass, &b.bwd_weight, g.bwd_weight);
+                k.bwd_weight_reduce
+                    .dispatch(pass, reduce, g.bwd_weight_reduce);
+            }
+        }
+        if with_input_grad {
+            let kernel = match self.versions.bwd_input {
+                crate::gpu::KernelVersion::Simple => &k.bwd_input,
+                crate::gpu::KernelVersion::Tiled => &k.bwd_input_tiled,
+            };
+            kernel.dispatch(pass, &b.bwd_input, g.bwd_input);
+        }
+    }
+
+    fn record_update(&self, pass: &mut wgpu::ComputePass<'_>) {
+        let k = &self.ctx.kernels;
+        let (b, g) = (&self.binds, &self.grids);
+        k.sgd.dispatch(pass, &b.sgd_w, g.sgd_w);
+        if let Some(sgd_b) = &b.sgd_b {
+            k.sgd.dispatch(pass, sgd_b, g.sgd_b);
+        }
+    }
+
+    /// Records `pass` `repeats` times into one compute pass, for timing. Every repeat of
+    /// Backward and Step appends to the loss log (cleared first; `loss_reduce.wgsl` drops values
+    /// past its capacity). A Step of a trainer with the fused loop runs it (without dX).
+    pub fn record_pass(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pass: Pass,
+        repeats: u32,
+        timestamps: Option<wgpu::ComputePassTimestampWrites<'_>>,
+    ) {
+        encoder.clear_buffer(&self.buffers.loss_log, 0, Some(4));
+        let fused = pass == Pass::Step && self.binds.fused.is_some();
+        if fused {
+            self.write_fused_rest(repeats);
+        }
+        let mut cpass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("benchmark"),
+            timestamp_writes: timestamps,
+        });
+        if fused {
+            self.record_fused(&mut cpass, repeats);
+            return;
+        }
+        for _ in 0..repeats {
+            match pass {
+                Pass::Forward => self
+                    .forward
+                    .record(self.ctx, &mut cpass, &self.binds.forward),
+                Pass::Backward => self.record_backward(&mut cpass, true),
+                Pass::Step => self.record_step(&mut cpass, true),
+            }
+        }
+    }
+
+    /// Bytes of the buffers `pass` binds.
+    pub fn pass_bytes(&self, pass: Pass) -> u64 {
+        let s = &self.shape;
+        let (x, y, w, k) = (
+            s.input_len(),
+            s.output_len(),
+            s.weight_len(),
+            u64::from(s.k),
+        );
+        let floats = match pass {
+            Pass::Forward => x + w + k + y,
+            // y, t, dz, partials, loss log, x, dw, db, w, dx
+            Pass::Backward => 3 * y + y.div_ceil(256) + 1 + x + w + k + w + x,
+            Pass::Step => x + 3 * (w + k) + 3 * y + y.div_ceil(256) + 1 + 2 * (w + k) + x,
+        };
+        floats * 4
+    }
+
+    /// Records and submits one chunk of `n` steps (dX on the last when `with_dx`).
+    fn submit_steps(&self, n: u32, with_dx: bool) -> Result<wgpu::SubmissionIndex> {
+        // The fused loop cannot make dX: a last step that needs it runs unfused.
+        let fused_steps = match &self.binds.fused {
+            Some(_) => n - u32::from(with_dx),
+            None => 0,
+        };
+        self.write_fused_rest(fused_steps);
+        self.ctx.scoped("running training steps", || {
+            let mut encoder =
+                self.ctx
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("train"),
+                    });
+            encoder.clear_buffer(&self.buffers.loss_log, 0, Some(4));
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("train steps"),
+                    timestamp_writes: None,
+                });
+                self.record_fused(&mut pass, fused_steps);
+                for i in fused_steps..n {
+                    self.record_step(&mut pass, with_dx && i + 1 == n);
+                }
+            }
+            let (log, read) = (&self.buffers.loss_log, &self.buffers.loss_read);
+            encoder.copy_buffer_to_buffer(log, 0, read, 0, loss_log_bytes(n));
+            self.ctx.queue.submit([encoder.finish()])
+        })
+    }
+
+    /// Runs `steps` full-batch steps, `log_capacity` per submission. After each submission the
+    /// losses of its steps (each taken before that step's update) come back through a small
+    /// buffer and go to `on_losses(first_step, losses)`. With `input_grad_last`, the last step
+    /// also computes dL/dx (read it with [`Trainer::read_input_grad`]).
+    ///
+    /// A loss that is NaN or infinite stops the run with [`Error::Diverged`] naming the step.
+    pub fn run(
+        &mut self,
+        steps: u64,
+        input_grad_last: bool,
+        mut on_losses: impl FnMut(u64, &[f32]),
+    ) -> Result<()> {
+        let stage = "running training steps";
+        let mut left = steps;
+        while left > 0 {
+            let n = left.min(u64::from(self.log_capacity)) as u32;
+            let with_dx = input_grad_last && left == u64::from(n);
+            let submission = self.submit_steps(n, with_dx)?;
+            self.ctx.wait(submission, stage)?;
+            let log = self
+                .ctx
+                .read_f32(&self.buffers.loss_read, "reading the loss log")?;
+            let count = log[0].to_bits();
+            if count != n {
+                return Err(Error::Internal {
+                    stage,
+                    message: format!("the loss log holds {count} steps, expected {n}"),
+                });
+            }
+            let losses = &log[1..=n as usize];
+            if let Some(i) = losses.iter().position(|l| !l.is_finite()) {
+                return Err(Error::Diverged {
+                    step: self.steps_done + i as u64,
+                    loss: losses[i],
+                });
+            }
+            on_losses(self.steps_done, losses);
+            self.steps_done += u64::from(n);
+            left -= u64::from(n);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! Every rule that picks a kernel version, in one place. The figures behind them are in
+//! BENCHMARKS.md (lavapipe).
+
+use crate::gpu::kernel::KernelVersion;
+use crate::shape::ConvShape;
+
+/// Whether a GEMM pass has enough work, and enough of its 64 tile columns used, for the tiled
+/// version: at least 2¹⁶ multiply-adds and `columns` ≥ 16 (a quarter of a tile). Measured on
+/// lavapipe: tiled dX with C = 3 (stem) ran 5× slower than simple, with C = 64 (resnet56) 5.6×
+/// faster.
+fn tiled_pays(shape: &ConvShape, columns: u64) -> bool {
+    shape.output_len() * shape.reduction_len() >= 1 << 16 && columns >= 16
+}
+
+fn tiled_if(pays: bool) -> KernelVersion {
+    if pays {
+        KernelVersion::Tiled
+    } else {
+        KernelVersion::Simple
+    }
+}
+
+/// The forward version for `shape`: tiled when it has the work and K ≥ 16 (the tile's columns
+/// are filters).
+pub fn forward_version_for(shape: &ConvShape) -> KernelVersion {
+    tiled_if(tiled_pays(shape, u64::from(shape.k)))
+}
+
+/// The dW version for `shape`: tiled when K ≥ 16 and C·R·S ≥ 16 (its tile is K × C·R·S).
+pub fn bwd_weight_version_for(shape: &ConvShape) -> KernelVersion {
+    tiled_if(tiled_pays(
+        shape,
+        u64::from(shape.k).min(shape.reduction_len()),
+    ))
+}
+
+/// The dX version for `shape`: tiled when C ≥ 16 (the tile's columns are input channels).
+pub fn bwd_input_version_for(shape: &ConvShape) -> KernelVersion {
+    tiled_if(tiled_pays(shape, u64::from(shape.c)))
+}
+
+/// Whether the fused loop (`train_tiny.wgsl`) can hold the layer in workgroup memory:
+/// K·C·R·S ≤ 512, K ≤ 32, N·K·P·Q ≤ 2048 and N·C·H·W ≤ 2048 (its MAX_ constants).
+pub fn fits_fused_loop(shape: &ConvShape) -> bool {
+    shape.weight_len() <= 512
+        && shape.k <= 32
+        && shape.output_len() <= 2048
+        && shape.input_len() <= 2048
+}
+
+/// The kernel version of each pass a training step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrainVersions {
+    pub forward: KernelVersion,
+    pub bwd_weight: KernelVersion,
+    pub bwd_input: KernelVersion,
+    /// Run whole training loops in one dispatch of the fused loop where the layer fits it.
+    pub fused_loop: bool,
+}
+
+impl TrainVersions {
+    /// The versions the crate picks for `shape`: the fused loop when the layer fits it.
+    pub fn for_shape(shape: &ConvShape) -> Self {
+        TrainVersions {
+            forward: forward_version_for(shape),
+            bwd_weight: bwd_weight_version_for(shape),
+            bwd_input: bwd_input_version_for(shape),
+            fused_loop: fits_fused_loop(shape),
+        }
+    }
+
+    /// Every pass in `version`, no fused loop.
+    pub fn all(version: KernelVersion) -> Self {
+        TrainVersions {
+            forward: version,
+            bwd_weight: version,
+            bwd_input: version,
+            fused_loop: false,
+        }
+    }
+
+    /// The fused loop for steps (falling back to the simple kernels where it cannot run).
+    pub fn fused() -> Self {
+        TrainVersions {
+            fused_loop: true,
+            ..Self::all(KernelVersion::Simple)
+        }
+    }
+}
