@@ -6,28 +6,62 @@
 //! against it element by element with a bound derived from f32 summation error
 //! ([`compare::forward_bound`]).
 //!
-//! ```no_run
-//! use wgconv::{cpu, compare, AdapterRequest, ConvShape, GpuContext, Tensor4};
+//! ## A forward pass
+//!
+//! A [`Conv2d`] keeps its weights and bias on the device; [`DeviceTensor`]s carry activations,
+//! and nothing comes back to the host until it is downloaded.
+//!
+//! ```
+//! use wgconv::{cpu, compare, AdapterRequest, Conv2d, Conv2dConfig, DeviceTensor, GpuContext};
 //!
 //! # fn main() -> Result<(), wgconv::Error> {
 //! let ctx = GpuContext::new(&AdapterRequest::from_env())?;
-//! println!("running on {}", ctx.adapter());
 //!
 //! // The notebook's layer: a 24×24 image, two 5×5 filters, stride 1 → two 20×20 maps.
-//! let shape = ConvShape::SEED;
-//! let x = wgconv::filters::seed_image();
 //! let w = wgconv::filters::seed_filters();
-//! let b = [0.0f32, 0.0];
-//! let out = ctx.conv2d_bias_relu_fwd(&shape, &x, &w, &b, false)?;
+//! let b = [0.0f32, -0.1];
+//! let layer = Conv2d::from_weights(&ctx, Conv2dConfig::NOTEBOOK, &w, Some(&b))?;
+//! let image = wgconv::filters::seed_image();
+//! let x = DeviceTensor::upload(&ctx, "x", &image)?;
+//! let y = layer.forward(&x)?.download(&ctx)?;
+//! assert_eq!(y.dims, [1, 2, 20, 20]);
 //!
-//! let reference = cpu::conv2d_bias_relu_fwd(&shape, &x.data, &w.data, &b);
-//! let check = compare::compare(
-//!     &out.y.data,
-//!     &reference.y,
-//!     |i| compare::forward_bound(&shape, reference.abs_sum[i]),
-//!     out.y.dims,
-//! );
+//! // Every element against the f64 reference, within its own rounding bound.
+//! let shape = layer.config().shape_for(image.dims)?;
+//! let reference = cpu::conv2d_bias_relu_fwd(&shape, &image.data, &w.data, &b);
+//! let check = compare::compare(&y.data, &reference.y, |i| {
+//!     compare::forward_bound(&shape, reference.abs_sum[i])
+//! }, y.dims);
 //! assert!(check.passed());
+//! # Ok(()) }
+//! ```
+//!
+//! ## Learning
+//!
+//! A [`Trainer`] takes the layer and runs full-batch SGD steps on the device (MSE loss through
+//! the ReLU, as `F.mse_loss` and `torch.optim.SGD`), reading back only the losses.
+//!
+//! ```
+//! use wgconv::{AdapterRequest, Conv2d, Conv2dConfig, GpuContext, Sgd, Trainer, TrainerOptions};
+//!
+//! # fn main() -> Result<(), wgconv::Error> {
+//! let ctx = GpuContext::new(&AdapterRequest::from_env())?;
+//! let x = wgconv::filters::seed_image();
+//!
+//! // The target: what the notebook's edge filters make of the image.
+//! let teacher = Conv2d::from_weights(
+//!     &ctx, Conv2dConfig::NOTEBOOK, &wgconv::filters::seed_filters(), Some(&[0.1, -0.05]))?;
+//! let t = teacher.forward(&wgconv::DeviceTensor::upload(&ctx, "x", &x)?)?.download(&ctx)?;
+//!
+//! // A student initialised as PyTorch would, trained toward it.
+//! let student = Conv2d::new(&ctx, Conv2dConfig::NOTEBOOK, 0)?;
+//! let sgd = Sgd { momentum: 0.9, ..Sgd::new(0.5) };
+//! let mut trainer = Trainer::new(student, &x, &t, TrainerOptions::new(sgd))?;
+//! let mut losses = Vec::new();
+//! trainer.run(200, false, |_first_step, l| losses.extend_from_slice(l))?;
+//! assert!(losses[199] < losses[0]);
+//! let (w, b) = trainer.into_layer().read_weights()?;
+//! # let _ = (w, b);
 //! # Ok(()) }
 //! ```
 
@@ -49,6 +83,10 @@ pub mod tensor;
 pub mod train_check;
 
 pub use error::{Error, Result};
-pub use gpu::{AdapterRequest, GpuContext};
+pub use gpu::{
+    AdapterRequest, Conv2d, Conv2dConfig, DeviceTensor, ForwardOptions, GpuContext, Trainer,
+    TrainerOptions,
+};
+pub use sgd::Sgd;
 pub use shape::{ConvShape, ConvShapeSpec, ShapeError};
 pub use tensor::Tensor4;

@@ -1,0 +1,138 @@
+//! The `Conv2d` layer: device-resident forward against the f64 reference, PyTorch's default
+//! initialisation, a layer without bias, and training that hands the layer back.
+
+mod common;
+
+use wgconv::check::{compare_forward, CaseGenerator};
+use wgconv::gpu::{
+    Conv2d, Conv2dConfig, DeviceTensor, ForwardOptions, KernelVersion, TrainVersions, Trainer,
+    TrainerOptions,
+};
+use wgconv::sgd::Sgd;
+use wgconv::Tensor4;
+
+#[test]
+fn forward_on_device_tensors_matches_the_reference() {
+    let ctx = common::gpu();
+    let mut gen = CaseGenerator::new(11);
+    for _ in 0..40 {
+        let case = gen.next_case();
+        let config = Conv2dConfig::of_shape(&case.shape);
+        let layer = Conv2d::from_weights(ctx, config, &case.w, Some(&case.b)).expect("layer");
+        let x = DeviceTensor::upload(ctx, "x", &case.x).expect("upload");
+        for version in KernelVersion::ALL {
+            let options = ForwardOptions {
+                want_z: true,
+                kernel: Some(version),
+            };
+            let out = layer.forward_with(&x, options).expect("forward");
+            let y = out.y.download(ctx).expect("y");
+            let z = out.z.expect("z asked for").download(ctx).expect("z");
+            // Each element within its own summation bound (compare.rs), for y and z.
+            let result = compare_forward(&case, &y, Some(&z));
+            assert!(result.passed(), "{} {version:?}: {result:?}", case.shape);
+        }
+        // Forward again on the same layer: the weights stay put and the answer repeats.
+        let again = layer
+            .forward(&x)
+            .expect("forward")
+            .download(ctx)
+            .expect("y");
+        let first = layer
+            .forward(&x)
+            .expect("forward")
+            .download(ctx)
+            .expect("y");
+        assert_eq!(again, first);
+    }
+}
+
+#[test]
+fn default_initialisation_is_pytorchs_range_and_repeats_per_seed() {
+    let ctx = common::gpu();
+    let config = Conv2dConfig::new(3, 8, (3, 3));
+    let read = |seed| {
+        let layer = Conv2d::new(ctx, config, seed).expect("layer");
+        let (w, b) = layer.read_weights().expect("read");
+        (w, b.expect("has bias"))
+    };
+    let (w, b) = read(7);
+    assert_eq!(w.dims, [8, 3, 3, 3]);
+    // kaiming_uniform(a = √5) and the bias rule both give U(−1/√fan_in, 1/√fan_in).
+    let bound = 1.0 / 27f32.sqrt();
+    assert!(w.data.iter().chain(&b).all(|v| v.abs() <= bound));
+    let spread = |v: &[f32]| {
+        v.iter().fold(f32::MIN, |m, &x| m.max(x)) - v.iter().fold(f32::MAX, |m, &x| m.min(x))
+    };
+    assert!(spread(&w.data) > bound, "weights barely spread: {w:?}");
+    assert!(spread(&b) > 0.0, "biases all equal: {b:?}");
+    assert_eq!(read(7), (w.clone(), b.clone()));
+    assert_ne!(read(8).0, w);
+}
+
+#[test]
+fn bad_layers_are_refused_with_the_field_named() {
+    let ctx = common::gpu();
+    let config = Conv2dConfig::new(1, 2, (5, 5));
+    let w = Tensor4::zeros([2, 1, 3, 3]);
+    let e = Conv2d::from_weights(ctx, config, &w, Some(&[0.0, 0.0]))
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("weight w dims"), "{e}");
+    let w = Tensor4::zeros([2, 1, 5, 5]);
+    let e = Conv2d::from_weights(ctx, config, &w, None)
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("configured with bias"), "{e}");
+    let e = Conv2d::from_weights(ctx, config.with_bias(false), &w, Some(&[0.0, 0.0]))
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("without bias"), "{e}");
+    let layer = Conv2d::from_weights(ctx, config, &w, Some(&[0.0, 0.0])).expect("layer");
+    let x = DeviceTensor::upload(ctx, "x", &Tensor4::zeros([1, 3, 24, 24])).expect("upload");
+    let e = layer.forward(&x).err().expect("refused");
+    assert!(e.to_string().contains("input channels"), "{e}");
+}
+
+/// A layer without bias and the same layer with a zero bias run the same kernels on the same
+/// numbers for one step: the weights agree bit for bit, and only the layer with a bias moves
+/// it; after three steps the layer without bias still holds zeros.
+#[test]
+fn a_layer_without_bias_trains_its_weights_only() {
+    let ctx = common::gpu();
+    let config = Conv2dConfig::NOTEBOOK;
+    let x = wgconv::filters::seed_image();
+    let t = Tensor4::new("t", [1, 2, 20, 20], vec![0.25; 800]).expect("t");
+    let w = wgconv::filters::random_filters(2, 1, 5, 5, 3);
+    let options =
+        TrainerOptions::new(Sgd::new(0.1)).with_versions(TrainVersions::all(KernelVersion::Simple));
+    let run = |config: Conv2dConfig, b: Option<&[f32]>, steps| {
+        let layer = Conv2d::from_weights(ctx, config, &w, b).expect("layer");
+        let mut trainer = Trainer::new(layer, &x, &t, options).expect("trainer");
+        trainer.run(steps, false, |_, _| {}).expect("run");
+        trainer.read_state().expect("state")
+    };
+    let with_bias = run(config, Some(&[0.0, 0.0]), 1);
+    let without = run(config.with_bias(false), None, 1);
+    assert_ne!(with_bias.w, w, "the weights did not move");
+    assert_eq!(with_bias.w, without.w);
+    assert!(with_bias.b.iter().any(|&b| b != 0.0), "db was zero");
+    assert_eq!(without.b, vec![0.0, 0.0]);
+    assert_eq!(run(config.with_bias(false), None, 3).b, vec![0.0, 0.0]);
+}
+
+#[test]
+fn the_trained_layer_comes_back_with_the_trainers_weights() {
+    let ctx = common::gpu();
+    let layer = Conv2d::new(ctx, Conv2dConfig::NOTEBOOK, 5).expect("layer");
+    let x = wgconv::filters::seed_image();
+    let t = Tensor4::new("t", [1, 2, 20, 20], vec![0.5; 800]).expect("t");
+    let mut trainer =
+        Trainer::new(layer, &x, &t, TrainerOptions::new(Sgd::new(0.05))).expect("trainer");
+    trainer.run(20, false, |_, _| {}).expect("run");
+    let state = trainer.read_state().expect("state");
+    let layer = trainer.into_layer();
+    let (w, b) = layer.read_weights().expect("read");
+    assert_eq!(w, state.w);
+    assert_eq!(b.expect("bias"), state.b);
+}
