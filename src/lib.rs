@@ -44,7 +44,7 @@ pub mod npy;
 pub mod pictures;
 pub mod sgd;
 pub mod shape;
-pub mod teach;
+pub mod teacher_student;
 pub mod tensor;
 pub mod train_check;
 

@@ -815,7 +815,7 @@ fn loss_csv(rows: impl Iterator<Item = (u64, f32)>) -> String {
 }
 
 fn train(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode> {
-    use wgconv::teach::{self, Data, TeachConfig};
+    use wgconv::teacher_student::{self, Data, TeachConfig};
     let sgd = wgconv::sgd::Sgd {
         lr: args.lr,
         momentum: args.momentum,
@@ -841,14 +841,14 @@ fn train(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode> 
         data,
     };
     // Fail on bad inputs (crops of a small image, batch 0) before opening a device.
-    teach::make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
+    teacher_student::make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
     let ctx = open(request)?;
     let bar = indicatif::ProgressBar::new(args.steps);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  loss {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let run = teach::run(&ctx, &cfg, |first, losses| {
+    let run = teacher_student::run(&ctx, &cfg, |first, losses| {
         bar.set_position(first + losses.len() as u64);
         if let Some(l) = losses.last() {
             bar.set_message(format!("{l:.3e}"));
@@ -926,7 +926,7 @@ fn train(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode> 
 }
 
 /// The student's filters at each snapshot step beside the teacher's: a row per filter.
-fn student_vs_teacher(run: &wgconv::teach::TeachRun) -> image::RgbImage {
+fn student_vs_teacher(run: &wgconv::teacher_student::TeachRun) -> image::RgbImage {
     let mut all: Vec<(String, &Tensor4)> = run
         .snapshots
         .iter()

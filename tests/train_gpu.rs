@@ -211,7 +211,7 @@ fn gpu_memory_after_10000_steps_equals_that_after_10() {
 /// 117 for seeds 0–3; 200 steps leave a margin.
 #[test]
 fn teacher_student_on_the_notebooks_layer_converges_within_200_steps() {
-    use wgconv::teach::{run, Data, TeachConfig};
+    use wgconv::teacher_student::{run, Data, TeachConfig};
     let ctx = common::gpu();
     let cfg = TeachConfig {
         steps: 200,
