@@ -47,6 +47,7 @@ pub mod shape;
 pub mod teacher_student;
 pub mod tensor;
 pub mod train_check;
+pub mod weights;
 
 pub use error::{Error, Result};
 pub use gpu::{AdapterRequest, GpuContext};

@@ -11,6 +11,7 @@ use wgconv::check::{run_case, CaseGenerator};
 use wgconv::gpu::KernelVersion;
 use wgconv::io::{self, ImageOptions, Outputs};
 use wgconv::pictures::{self, MapKind, Scale};
+use wgconv::weights;
 use wgconv::{filters, AdapterRequest, ConvShape, GpuContext, Tensor4};
 
 /// A convolutional layer (conv + bias + ReLU) in WGSL compute shaders, on any GPU wgpu runs on,
@@ -412,7 +413,7 @@ fn info(request: &AdapterRequest) -> anyhow::Result<ExitCode> {
 /// The weights for `forward`: a .npy file, or built-in seed/random filters for C channels.
 fn forward_weights(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
     if let Some(path) = &args.weight {
-        return Ok(io::read_weight(path)?);
+        return Ok(weights::read_weight(path)?);
     }
     match args.filters.as_deref().unwrap_or("seed") {
         "seed" => Ok(filters::seed_filters_for_channels(c)),
@@ -446,7 +447,7 @@ fn forward(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCo
     )?;
     let w = forward_weights(&args, x.dims[1])?;
     let b = match &args.bias {
-        Some(path) => io::read_bias(path)?,
+        Some(path) => weights::read_bias(path)?,
         None => vec![0.0; w.dims[0]],
     };
     let shape = ConvShape::of_dims(x.dims, w.dims, args.stride, args.padding)?;
@@ -732,8 +733,8 @@ fn step(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
         bail!("--steps must be at least 1");
     }
     let x = io::read_input(&args.input, ImageOptions::default())?;
-    let w = io::read_weight(&args.weight)?;
-    let b = io::read_bias(&args.bias)?;
+    let w = weights::read_weight(&args.weight)?;
+    let b = weights::read_bias(&args.bias)?;
     let shape = ConvShape::of_dims(x.dims, w.dims, args.stride, args.padding)?;
     wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
     let t = read_target(&args.target, &shape)?;
@@ -917,7 +918,7 @@ fn train(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode> 
     let first_input = pictures::stretched_picture(&run.x, 0);
     outputs.add_png(&dir.join("input.png"), &pictures::upscale(&first_input, 8))?;
     if let Some(path) = &args.save {
-        outputs.add(path, &io::safetensors_bytes(w, b)?)?;
+        outputs.add(path, &weights::safetensors_bytes(w, b)?)?;
     }
     for path in outputs.commit()? {
         println!("wrote {}", path.display());
