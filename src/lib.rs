@@ -36,6 +36,7 @@ pub mod check;
 pub mod compare;
 pub mod cpu;
 pub mod demo;
+pub mod drawing;
 pub mod error;
 pub mod filters;
 pub mod gpu;

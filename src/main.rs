@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
 use wgconv::check::{run_case, CaseGenerator};
+use wgconv::drawing;
 use wgconv::gpu::KernelVersion;
 use wgconv::io::{self, ImageOptions, Outputs};
 use wgconv::pictures::{self, MapKind, Scale};
@@ -889,7 +890,7 @@ fn train(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode> 
     )?;
     outputs.add_png(
         &dir.join("loss.png"),
-        &pictures::loss_curve(
+        &drawing::loss_curve(
             &run.losses,
             "teacher/student: loss (log scale) against step",
         ),
@@ -916,7 +917,7 @@ fn train(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode> 
         ),
     )?;
     let first_input = pictures::stretched_picture(&run.x, 0);
-    outputs.add_png(&dir.join("input.png"), &pictures::upscale(&first_input, 8))?;
+    outputs.add_png(&dir.join("input.png"), &drawing::upscale(&first_input, 8))?;
     if let Some(path) = &args.save {
         outputs.add(path, &weights::safetensors_bytes(w, b)?)?;
     }
@@ -942,10 +943,10 @@ fn student_vs_teacher(run: &wgconv::teacher_student::TeachRun) -> image::RgbImag
     for k in 0..2 {
         for (label, w) in &all {
             let img = pictures::diverging_map(&w.data[k * 25..(k + 1) * 25], 5, 5, max);
-            cells.push((format!("k{k} {label}"), pictures::upscale(&img, 16)));
+            cells.push((format!("k{k} {label}"), drawing::upscale(&img, 16)));
         }
     }
-    pictures::grid(&cells, all.len())
+    drawing::grid(&cells, all.len())
 }
 
 fn bench(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> {
