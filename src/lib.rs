@@ -6,6 +6,10 @@
 //! against it element by element with a bound derived from f32 summation error
 //! ([`compare::forward_bound`]).
 //!
+//! The default `cli` feature adds what the `wgconv` command line uses: image input and atomic
+//! output files (`io`), pictures (`pictures`, `drawing`), the notebook's demo (`demo`) and
+//! the teacher/student task (`teacher_student`). Without it the library needs no CLI crates.
+//!
 //! ```no_run
 //! use wgconv::{cpu, compare, AdapterRequest, ConvShape, GpuContext, Tensor4};
 //!
