@@ -55,13 +55,16 @@ pub struct BenchArgs {
     #[arg(long, value_name = "X")]
     peak_tflops: Option<f64>,
 }
+
 /// The kernel versions `--kernel` names: "fused" is the whole-loop kernel for tiny layers, a
 /// step pass without dX.
-const VERSIONS: [(&str, KernelVersion, bool); 3] = [
-    ("simple", KernelVersion::Simple, false),
-    ("tiled", KernelVersion::Tiled, false),
-    ("fused", KernelVersion::Simple, true),
-];
+fn all_versions() -> [(&'static str, TrainVersions); 3] {
+    [
+        ("simple", TrainVersions::all(KernelVersion::Simple)),
+        ("tiled", TrainVersions::all(KernelVersion::Tiled)),
+        ("fused", TrainVersions::fused()),
+    ]
+}
 
 /// What to run, read from the arguments before any GPU work.
 struct Plan {
@@ -135,18 +138,10 @@ fn plan(args: &BenchArgs) -> anyhow::Result<Plan> {
         "all" => vec![Pass::Forward, Pass::Backward, Pass::Step],
         other => bail!("--pass {other:?}: use fwd, bwd, step or all"),
     };
-    let versions = VERSIONS
-        .iter()
-        .filter(|(name, _, _)| args.kernel.as_deref().is_none_or(|k| k == *name))
-        .map(|&(name, version, fused)| {
-            let v = if fused {
-                TrainVersions::fused()
-            } else {
-                TrainVersions::all(version)
-            };
-            (name, v)
-        })
-        .collect::<Vec<_>>();
+    let versions: Vec<_> = all_versions()
+        .into_iter()
+        .filter(|(name, _)| args.kernel.as_deref().is_none_or(|k| k == *name))
+        .collect();
     if let (Some(name), true) = (&args.kernel, versions.is_empty()) {
         bail!("--kernel {name:?}: use one of simple, tiled, fused");
     }
