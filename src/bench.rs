@@ -1,4 +1,5 @@
-//! `wgconv bench`: validate each kernel version against the CPU reference, then time its passes
+//! Benchmarking (what `wgconv bench` runs): the benchmark shapes, the validation of a kernel
+//! version against the CPU reference on a reduced copy of a shape, and the timing of one pass
 //! with GPU timestamps (wall clock where the adapter has none): warm-up, then the median of the
 //! repeats.
 
@@ -179,8 +180,67 @@ pub struct Timing {
     pub inner: u32,
 }
 
+/// A pair of GPU timestamps around one compute pass, and the buffers that bring them back.
+struct Stamps {
+    query: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    read: wgpu::Buffer,
+}
+
+impl Stamps {
+    fn new(device: &wgpu::Device) -> Self {
+        let buffer = |label, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: 16,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        Stamps {
+            query: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("bench timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            }),
+            resolve: buffer(
+                "timestamps",
+                wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            ),
+            read: buffer(
+                "timestamps readback",
+                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            ),
+        }
+    }
+
+    fn writes(&self) -> wgpu::ComputePassTimestampWrites<'_> {
+        wgpu::ComputePassTimestampWrites {
+            query_set: &self.query,
+            beginning_of_pass_write_index: Some(0),
+            end_of_pass_write_index: Some(1),
+        }
+    }
+
+    /// Records the copy of both timestamps to the readable buffer.
+    fn record_readback(&self, encoder: &mut wgpu::CommandEncoder) {
+        encoder.resolve_query_set(&self.query, 0..2, &self.resolve, 0);
+        encoder.copy_buffer_to_buffer(&self.resolve, 0, &self.read, 0, 16);
+    }
+
+    /// Milliseconds between the two timestamps (read back as four 32-bit words).
+    fn elapsed_ms(&self, ctx: &GpuContext, stage: &'static str) -> Result<f64> {
+        let words = ctx.read_f32(&self.read, stage)?;
+        let tick = |lo: f32, hi: f32| u64::from(lo.to_bits()) | (u64::from(hi.to_bits()) << 32);
+        let (t0, t1) = (tick(words[0], words[1]), tick(words[2], words[3]));
+        let period_ns = f64::from(ctx.queue.get_timestamp_period());
+        Ok(t1.saturating_sub(t0) as f64 * period_ns / 1e6)
+    }
+}
+
 /// Times `pass` on `trainer`: `warmup` untimed measurements, then `repeats` timed ones, each of
-/// `inner` passes recorded into one compute pass.
+/// `inner` passes recorded into one compute pass. GPU timestamps where the adapter has them,
+/// else the wall clock of the submission.
 pub fn time_pass(
     ctx: &GpuContext,
     trainer: &Trainer,
@@ -197,61 +257,24 @@ pub fn time_pass(
     let device = &ctx.device;
     let timestamps = ctx.key_limits().timestamp_query;
     let stage = "benchmarking";
-    let (query, resolve, read) = ctx
-        .scoped(stage, || {
-            timestamps.then(|| {
-                let query = device.create_query_set(&wgpu::QuerySetDescriptor {
-                    label: Some("bench timestamps"),
-                    ty: wgpu::QueryType::Timestamp,
-                    count: 2,
-                });
-                let resolve = device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("timestamps"),
-                    size: 16,
-                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-                    mapped_at_creation: false,
-                });
-                let read = device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("timestamps readback"),
-                    size: 16,
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                (query, resolve, read)
-            })
-        })?
-        .map_or((None, None, None), |(q, r, rd)| {
-            (Some(q), Some(r), Some(rd))
-        });
-    let period_ns = f64::from(ctx.queue.get_timestamp_period());
+    let stamps = ctx.scoped(stage, || timestamps.then(|| Stamps::new(device)))?;
     let mut times = Vec::with_capacity(repeats as usize);
     for i in 0..warmup + repeats {
         let started = Instant::now();
         let submission = ctx.scoped(stage, || {
             let mut encoder = device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
-            let writes = query.as_ref().map(|q| wgpu::ComputePassTimestampWrites {
-                query_set: q,
-                beginning_of_pass_write_index: Some(0),
-                end_of_pass_write_index: Some(1),
-            });
+            let writes = stamps.as_ref().map(Stamps::writes);
             trainer.record_pass(&mut encoder, pass, inner, writes);
-            if let (Some(q), Some(r), Some(rd)) = (&query, &resolve, &read) {
-                encoder.resolve_query_set(q, 0..2, r, 0);
-                encoder.copy_buffer_to_buffer(r, 0, rd, 0, 16);
+            if let Some(s) = &stamps {
+                s.record_readback(&mut encoder);
             }
             ctx.queue.submit([encoder.finish()])
         })?;
         ctx.wait(submission, stage)?;
         let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-        let ms = match &read {
-            Some(rd) => {
-                let words = ctx.read_f32(rd, stage)?;
-                let tick =
-                    |lo: f32, hi: f32| u64::from(lo.to_bits()) | (u64::from(hi.to_bits()) << 32);
-                let (t0, t1) = (tick(words[0], words[1]), tick(words[2], words[3]));
-                t1.saturating_sub(t0) as f64 * period_ns / 1e6
-            }
+        let ms = match &stamps {
+            Some(s) => s.elapsed_ms(ctx, stage)?,
             None => wall_ms,
         };
         if i >= warmup {

@@ -22,6 +22,7 @@ pub enum Error {
     // them) is not repeated by error-chain printers.
     #[error("{path}: {error}")]
     Npy { path: PathBuf, error: NpyError },
+    #[cfg(feature = "cli")]
     #[error("{path}: cannot read the image: {error}")]
     Image {
         path: PathBuf,

@@ -6,6 +6,10 @@
 //! against it element by element with a bound derived from f32 summation error
 //! ([`compare::forward_bound`]).
 //!
+//! The default `cli` feature adds what the `wgconv` command line uses: image input and atomic
+//! output files (`io`), pictures (`pictures`, `drawing`), the notebook's demo (`demo`) and
+//! the teacher/student task (`teacher_student`). Without it the library needs no CLI crates.
+//!
 //! ## A forward pass
 //!
 //! A [`Conv2d`] keeps its weights and bias on the device; [`DeviceTensor`]s carry activations,
@@ -69,18 +73,25 @@ pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod cpu;
+#[cfg(feature = "cli")]
 pub mod demo;
+#[cfg(feature = "cli")]
+pub mod drawing;
 pub mod error;
 pub mod filters;
 pub mod gpu;
+#[cfg(feature = "cli")]
 pub mod io;
 pub mod npy;
+#[cfg(feature = "cli")]
 pub mod pictures;
 pub mod sgd;
 pub mod shape;
-pub mod teach;
+#[cfg(feature = "cli")]
+pub mod teacher_student;
 pub mod tensor;
 pub mod train_check;
+pub mod weights;
 
 pub use error::{Error, Result};
 pub use gpu::{

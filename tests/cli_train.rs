@@ -8,7 +8,7 @@ use std::path::Path;
 
 use wgconv::check::CaseGenerator;
 use wgconv::sgd::Sgd;
-use wgconv::{io, npy, ConvShape, ConvShapeSpec, Tensor4};
+use wgconv::{npy, weights, ConvShape, ConvShapeSpec, Tensor4};
 
 fn read(path: &Path) -> npy::NpyArray {
     npy::parse(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
@@ -371,8 +371,8 @@ fn train_writes_its_pictures_and_a_loadable_safetensors_file() {
     }
     // The saved student is accepted wherever a weight .npy is.
     let path = d.join("student.safetensors");
-    let w = io::read_weight(&path).expect("weight");
-    let b = io::read_bias(&path).expect("bias");
+    let w = weights::read_weight(&path).expect("weight");
+    let b = weights::read_bias(&path).expect("bias");
     assert_eq!(w.dims, [2, 1, 5, 5]);
     assert_eq!(b.len(), 2);
     let Run {
@@ -399,7 +399,7 @@ fn train_writes_its_pictures_and_a_loadable_safetensors_file() {
 fn safetensors_round_trip_uses_pytorch_names() {
     let w = wgconv::filters::random_filters(3, 2, 3, 4, 9);
     let b = vec![0.5f32, -1.25, 3.0];
-    let bytes = io::safetensors_bytes(&w, &b).expect("bytes");
+    let bytes = weights::safetensors_bytes(&w, &b).expect("bytes");
     let file = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");
     let mut names = file.names();
     names.sort();
@@ -415,9 +415,9 @@ fn safetensors_round_trip_uses_pytorch_names() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("m.safetensors");
     std::fs::write(&path, &bytes).expect("write");
-    assert_eq!(io::read_weight(&path).expect("w"), w);
-    assert_eq!(io::read_bias(&path).expect("b"), b);
+    assert_eq!(weights::read_weight(&path).expect("w"), w);
+    assert_eq!(weights::read_bias(&path).expect("b"), b);
     std::fs::write(&path, b"not safetensors").expect("write");
-    let e = io::read_weight(&path).expect_err("garbage");
+    let e = weights::read_weight(&path).expect_err("garbage");
     assert!(e.to_string().contains("not a valid .safetensors"), "{e}");
 }

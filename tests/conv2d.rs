@@ -90,7 +90,7 @@ fn bad_layers_are_refused_with_the_field_named() {
     assert!(e.to_string().contains("without bias"), "{e}");
     let layer = Conv2d::from_weights(ctx, config, &w, Some(&[0.0, 0.0])).expect("layer");
     let x = DeviceTensor::upload(ctx, "x", &Tensor4::zeros([1, 3, 24, 24])).expect("upload");
-    let e = layer.forward(&x).err().expect("refused");
+    let e = layer.forward(&x).expect_err("refused");
     assert!(e.to_string().contains("input channels"), "{e}");
 }
 

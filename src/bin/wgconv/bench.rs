@@ -1,0 +1,233 @@
+//! `wgconv bench`: validates each kernel version, times its passes through the library's
+//! [`wgconv::bench`], and prints a table (and on request JSON, which `bench/compare.py` reads).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::Args;
+use indicatif::ProgressBar;
+
+use wgconv::bench;
+use wgconv::gpu::{KernelVersion, Pass, TrainVersions};
+use wgconv::io::Outputs;
+use wgconv::{AdapterRequest, ConvShape, GpuContext};
+use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
+
+use crate::bench_report::{print_table, Measurement, Report, Row, Subject};
+use crate::shared::{commit, open};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Named shapes, comma-separated: seed, mnist, resnet56, resnet14, stem.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "seed,mnist,resnet56,resnet14,stem",
+        conflicts_with = "shape"
+    )]
+    shapes: String,
+    /// One shape: N,C,H,W,K,R,S,stride,pad.
+    #[arg(long, value_name = "N,C,H,W,K,R,S,stride,pad")]
+    shape: Option<String>,
+    /// Replace every shape's batch size N (to scale the shapes down for a slow adapter).
+    #[arg(long, value_name = "N")]
+    batch: Option<u32>,
+    /// Passes: fwd, bwd (loss, dW, db, dX), step (fwd + bwd + SGD), or all.
+    #[arg(long, value_name = "fwd|bwd|step|all", default_value = "all")]
+    pass: String,
+    /// Kernel version: simple, tiled, or fused (the whole-loop kernel for tiny layers, step
+    /// pass only); default: every version.
+    #[arg(long, value_name = "NAME")]
+    kernel: Option<String>,
+    /// Timed repeats (the median is reported); at least 20.
+    #[arg(long, default_value_t = 25)]
+    repeats: u32,
+    /// Untimed warm-up repeats.
+    #[arg(long, default_value_t = 5)]
+    warmup: u32,
+    /// Passes recorded per timed repeat (the time is divided by it): amortises launch costs.
+    #[arg(long, default_value_t = 1)]
+    inner: u32,
+    /// Write the results as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// The adapter's fp32 peak in TFLOP/s, to report the % of it reached.
+    #[arg(long, value_name = "X")]
+    peak_tflops: Option<f64>,
+}
+
+/// The kernel versions `--kernel` names: "fused" is the whole-loop kernel for tiny layers, a
+/// step pass without dX.
+fn all_versions() -> [(&'static str, TrainVersions); 3] {
+    [
+        ("simple", TrainVersions::all(KernelVersion::Simple)),
+        ("tiled", TrainVersions::all(KernelVersion::Tiled)),
+        ("fused", TrainVersions::fused()),
+    ]
+}
+
+/// What to run, read from the arguments before any GPU work.
+struct Plan {
+    shapes: Vec<(String, ConvShape)>,
+    versions: Vec<(&'static str, TrainVersions)>,
+    passes: Vec<Pass>,
+    warmup: u32,
+    repeats: u32,
+    inner: u32,
+    peak_tflops: Option<f64>,
+}
+
+pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let plan = plan(&args)?;
+    let ctx = open(request)?;
+    let timer = if ctx.key_limits().timestamp_query {
+        "GPU timestamps"
+    } else {
+        "wall clock (no timestamp queries on this adapter)"
+    };
+    println!(
+        "timing: {timer}; median of {} repeats after {} warm-up",
+        plan.repeats, plan.warmup
+    );
+    let steps = plan.shapes.len() * plan.versions.len() * (plan.passes.len() + 1);
+    let bar = ProgressBar::new(steps as u64);
+    let mut rows = Vec::new();
+    for (name, shape) in &plan.shapes {
+        for &(label, versions) in &plan.versions {
+            let subject = Subject {
+                name,
+                shape,
+                kernel: label,
+                versions,
+            };
+            rows.extend(bench_version(&ctx, &plan, &bar, &subject)?);
+        }
+    }
+    bar.finish_and_clear();
+    print_table(&rows, plan.versions.iter().any(|(_, v)| v.fused_loop));
+    let failed = rows.iter().any(|r| matches!(r, Row::Failed { .. }));
+    if let Some(path) = &args.json {
+        let report = Report::new(ctx.adapter().to_string(), timer, rows);
+        let mut outputs = Outputs::new();
+        outputs.add(path, serde_json::to_string_pretty(&report)?.as_bytes())?;
+        commit(outputs)?;
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn plan(args: &BenchArgs) -> anyhow::Result<Plan> {
+    if args.repeats < 20 {
+        bail!("--repeats must be at least 20 (got {})", args.repeats);
+    }
+    if args.inner == 0 {
+        bail!("--inner must be at least 1");
+    }
+    if let Some(p) = args.peak_tflops {
+        if !(p.is_finite() && p > 0.0) {
+            bail!("--peak-tflops must be a positive number (got {p})");
+        }
+    }
+    let passes = match args.pass.as_str() {
+        "fwd" => vec![Pass::Forward],
+        "bwd" => vec![Pass::Backward],
+        "step" => vec![Pass::Step],
+        "all" => vec![Pass::Forward, Pass::Backward, Pass::Step],
+        other => bail!("--pass {other:?}: use fwd, bwd, step or all"),
+    };
+    let versions: Vec<_> = all_versions()
+        .into_iter()
+        .filter(|(name, _)| args.kernel.as_deref().is_none_or(|k| k == *name))
+        .collect();
+    if let (Some(name), true) = (&args.kernel, versions.is_empty()) {
+        bail!("--kernel {name:?}: use one of simple, tiled, fused");
+    }
+    Ok(Plan {
+        shapes: shapes(args)?,
+        versions,
+        passes,
+        warmup: args.warmup,
+        repeats: args.repeats,
+        inner: args.inner,
+        peak_tflops: args.peak_tflops,
+    })
+}
+
+/// `--shape`, or each of `--shapes`, with `--batch` applied.
+fn shapes(args: &BenchArgs) -> anyhow::Result<Vec<(String, ConvShape)>> {
+    let texts: Vec<&str> = match &args.shape {
+        Some(s) => vec![s.as_str()],
+        None => args.shapes.split(',').map(str::trim).collect(),
+    };
+    let mut shapes = Vec::new();
+    for text in texts {
+        let (name, shape) = bench::parse_shape(text)?;
+        let shape = match args.batch {
+            Some(n) => shape.with_batch(n)?,
+            None => shape,
+        };
+        shapes.push((name, shape));
+    }
+    Ok(shapes)
+}
+
+/// Validates one version on one shape, then times each of its passes.
+fn bench_version(
+    ctx: &GpuContext,
+    plan: &Plan,
+    bar: &ProgressBar,
+    subject: &Subject,
+) -> anyhow::Result<Vec<Row>> {
+    let Subject {
+        name,
+        shape,
+        kernel: label,
+        versions,
+    } = *subject;
+    let fused = versions.fused_loop;
+    let passes = plan.passes.len() as u64;
+    if fused && !wgconv::gpu::fits_fused_loop(shape) {
+        bar.inc(1 + passes);
+        return Ok(Vec::new()); // the fused loop only takes tiny layers
+    }
+    bar.set_message(format!("{name} {label} validating"));
+    let validation = bench::validate(ctx, shape, versions)?;
+    bar.inc(1);
+    if !validation.passed {
+        bar.inc(passes);
+        let shape = name.to_string();
+        return Ok(vec![Row::Failed {
+            shape,
+            kernel: label,
+            validation,
+        }]);
+    }
+    let (x, t, w, b) = bench::random_problem(shape, 5);
+    let sgd = wgconv::sgd::Sgd::new(1e-6);
+    let layer = Conv2d::from_weights(ctx, Conv2dConfig::of_shape(shape), &w, Some(&b))?;
+    let options = TrainerOptions::new(sgd)
+        .with_log_capacity(1)
+        .with_versions(versions);
+    let trainer = Trainer::new(layer, &x, &t, options)?;
+    if fused && !trainer.versions().fused_loop {
+        bail!("the fused loop cannot run on this adapter (too few storage buffers or too little workgroup memory)");
+    }
+    let mut rows = Vec::new();
+    for &pass in &plan.passes {
+        if fused && pass != Pass::Step {
+            bar.inc(1);
+            continue; // the fused loop is a whole step
+        }
+        bar.set_message(format!("{name} {label} {}", bench::pass_name(pass)));
+        let timing = bench::time_pass(ctx, &trainer, pass, plan.warmup, plan.repeats, plan.inner)?;
+        bar.inc(1);
+        let bytes = trainer.pass_bytes(pass);
+        let m = Measurement::new(subject, pass, &timing, bytes, &validation, plan.peak_tflops);
+        rows.push(Row::Timed(m));
+    }
+    Ok(rows)
+}

@@ -1,0 +1,60 @@
+//! `wgconv demo`: the notebook's forward half on the GPU, its arithmetic and its pictures.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::Args;
+
+use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::AdapterRequest;
+
+use crate::shared::{check_failed, commit, open};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Folder for the PNGs.
+    #[arg(long, value_name = "DIR", default_value = "wgconv-demo")]
+    out: PathBuf,
+    /// Use this image (resized to 24×24, grayscale) instead of the built-in one.
+    #[arg(long, value_name = "IMAGE")]
+    input: Option<PathBuf>,
+}
+
+pub fn run(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let x = match &args.input {
+        Some(path) => Some(read_image(path)?),
+        None => None,
+    };
+    let ctx = open(request)?;
+    let demo = wgconv::demo::run(&ctx, x)?;
+    print!("{}", demo.report());
+    if !demo.check.passed() {
+        return Ok(check_failed(
+            "GPU and CPU disagree beyond the bound; no pictures written",
+        ));
+    }
+    let mut outputs = Outputs::new();
+    for (name, img) in demo.pictures() {
+        outputs.add_png(&args.out.join(name), &img)?;
+    }
+    commit(outputs)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's input: one 24×24 grayscale image.
+fn read_image(path: &Path) -> anyhow::Result<wgconv::Tensor4> {
+    let options = ImageOptions {
+        rgb: false,
+        resize: Some((24, 24)),
+    };
+    let x = io::read_input(path, options)?;
+    if x.dims != [1, 1, 24, 24] {
+        bail!(
+            "--input {}: the demo needs one 24×24 grayscale image, got dims {:?}",
+            path.display(),
+            x.dims
+        );
+    }
+    Ok(x)
+}

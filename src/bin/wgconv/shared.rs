@@ -1,0 +1,132 @@
+//! What several subcommands share: the device options, argument parsers, check reports and
+//! the commit of staged outputs.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+use wgconv::compare::Comparison;
+use wgconv::gpu::KernelVersion;
+use wgconv::io::Outputs;
+use wgconv::{AdapterRequest, GpuContext};
+
+/// The adapter options, global to every subcommand.
+#[derive(Args)]
+pub struct DeviceArgs {
+    /// Backends to use: vulkan, metal, dx12, gl (comma-separated). Overrides WGPU_BACKEND.
+    #[arg(long, global = true, value_name = "LIST")]
+    backend: Option<String>,
+    /// Use the adapter whose name contains this (case-insensitive). Overrides WGPU_ADAPTER_NAME.
+    #[arg(long, global = true, value_name = "NAME")]
+    adapter: Option<String>,
+    /// Refuse CPU/software adapters (lavapipe, llvmpipe, WARP, SwiftShader).
+    #[arg(long, global = true)]
+    require_gpu: bool,
+    /// Give up on a GPU submission that has not finished after this many seconds.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 120.0)]
+    timeout: f64,
+}
+
+impl DeviceArgs {
+    /// The adapter request: the environment's (WGPU_BACKEND, ...) overridden by the options.
+    pub fn request(&self) -> anyhow::Result<AdapterRequest> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            bail!(
+                "--timeout must be a positive number of seconds (got {})",
+                self.timeout
+            );
+        }
+        let mut r = AdapterRequest::from_env();
+        if self.backend.is_some() {
+            r.backends = self.backend.clone();
+        }
+        if self.adapter.is_some() {
+            r.adapter_name = self.adapter.clone();
+        }
+        r.require_gpu = self.require_gpu;
+        r.timeout = Duration::from_secs_f64(self.timeout);
+        Ok(r)
+    }
+}
+
+/// Opens the device and says which adapter it is on.
+pub fn open(request: &AdapterRequest) -> anyhow::Result<GpuContext> {
+    let ctx = GpuContext::new(request)?;
+    println!("adapter: {}", ctx.adapter());
+    Ok(ctx)
+}
+
+/// "5" → (5, 5); "3,2" → (3, 2).
+pub fn parse_pair(s: &str) -> Result<(u32, u32), String> {
+    let parse = |t: &str| {
+        t.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("{t:?} is not a non-negative integer"))
+    };
+    match s.split_once(',') {
+        Some((a, b)) => Ok((parse(a)?, parse(b)?)),
+        None => parse(s).map(|v| (v, v)),
+    }
+}
+
+/// "24x24" → (24, 24).
+pub fn parse_hw(s: &str) -> Result<(u32, u32), String> {
+    let (h, w) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?} is not HxW (e.g. 24x24)"))?;
+    let parse = |t: &str| match t.trim().parse::<u32>() {
+        Ok(v) if v > 0 => Ok(v),
+        _ => Err(format!("{t:?} in {s:?} is not a positive integer")),
+    };
+    Ok((parse(h)?, parse(w)?))
+}
+
+/// `--kernel` for a single pass: simple or tiled.
+pub fn parse_kernel(name: &str) -> anyhow::Result<KernelVersion> {
+    KernelVersion::parse(name)
+        .with_context(|| format!("--kernel {name:?}: use one of simple, tiled"))
+}
+
+/// One line on a GPU-vs-CPU comparison: its worst element against its bound.
+pub fn print_check(name: &str, c: &Comparison) {
+    match c.worst {
+        Some(w) => println!(
+            "check {name}: {} elements, {} over their bound; worst at {:?}: GPU {:e}, CPU {:e}, \
+             |error| {:.3e} = {:.3e} of its bound {:.3e}",
+            c.checked,
+            c.over,
+            w.index,
+            w.gpu,
+            w.reference,
+            (f64::from(w.gpu) - w.reference).abs(),
+            w.ratio(),
+            w.bound
+        ),
+        None => println!("check {name}: nothing to compare"),
+    }
+}
+
+/// Says that a check failed and nothing was written; exit status 1.
+pub fn check_failed(what: &str) -> ExitCode {
+    eprintln!("check failed: {what}");
+    ExitCode::from(1)
+}
+
+/// Moves the staged files into place and lists them.
+pub fn commit(outputs: Outputs) -> anyhow::Result<()> {
+    for path in outputs.commit()? {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `step,loss` and one row per step; losses printed with enough digits to round-trip an f32.
+pub fn loss_csv(rows: impl Iterator<Item = (u64, f32)>) -> String {
+    let mut s = String::from("step,loss\n");
+    for (step, loss) in rows {
+        s.push_str(&format!("{step},{loss:e}\n"));
+    }
+    s
+}

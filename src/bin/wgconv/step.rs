@@ -1,0 +1,209 @@
+//! `wgconv step`: N full-batch SGD steps on (X, T), the new weights and bias written out.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::bail;
+use clap::Args;
+
+use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::sgd::Sgd;
+use wgconv::{weights, AdapterRequest, ConvShape, Tensor4};
+use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
+
+use crate::shared::{check_failed, commit, loss_csv, open, parse_pair, print_check};
+
+#[derive(Args)]
+pub struct StepArgs {
+    /// Input x: .npy (or an image), rank 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W).
+    #[arg(long, value_name = "X.npy")]
+    input: PathBuf,
+    /// Weights (K, C, R, S): .npy or .safetensors (tensor "weight").
+    #[arg(long, value_name = "W.npy")]
+    weight: PathBuf,
+    /// Bias (K): .npy or .safetensors (tensor "bias").
+    #[arg(long, value_name = "B.npy")]
+    bias: PathBuf,
+    /// Target t, the output's shape (N, K, P, Q) (rank 2 or 3 when N, K are 1).
+    #[arg(long, value_name = "T.npy")]
+    target: PathBuf,
+    /// Learning rate (> 0).
+    #[arg(long)]
+    lr: f32,
+    /// Momentum in [0, 1).
+    #[arg(long, default_value_t = 0.0)]
+    momentum: f32,
+    /// Weight decay (L2, ≥ 0), applied to weight and bias as torch.optim.SGD does.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f32,
+    /// Nesterov momentum.
+    #[arg(long)]
+    nesterov: bool,
+    /// Number of full-batch steps.
+    #[arg(long, default_value_t = 1)]
+    steps: u64,
+    /// Stride S or SH,SW.
+    #[arg(long, value_name = "S|SH,SW", value_parser = parse_pair, default_value = "1")]
+    stride: (u32, u32),
+    /// Zero padding P or PH,PW.
+    #[arg(long, value_name = "P|PH,PW", value_parser = parse_pair, default_value = "0")]
+    padding: (u32, u32),
+    /// Where to write the updated weights (.npy).
+    #[arg(long, value_name = "W2.npy")]
+    out_weight: PathBuf,
+    /// Where to write the updated bias (.npy).
+    #[arg(long, value_name = "B2.npy")]
+    out_bias: PathBuf,
+    /// dL/dw of the last step, before its update, without weight decay.
+    #[arg(long, value_name = "DW.npy")]
+    grad_weight: Option<PathBuf>,
+    /// dL/db of the last step, before its update, without weight decay.
+    #[arg(long, value_name = "DB.npy")]
+    grad_bias: Option<PathBuf>,
+    /// dL/dx of the last step.
+    #[arg(long, value_name = "DX.npy")]
+    grad_input: Option<PathBuf>,
+    /// CSV with header `step,loss`, one row per step (0-based): the loss before its update.
+    #[arg(long, value_name = "loss.csv")]
+    loss_log: Option<PathBuf>,
+    /// Also run every step's kernels on the f64 CPU reference (from the GPU's state) and report
+    /// the worst deviation of each output against its bound; exit 1 if any is over.
+    #[arg(long)]
+    check: bool,
+}
+
+/// The training problem, read and validated before any GPU work.
+struct Problem {
+    x: Tensor4,
+    t: Tensor4,
+    w: Tensor4,
+    b: Vec<f32>,
+    shape: ConvShape,
+    sgd: Sgd,
+}
+
+pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
+    let p = read_problem(&args)?;
+    let ctx = open(request)?;
+    println!("shape: {}", p.shape);
+    let log_capacity = args.steps.min(1024) as u32;
+    let layer = Conv2d::from_weights(&ctx, Conv2dConfig::of_shape(&p.shape), &p.w, Some(&p.b))?;
+    let options = TrainerOptions::new(p.sgd).with_log_capacity(log_capacity);
+    let mut trainer = Trainer::new(layer, &p.x, &p.t, options)?;
+    let want_dx = args.grad_input.is_some();
+    let started = Instant::now();
+    let losses = if args.check {
+        match checked(&mut trainer, &p, args.steps, want_dx)? {
+            Some(losses) => losses,
+            None => return Ok(check_failed("elements over their bound; no output written")),
+        }
+    } else {
+        let mut losses = Vec::with_capacity(args.steps as usize);
+        trainer.run(args.steps, want_dx, |_, l| losses.extend_from_slice(l))?;
+        losses
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{} step(s) in {:.3} s ({:.0} steps/s); loss {:e} → {:e} (before the first and the last update)",
+        args.steps,
+        elapsed,
+        args.steps as f64 / elapsed.max(1e-9),
+        losses[0],
+        losses[losses.len() - 1]
+    );
+    write_outputs(&args, &trainer, &losses)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_problem(args: &StepArgs) -> anyhow::Result<Problem> {
+    let sgd = Sgd {
+        lr: args.lr,
+        momentum: args.momentum,
+        weight_decay: args.weight_decay,
+        nesterov: args.nesterov,
+    };
+    sgd.validate()?;
+    if args.steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    let x = io::read_input(&args.input, ImageOptions::default())?;
+    let w = weights::read_weight(&args.weight)?;
+    let b = weights::read_bias(&args.bias)?;
+    let shape = ConvShape::of_dims(x.dims, w.dims, args.stride, args.padding)?;
+    wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
+    let t = read_target(&args.target, &shape)?;
+    t.ensure_finite("target t")?;
+    Ok(Problem {
+        x,
+        t,
+        w,
+        b,
+        shape,
+        sgd,
+    })
+}
+
+/// A target read like an input (rank 2, 3 or 4), checked against the output's dims.
+fn read_target(path: &Path, shape: &ConvShape) -> anyhow::Result<Tensor4> {
+    let t = io::read_input(path, ImageOptions::default())?;
+    let dims = [
+        shape.n as usize,
+        shape.k as usize,
+        shape.p() as usize,
+        shape.q() as usize,
+    ];
+    if t.dims != dims {
+        bail!(
+            "{}: the target's shape {:?} is not the output's (N, K, P, Q) = {dims:?}",
+            path.display(),
+            t.dims
+        );
+    }
+    Ok(t)
+}
+
+/// The steps, each checked against the CPU reference; the losses, or None when a check failed.
+fn checked(
+    trainer: &mut Trainer,
+    p: &Problem,
+    steps: u64,
+    want_dx: bool,
+) -> anyhow::Result<Option<Vec<f32>>> {
+    let check = wgconv::train_check::checked_steps(trainer, &p.x, &p.t, steps, want_dx)?;
+    for (name, c) in check.outputs() {
+        print_check(name, &c);
+    }
+    println!(
+        "ReLU mask: {} unexplained differences",
+        check.mask_mismatches
+    );
+    Ok(check.passed().then_some(check.losses))
+}
+
+fn write_outputs(args: &StepArgs, trainer: &Trainer, losses: &[f32]) -> anyhow::Result<()> {
+    let state = trainer.read_state()?;
+    // A finite loss can hide non-finite weights behind the ReLU (every output cut to 0).
+    state.w.ensure_finite("updated weights")?;
+    wgconv::tensor::ensure_finite_slice("updated bias", &state.b)?;
+    let mut outputs = Outputs::new();
+    outputs.add_npy(&args.out_weight, &state.w)?;
+    outputs.add_npy_vec(&args.out_bias, &state.b)?;
+    if args.grad_weight.is_some() || args.grad_bias.is_some() {
+        let (dw, db) = trainer.read_grads()?;
+        if let Some(p) = &args.grad_weight {
+            outputs.add_npy(p, &dw)?;
+        }
+        if let Some(p) = &args.grad_bias {
+            outputs.add_npy_vec(p, &db)?;
+        }
+    }
+    if let Some(p) = &args.grad_input {
+        outputs.add_npy(p, &trainer.read_input_grad()?)?;
+    }
+    if let Some(p) = &args.loss_log {
+        let rows = losses.iter().enumerate().map(|(i, &l)| (i as u64, l));
+        outputs.add(p, loss_csv(rows).as_bytes())?;
+    }
+    commit(outputs)
+}

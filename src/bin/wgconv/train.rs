@@ -1,0 +1,177 @@
+//! `wgconv train`: the notebook's teacher/student task on the GPU, its loss curve and pictures.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::Args;
+use image::RgbImage;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use wgconv::drawing;
+use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::pictures::{self, MapKind, Scale};
+use wgconv::sgd::Sgd;
+use wgconv::teacher_student::{self, Data, TeachConfig, TeachRun};
+use wgconv::{weights, AdapterRequest, ConvShape, GpuContext, Tensor4};
+
+use crate::shared::{commit, loss_csv, open};
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Number of steps.
+    #[arg(long, default_value_t = 400)]
+    steps: u64,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.5)]
+    lr: f32,
+    /// Momentum in [0, 1).
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f32,
+    /// Weight decay (≥ 0).
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f32,
+    /// Images per batch (full-batch training on a fixed set).
+    #[arg(long, default_value_t = 4)]
+    batch: u32,
+    /// Seed of the images and of the student's initial weights.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Train on random 24×24 crops of this image (grayscale) instead of random images.
+    #[arg(long, value_name = "IMAGE", conflicts_with = "builtin")]
+    input: Option<PathBuf>,
+    /// Train on the built-in 24×24 image (batch 1).
+    #[arg(long)]
+    builtin: bool,
+    /// Losses come back from the GPU every this many steps (and at the end).
+    #[arg(long, default_value_t = 50)]
+    log_every: u32,
+    /// Folder for loss.csv, loss.png, filters.png, maps_before.png, maps_after.png,
+    /// maps_teacher.png.
+    #[arg(long, value_name = "DIR", default_value = "wgconv-train")]
+    out: PathBuf,
+    /// Also save the student as .safetensors (`weight`, `bias`: torch.nn.Conv2d's names).
+    #[arg(long, value_name = "FILE.safetensors")]
+    save: Option<PathBuf>,
+}
+
+pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode> {
+    let cfg = config(&args)?;
+    // Fail on bad inputs (crops of a small image, batch 0) before opening a device.
+    teacher_student::make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
+    let ctx = open(request)?;
+    let run = run_with_progress(&ctx, &cfg)?;
+    let (w_err, b_err) = run.max_param_error();
+    let final_loss = run.losses.last().map_or(f32::NAN, |&(_, l)| l);
+    println!(
+        "teacher/student on {}: {} steps in {:.3} s ({:.0} steps/s, losses read back every {} steps)",
+        run.shape,
+        run.losses.len(),
+        run.elapsed.as_secs_f64(),
+        run.steps_per_second(),
+        args.log_every
+    );
+    println!(
+        "loss: {:e} at step 0, {final_loss:e} at the last step (before its update)",
+        run.losses[0].1
+    );
+    println!("max |w_student − w_teacher| = {w_err:e}; max |b_student − b_teacher| = {b_err:e}");
+    write_outputs(&ctx, &args, &run)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn config(args: &TrainArgs) -> anyhow::Result<TeachConfig> {
+    let sgd = Sgd {
+        lr: args.lr,
+        momentum: args.momentum,
+        weight_decay: args.weight_decay,
+        nesterov: false,
+    };
+    sgd.validate()?;
+    if args.steps == 0 || args.log_every == 0 {
+        bail!("--steps and --log-every must be at least 1");
+    }
+    let data = match (&args.input, args.builtin) {
+        (Some(path), _) => Data::Crops(io::read_input(path, ImageOptions::default())?),
+        (None, true) => Data::Builtin,
+        (None, false) => Data::Random,
+    };
+    Ok(TeachConfig {
+        steps: args.steps,
+        sgd,
+        batch: if args.builtin { 1 } else { args.batch },
+        seed: args.seed,
+        log_every: args.log_every,
+        data,
+    })
+}
+
+/// The run, with a progress bar that shows the step and the latest loss.
+fn run_with_progress(ctx: &GpuContext, cfg: &TeachConfig) -> anyhow::Result<TeachRun> {
+    let bar = ProgressBar::new(cfg.steps);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} steps  loss {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let run = teacher_student::run(ctx, cfg, |first, losses| {
+        bar.set_position(first + losses.len() as u64);
+        if let Some(l) = losses.last() {
+            bar.set_message(format!("{l:.3e}"));
+        }
+    });
+    bar.finish_and_clear();
+    Ok(run?)
+}
+
+fn write_outputs(ctx: &GpuContext, args: &TrainArgs, run: &TeachRun) -> anyhow::Result<()> {
+    let (w, b) = run.student();
+    let before = &run.snapshots[0];
+    // The feature maps of the first training image under the given weights.
+    let maps = |w: &Tensor4, b: &[f32]| -> anyhow::Result<RgbImage> {
+        let first = Tensor4::new("x", [1, 1, 24, 24], run.x.data[..576].to_vec())?;
+        let y = ctx
+            .conv2d_bias_relu_fwd(&ConvShape::SEED, &first, w, b, false)?
+            .y;
+        Ok(pictures::map_grid(&y, MapKind::PostRelu, Scale::Shared))
+    };
+    let mut outputs = Outputs::new();
+    let dir = &args.out;
+    let csv = loss_csv(run.losses.iter().copied());
+    outputs.add(&dir.join("loss.csv"), csv.as_bytes())?;
+    let title = "teacher/student: loss (log scale) against step";
+    let curve = drawing::loss_curve(&run.losses, title);
+    outputs.add_png(&dir.join("loss.png"), &curve)?;
+    outputs.add_png(&dir.join("filters.png"), &student_vs_teacher(run))?;
+    outputs.add_png(&dir.join("maps_before.png"), &maps(&before.1, &before.2)?)?;
+    outputs.add_png(&dir.join("maps_after.png"), &maps(w, b)?)?;
+    let teacher = maps(&run.teacher_w, &run.teacher_b)?;
+    outputs.add_png(&dir.join("maps_teacher.png"), &teacher)?;
+    let first_input = pictures::stretched_picture(&run.x, 0);
+    outputs.add_png(&dir.join("input.png"), &drawing::upscale(&first_input, 8))?;
+    if let Some(path) = &args.save {
+        outputs.add(path, &weights::safetensors_bytes(w, b)?)?;
+    }
+    commit(outputs)
+}
+
+/// The student's filters at each snapshot step beside the teacher's: a row per filter.
+fn student_vs_teacher(run: &TeachRun) -> RgbImage {
+    let mut all: Vec<(String, &Tensor4)> = run
+        .snapshots
+        .iter()
+        .map(|(step, w, _)| (format!("step {step}"), w))
+        .collect();
+    all.push(("teacher".to_string(), &run.teacher_w));
+    let max = all
+        .iter()
+        .flat_map(|(_, w)| w.data.iter())
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    let mut cells = Vec::new();
+    for k in 0..2 {
+        for (label, w) in &all {
+            let img = pictures::diverging_map(&w.data[k * 25..(k + 1) * 25], 5, 5, max);
+            cells.push((format!("k{k} {label}"), drawing::upscale(&img, 16)));
+        }
+    }
+    drawing::grid(&cells, all.len())
+}
