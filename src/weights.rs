@@ -31,9 +31,19 @@ pub fn is_safetensors(path: &Path) -> bool {
 
 /// The tensor `name` of a `.safetensors` file (F32 or F64, converted to f32).
 pub fn read_safetensors(path: &Path, name: &str) -> Result<npy::NpyArray> {
-    let bytes = read_bytes(path)?;
-    let invalid = |msg: String| Error::Invalid(format!("{}: {msg}", path.display()));
-    let file = safetensors::SafeTensors::deserialize(&bytes)
+    parse_safetensors(&read_bytes(path)?, name, &path.display().to_string())
+}
+
+/// Whether `.safetensors` bytes hold a tensor `name` (false for bytes that do not parse).
+pub fn has_tensor(bytes: &[u8], name: &str) -> bool {
+    safetensors::SafeTensors::deserialize(bytes).is_ok_and(|f| f.names().contains(&name))
+}
+
+/// The tensor `name` of `.safetensors` bytes (F32 or F64, converted to f32); `origin` names
+/// where the bytes came from in errors.
+pub fn parse_safetensors(bytes: &[u8], name: &str, origin: &str) -> Result<npy::NpyArray> {
+    let invalid = |msg: String| Error::Invalid(format!("{origin}: {msg}"));
+    let file = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| invalid(format!("not a valid .safetensors file: {e}")))?;
     let view = file.tensor(name).map_err(|_| {
         invalid(format!(
@@ -65,8 +75,9 @@ pub fn read_safetensors(path: &Path, name: &str) -> Result<npy::NpyArray> {
 }
 
 /// `weight` (K, C, R, S) and `bias` (K) as a `.safetensors` file, under PyTorch's Conv2d names,
-/// so that `torch.nn.Conv2d.load_state_dict(safetensors.torch.load_file(path))` takes them.
-pub fn safetensors_bytes(w: &Tensor4, b: &[f32]) -> Result<Vec<u8>> {
+/// so that `torch.nn.Conv2d.load_state_dict(safetensors.torch.load_file(path))` takes them;
+/// without a bias only `weight`, as the state dict of `Conv2d(..., bias=False)`.
+pub fn safetensors_bytes(w: &Tensor4, b: Option<&[f32]>) -> Result<Vec<u8>> {
     fn view(shape: Vec<usize>, data: &[f32]) -> Result<safetensors::tensor::TensorView<'_>> {
         safetensors::tensor::TensorView::new(
             safetensors::Dtype::F32,
@@ -75,10 +86,10 @@ pub fn safetensors_bytes(w: &Tensor4, b: &[f32]) -> Result<Vec<u8>> {
         )
         .map_err(|e| Error::Invalid(format!("cannot build a safetensors view: {e}")))
     }
-    let tensors = vec![
-        ("weight", view(w.dims.to_vec(), &w.data)?),
-        ("bias", view(vec![b.len()], b)?),
-    ];
+    let mut tensors = vec![("weight", view(w.dims.to_vec(), &w.data)?)];
+    if let Some(b) = b {
+        tensors.push(("bias", view(vec![b.len()], b)?));
+    }
     safetensors::serialize(tensors, None)
         .map_err(|e| Error::Invalid(format!("cannot write safetensors: {e}")))
 }

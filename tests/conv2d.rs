@@ -136,3 +136,41 @@ fn the_trained_layer_comes_back_with_the_trainers_weights() {
     assert_eq!(w, state.w);
     assert_eq!(b.expect("bias"), state.b);
 }
+
+#[test]
+fn safetensors_round_trip_under_pytorchs_names() {
+    let ctx = common::gpu();
+    let config = Conv2dConfig::new(3, 4, (3, 2)).with_stride((2, 1));
+    let layer = Conv2d::new(ctx, config, 9).expect("layer");
+    let bytes = layer.to_safetensors().expect("save");
+    // Read with the safetensors crate itself: PyTorch's names, dims and dtype.
+    let file = safetensors::SafeTensors::deserialize(&bytes).expect("parse");
+    let mut names = file.names();
+    names.sort();
+    assert_eq!(names, ["bias", "weight"]);
+    assert_eq!(file.tensor("weight").expect("w").shape(), [4, 3, 3, 2]);
+    assert_eq!(file.tensor("bias").expect("b").shape(), [4]);
+    assert_eq!(
+        file.tensor("weight").expect("w").dtype(),
+        safetensors::Dtype::F32
+    );
+    let loaded = Conv2d::from_safetensors(ctx, config, &bytes).expect("load");
+    assert_eq!(
+        loaded.read_weights().expect("read"),
+        layer.read_weights().expect("read")
+    );
+
+    // Without bias only `weight` is written, and a file with a bias is refused for it.
+    let no_bias = Conv2d::new(ctx, config.with_bias(false), 9).expect("layer");
+    let plain = no_bias.to_safetensors().expect("save");
+    let file = safetensors::SafeTensors::deserialize(&plain).expect("parse");
+    assert_eq!(file.names(), ["weight"]);
+    Conv2d::from_safetensors(ctx, config.with_bias(false), &plain).expect("load");
+    let e = Conv2d::from_safetensors(ctx, config.with_bias(false), &bytes).expect_err("bias");
+    assert!(e.to_string().contains("without bias"), "{e}");
+    let e = Conv2d::from_safetensors(ctx, config, &plain).expect_err("no bias");
+    assert!(e.to_string().contains("bias"), "{e}");
+    let e =
+        Conv2d::from_safetensors(ctx, Conv2dConfig::new(3, 4, (3, 3)), &bytes).expect_err("dims");
+    assert!(e.to_string().contains("weight w dims"), "{e}");
+}

@@ -115,6 +115,15 @@ pub struct Conv2d<'a> {
     bias: DeviceTensor,
 }
 
+impl std::fmt::Debug for Conv2d<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conv2d")
+            .field("config", &self.config)
+            .field("adapter", &self.ctx.adapter().name)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a> Conv2d<'a> {
     /// A layer initialised as PyTorch does by default, from a seeded generator: weights and
     /// bias uniform in ±1/√(C·R·S).
@@ -193,6 +202,51 @@ impl<'a> Conv2d<'a> {
             None => None,
         };
         Ok((w, b))
+    }
+
+    /// The layer as `.safetensors` bytes under PyTorch's names: `weight` (K, C, R, S) and, when
+    /// it has one, `bias` (K), as `torch.nn.Conv2d.state_dict()` names them.
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        let (w, b) = self.read_weights()?;
+        crate::weights::safetensors_bytes(&w, b.as_deref())
+    }
+
+    /// A layer of `config` from `.safetensors` bytes holding `weight` and (exactly when the
+    /// config has a bias) `bias`, as [`Conv2d::to_safetensors`] or PyTorch writes them.
+    pub fn from_safetensors(
+        ctx: &'a GpuContext,
+        config: Conv2dConfig,
+        bytes: &[u8],
+    ) -> Result<Self> {
+        use crate::weights::{has_tensor, parse_safetensors};
+        let origin = "safetensors";
+        let weight = parse_safetensors(bytes, "weight", origin)?;
+        let dims = <[usize; 4]>::try_from(weight.shape.as_slice()).map_err(|_| {
+            Error::Invalid(format!(
+                "{origin}: weight has shape {:?}; (K, C, R, S) expected",
+                weight.shape
+            ))
+        })?;
+        let w = Tensor4::new("weight", dims, weight.data)?;
+        let bias = match (config.bias, has_tensor(bytes, "bias")) {
+            (true, _) => {
+                let b = parse_safetensors(bytes, "bias", origin)?;
+                if b.shape.len() != 1 {
+                    return Err(Error::Invalid(format!(
+                        "{origin}: bias has shape {:?}; (K) expected",
+                        b.shape
+                    )));
+                }
+                Some(b.data)
+            }
+            (false, true) => {
+                return Err(Error::Invalid(format!(
+                    "{origin}: holds a bias, but the layer is configured without bias"
+                )))
+            }
+            (false, false) => None,
+        };
+        Self::from_weights(ctx, config, &w, bias.as_deref())
     }
 
     /// y = ReLU(conv(x, w) + b) for x (N, C, H, W), on the device.
@@ -303,73 +357,5 @@ impl<'a> Conv2d<'a> {
             ctx.queue.submit([encoder.finish()]);
             Ok(chunks)
         })?
-    }
-}
-
-/// What [`GpuContext::conv2d_bias_relu_fwd`] returns: y and z back on the host.
-#[derive(Debug, Clone)]
-pub struct ForwardOutput {
-    /// y = max(0, z), (N, K, P, Q).
-    pub y: Tensor4,
-    /// The pre-activation z, when it was asked for.
-    pub z: Option<Tensor4>,
-    /// How many batch chunks the work was split into.
-    pub chunks: usize,
-}
-
-impl GpuContext {
-    /// One forward pass from host tensors to host tensors: uploads w (K, C, R, S), b (K) and
-    /// x (N, C, H, W), runs a [`Conv2d`] and reads y (and z when `want_z`) back. For repeated
-    /// passes build the [`Conv2d`] once instead.
-    ///
-    /// ```no_run
-    /// use wgconv::{AdapterRequest, ConvShape, GpuContext, Tensor4};
-    /// # fn main() -> Result<(), wgconv::Error> {
-    /// let ctx = GpuContext::new(&AdapterRequest::from_env())?;
-    /// let shape = ConvShape::SEED; // 24×24 image, two 5×5 filters
-    /// let x = Tensor4::new("x", [1, 1, 24, 24], vec![0.5; 576])?;
-    /// let w = Tensor4::new("w", [2, 1, 5, 5], vec![0.04; 50])?;
-    /// let out = ctx.conv2d_bias_relu_fwd(&shape, &x, &w, &[0.0, -1.0], false)?;
-    /// assert_eq!(out.y.dims, [1, 2, 20, 20]);
-    /// # Ok(()) }
-    /// ```
-    pub fn conv2d_bias_relu_fwd(
-        &self,
-        shape: &ConvShape,
-        x: &Tensor4,
-        w: &Tensor4,
-        b: &[f32],
-        want_z: bool,
-    ) -> Result<ForwardOutput> {
-        self.conv2d_bias_relu_fwd_with(forward_version_for(shape), shape, x, w, b, want_z)
-    }
-
-    /// [`GpuContext::conv2d_bias_relu_fwd`] with a chosen kernel version.
-    pub fn conv2d_bias_relu_fwd_with(
-        &self,
-        version: KernelVersion,
-        shape: &ConvShape,
-        x: &Tensor4,
-        w: &Tensor4,
-        b: &[f32],
-        want_z: bool,
-    ) -> Result<ForwardOutput> {
-        check_forward_inputs(shape, x, w, b)?;
-        let layer = Conv2d::from_weights(self, Conv2dConfig::of_shape(shape), w, Some(b))?;
-        let x = DeviceTensor::upload(self, "x", x)?;
-        let options = ForwardOptions {
-            want_z,
-            kernel: Some(version),
-        };
-        let out = layer.forward_with(&x, options)?;
-        let z = match &out.z {
-            Some(z) => Some(z.download(self)?),
-            None => None,
-        };
-        Ok(ForwardOutput {
-            y: out.y.download(self)?,
-            z,
-            chunks: out.chunks,
-        })
     }
 }

@@ -14,7 +14,8 @@ pub mod versions;
 
 pub use adapter::{list_adapters, parse_backends, AdapterRequest, AdapterSummary};
 pub use context::{GpuContext, KeyLimits};
-pub use conv2d::{Conv2d, Conv2dConfig, Conv2dOutput, ForwardOptions, ForwardOutput};
+pub use conv2d::{Conv2d, Conv2dConfig, Conv2dOutput, ForwardOptions};
+pub use forward::ForwardOutput;
 pub use forward::{check_forward_inputs, CONV2D_BIAS_RELU_FWD_WGSL};
 pub use grids::FORWARD_WORKGROUP_SIZE;
 pub use kernel::{sources, KernelVersion};

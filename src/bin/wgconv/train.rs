@@ -149,7 +149,7 @@ fn write_outputs(ctx: &GpuContext, args: &TrainArgs, run: &TeachRun) -> anyhow::
     let first_input = pictures::stretched_picture(&run.x, 0);
     outputs.add_png(&dir.join("input.png"), &drawing::upscale(&first_input, 8))?;
     if let Some(path) = &args.save {
-        outputs.add(path, &weights::safetensors_bytes(w, b)?)?;
+        outputs.add(path, &weights::safetensors_bytes(w, Some(b))?)?;
     }
     commit(outputs)
 }
