@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
 use crate::filters;
-use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, Trainer, TrainerOptions};
+use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, TrainVersions, Trainer, TrainerOptions};
 use crate::sgd::Sgd;
 use crate::shape::{ConvShape, ConvShapeSpec};
 use crate::tensor::Tensor4;
@@ -40,6 +40,8 @@ pub struct TeachConfig {
     pub seed: u64,
     pub log_every: u32,
     pub data: Data,
+    /// The kernel versions; None lets the library pick.
+    pub versions: Option<TrainVersions>,
 }
 
 /// What a run produced.
@@ -53,6 +55,8 @@ pub struct TeachRun {
     /// The student's (step, w, b) at step 0, a few steps on the way and the end.
     pub snapshots: Vec<(u64, Tensor4, Vec<f32>)>,
     pub elapsed: Duration,
+    /// The kernel versions the student was trained with.
+    pub versions: TrainVersions,
 }
 
 impl TeachRun {
@@ -178,7 +182,8 @@ pub fn run(
         .y;
     let (w0, b0) = student_init(cfg.seed);
     let student = Conv2d::from_weights(ctx, Conv2dConfig::NOTEBOOK, &w0, Some(&b0))?;
-    let options = TrainerOptions::new(cfg.sgd).with_log_capacity(cfg.log_every.max(1));
+    let mut options = TrainerOptions::new(cfg.sgd).with_log_capacity(cfg.log_every.max(1));
+    options.versions = cfg.versions;
     let mut trainer = Trainer::new(student, &x, &t, options)?;
     let mut losses = Vec::with_capacity(cfg.steps as usize);
     let mut snapshots = vec![(0, w0, b0)];
@@ -201,5 +206,6 @@ pub fn run(
         losses,
         snapshots,
         elapsed: started.elapsed(),
+        versions: trainer.versions(),
     })
 }

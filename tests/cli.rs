@@ -436,7 +436,20 @@ fn forward_runs_either_kernel_version_on_request() {
     assert_refused(
         d,
         &["forward", "--input", "x.npy", "--kernel", "fast"],
-        "--kernel",
+        "use one of simple, tiled, fused",
+    );
+    // The same set everywhere; a forward pass says why it has no fused loop.
+    assert_refused(
+        d,
+        &["forward", "--input", "x.npy", "--kernel", "fused"],
+        "a forward pass runs simple or tiled",
+    );
+    let r = wgconv(d, &["check", "--kernel", "fused"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("a forward pass runs simple or tiled"),
+        "{}",
+        r.stderr
     );
 }
 

@@ -421,3 +421,66 @@ fn safetensors_round_trip_uses_pytorch_names() {
     let e = weights::read_weight(&path).expect_err("garbage");
     assert!(e.to_string().contains("not a valid .safetensors"), "{e}");
 }
+
+#[test]
+fn step_takes_every_kernel_choice_and_checks_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    step_files(d);
+    let base = [
+        "step",
+        "--input",
+        "x.npy",
+        "--weight",
+        "w.npy",
+        "--bias",
+        "b.npy",
+        "--target",
+        "t.npy",
+        "--stride",
+        "2,1",
+        "--padding",
+        "1",
+        "--lr",
+        "0.1",
+        "--momentum",
+        "0.9",
+        "--steps",
+        "3",
+        "--check",
+    ];
+    for kernel in ["simple", "tiled", "fused"] {
+        let out_w = format!("w_{kernel}.npy");
+        let out_b = format!("b_{kernel}.npy");
+        let mut args = base.to_vec();
+        args.extend([
+            "--kernel",
+            kernel,
+            "--out-weight",
+            &out_w,
+            "--out-bias",
+            &out_b,
+        ]);
+        let r = wgconv(d, &args);
+        // Exit 1 would mean an output over its bound against the f64 reference.
+        assert_eq!(r.code, 0, "--kernel {kernel}: {}{}", r.stdout, r.stderr);
+        assert!(d.join(&out_w).exists());
+    }
+    let mut args = base.to_vec();
+    args.extend([
+        "--kernel",
+        "fast",
+        "--out-weight",
+        "w_x.npy",
+        "--out-bias",
+        "b_x.npy",
+    ]);
+    let r = wgconv(d, &args);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("use one of simple, tiled, fused"),
+        "{}",
+        r.stderr
+    );
+    assert!(!d.join("w_x.npy").exists());
+}

@@ -248,6 +248,7 @@ fn teacher_student_on_the_notebooks_layer_converges_within_200_steps() {
         seed: 0,
         log_every: 50,
         data: Data::Random,
+        versions: None,
     };
     let result = run(ctx, &cfg, |_, _| {}).expect("run");
     assert_eq!(result.losses.len(), 200);

@@ -25,5 +25,5 @@ pub use tensor::DeviceTensor;
 pub use trainer::{Pass, Trainer, TrainerOptions, TrainerState, FUSED_STEPS_PER_DISPATCH};
 pub use versions::{
     bwd_input_version_for, bwd_weight_version_for, fits_fused_loop, forward_version_for,
-    TrainVersions,
+    KernelChoice, TrainVersions,
 };

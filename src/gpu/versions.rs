@@ -87,3 +87,51 @@ impl TrainVersions {
         }
     }
 }
+
+/// What `--kernel` names, on every command that takes it: one version for every pass, or the
+/// fused loop (a whole training step per invocation of one kernel, for tiny layers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KernelChoice {
+    Simple,
+    Tiled,
+    Fused,
+}
+
+impl KernelChoice {
+    pub const ALL: [KernelChoice; 3] = [
+        KernelChoice::Simple,
+        KernelChoice::Tiled,
+        KernelChoice::Fused,
+    ];
+
+    /// The name `--kernel` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelChoice::Simple => "simple",
+            KernelChoice::Tiled => "tiled",
+            KernelChoice::Fused => "fused",
+        }
+    }
+
+    /// Parses `--kernel`'s value.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// The version of a forward pass on its own; None for the fused loop, which only trains.
+    pub fn forward(self) -> Option<KernelVersion> {
+        match self {
+            KernelChoice::Simple => Some(KernelVersion::Simple),
+            KernelChoice::Tiled => Some(KernelVersion::Tiled),
+            KernelChoice::Fused => None,
+        }
+    }
+
+    /// The versions a training step runs.
+    pub fn train_versions(self) -> TrainVersions {
+        match self.forward() {
+            Some(version) => TrainVersions::all(version),
+            None => TrainVersions::fused(),
+        }
+    }
+}

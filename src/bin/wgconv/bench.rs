@@ -9,13 +9,13 @@ use clap::Args;
 use indicatif::ProgressBar;
 
 use wgconv::bench;
-use wgconv::gpu::{KernelVersion, Pass, TrainVersions};
+use wgconv::gpu::{KernelChoice, Pass, TrainVersions};
 use wgconv::io::Outputs;
 use wgconv::{AdapterRequest, ConvShape, GpuContext};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
 
 use crate::bench_report::{print_table, Measurement, Report, Row, Subject};
-use crate::shared::{commit, open};
+use crate::shared::{commit, open, parse_kernel};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -55,16 +55,6 @@ pub struct BenchArgs {
     /// The adapter's fp32 peak in TFLOP/s, to report the % of it reached.
     #[arg(long, value_name = "X")]
     peak_tflops: Option<f64>,
-}
-
-/// The kernel versions `--kernel` names: "fused" is the whole-loop kernel for tiny layers, a
-/// step pass without dX.
-fn all_versions() -> [(&'static str, TrainVersions); 3] {
-    [
-        ("simple", TrainVersions::all(KernelVersion::Simple)),
-        ("tiled", TrainVersions::all(KernelVersion::Tiled)),
-        ("fused", TrainVersions::fused()),
-    ]
 }
 
 /// What to run, read from the arguments before any GPU work.
@@ -139,13 +129,14 @@ fn plan(args: &BenchArgs) -> anyhow::Result<Plan> {
         "all" => vec![Pass::Forward, Pass::Backward, Pass::Step],
         other => bail!("--pass {other:?}: use fwd, bwd, step or all"),
     };
-    let versions: Vec<_> = all_versions()
+    let chosen = match &args.kernel {
+        Some(name) => vec![parse_kernel(name)?],
+        None => KernelChoice::ALL.to_vec(),
+    };
+    let versions = chosen
         .into_iter()
-        .filter(|(name, _)| args.kernel.as_deref().is_none_or(|k| k == *name))
+        .map(|k| (k.name(), k.train_versions()))
         .collect();
-    if let (Some(name), true) = (&args.kernel, versions.is_empty()) {
-        bail!("--kernel {name:?}: use one of simple, tiled, fused");
-    }
     Ok(Plan {
         shapes: shapes(args)?,
         versions,

@@ -10,7 +10,7 @@ use wgconv::check::{run_case, Case, CaseGenerator};
 use wgconv::gpu::KernelVersion;
 use wgconv::{AdapterRequest, GpuContext};
 
-use crate::shared::{open, parse_kernel};
+use crate::shared::{open, parse_forward_kernel};
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -38,7 +38,7 @@ pub fn run(request: &AdapterRequest, args: CheckArgs) -> anyhow::Result<ExitCode
     }
     let versions: Vec<KernelVersion> = match &args.kernel {
         None => KernelVersion::ALL.to_vec(),
-        Some(name) => vec![parse_kernel(name)?],
+        Some(name) => vec![parse_forward_kernel(name)?],
     };
     let ctx = open(request)?;
     let names: Vec<&str> = versions.iter().map(|v| v.name()).collect();

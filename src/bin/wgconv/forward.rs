@@ -12,7 +12,9 @@ use wgconv::io::{self, ImageOptions, Outputs};
 use wgconv::pictures::{self, MapKind, Scale};
 use wgconv::{filters, weights, AdapterRequest, ConvShape, Tensor4};
 
-use crate::shared::{check_failed, commit, open, parse_hw, parse_kernel, parse_pair, print_check};
+use crate::shared::{
+    check_failed, commit, open, parse_forward_kernel, parse_hw, parse_pair, print_check,
+};
 
 #[derive(Args)]
 pub struct ForwardArgs {
@@ -69,7 +71,8 @@ pub struct ForwardArgs {
     /// Seed for `--filters random:K`.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Forward kernel version: simple or tiled (default: picked for the shape).
+    /// Forward kernel version: simple or tiled (default: picked for the shape); fused is a
+    /// training loop and is refused here.
     #[arg(long, value_name = "NAME")]
     kernel: Option<String>,
 }
@@ -139,7 +142,7 @@ fn read_problem(args: &ForwardArgs) -> anyhow::Result<Problem> {
         Some(Some(v)) => bail!("--fixed-scale must be a positive number (got {v})"),
     };
     let version = match &args.kernel {
-        Some(name) => parse_kernel(name)?,
+        Some(name) => parse_forward_kernel(name)?,
         None => wgconv::gpu::forward_version_for(&shape),
     };
     Ok(Problem {

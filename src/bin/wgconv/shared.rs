@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use wgconv::compare::Comparison;
-use wgconv::gpu::KernelVersion;
+use wgconv::gpu::{KernelChoice, KernelVersion, TrainVersions};
 use wgconv::io::Outputs;
 use wgconv::{AdapterRequest, GpuContext};
 
@@ -83,10 +83,43 @@ pub fn parse_hw(s: &str) -> Result<(u32, u32), String> {
     Ok((parse(h)?, parse(w)?))
 }
 
-/// `--kernel` for a single pass: simple or tiled.
-pub fn parse_kernel(name: &str) -> anyhow::Result<KernelVersion> {
-    KernelVersion::parse(name)
-        .with_context(|| format!("--kernel {name:?}: use one of simple, tiled"))
+/// `--kernel`: simple, tiled or fused, the same set on every command.
+pub fn parse_kernel(name: &str) -> anyhow::Result<KernelChoice> {
+    KernelChoice::parse(name)
+        .with_context(|| format!("--kernel {name:?}: use one of simple, tiled, fused"))
+}
+
+/// `--kernel` for a forward pass on its own: "fused" is refused, saying why.
+pub fn parse_forward_kernel(name: &str) -> anyhow::Result<KernelVersion> {
+    parse_kernel(name)?.forward().with_context(|| {
+        "--kernel fused: the fused loop is a whole training step (forward, loss, gradients and \
+         SGD) in one kernel; a forward pass runs simple or tiled"
+    })
+}
+
+/// `--kernel` for training `shape`: None lets the library pick; "fused" where the layer does not
+/// fit the fused loop is refused, saying why.
+pub fn parse_train_kernel(
+    name: Option<&str>,
+    shape: &wgconv::ConvShape,
+) -> anyhow::Result<Option<TrainVersions>> {
+    let Some(name) = name else { return Ok(None) };
+    let choice = parse_kernel(name)?;
+    if choice == KernelChoice::Fused && !wgconv::gpu::fits_fused_loop(shape) {
+        bail!(
+            "--kernel fused: {shape} does not fit the fused loop (it needs K·C·R·S ≤ 512, K ≤ 32, \
+             N·K·P·Q ≤ 2048 and N·C·H·W ≤ 2048)"
+        );
+    }
+    Ok(Some(choice.train_versions()))
+}
+
+/// Errors when `--kernel fused` was asked for but the trainer could not run it.
+pub fn ensure_fused_ran(asked: Option<TrainVersions>, ran: TrainVersions) -> anyhow::Result<()> {
+    if asked.is_some_and(|v| v.fused_loop) && !ran.fused_loop {
+        bail!("--kernel fused: this adapter cannot run the fused loop (it needs 11 storage buffers per stage, 24 KiB of workgroup memory and 256 invocations per workgroup)");
+    }
+    Ok(())
 }
 
 /// One line on a GPU-vs-CPU comparison: its worst element against its bound.

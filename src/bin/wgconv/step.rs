@@ -7,12 +7,16 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::Args;
 
+use wgconv::gpu::TrainVersions;
 use wgconv::io::{self, ImageOptions, Outputs};
 use wgconv::sgd::Sgd;
 use wgconv::{weights, AdapterRequest, ConvShape, Tensor4};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
 
-use crate::shared::{check_failed, commit, loss_csv, open, parse_pair, print_check};
+use crate::shared::{
+    check_failed, commit, ensure_fused_ran, loss_csv, open, parse_pair, parse_train_kernel,
+    print_check,
+};
 
 #[derive(Args)]
 pub struct StepArgs {
@@ -67,6 +71,10 @@ pub struct StepArgs {
     /// CSV with header `step,loss`, one row per step (0-based): the loss before its update.
     #[arg(long, value_name = "loss.csv")]
     loss_log: Option<PathBuf>,
+    /// Kernel versions: simple, tiled or fused (default: picked for the shape, the fused loop
+    /// where the layer fits it; a last step that writes dX runs unfused).
+    #[arg(long)]
+    kernel: Option<String>,
     /// Also run every step's kernels on the f64 CPU reference (from the GPU's state) and report
     /// the worst deviation of each output against its bound; exit 1 if any is over.
     #[arg(long)]
@@ -81,6 +89,7 @@ struct Problem {
     b: Vec<f32>,
     shape: ConvShape,
     sgd: Sgd,
+    versions: Option<TrainVersions>,
 }
 
 pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
@@ -89,8 +98,10 @@ pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode>
     println!("shape: {}", p.shape);
     let log_capacity = args.steps.min(1024) as u32;
     let layer = Conv2d::from_weights(&ctx, Conv2dConfig::of_shape(&p.shape), &p.w, Some(&p.b))?;
-    let options = TrainerOptions::new(p.sgd).with_log_capacity(log_capacity);
+    let mut options = TrainerOptions::new(p.sgd).with_log_capacity(log_capacity);
+    options.versions = p.versions;
     let mut trainer = Trainer::new(layer, &p.x, &p.t, options)?;
+    ensure_fused_ran(p.versions, trainer.versions())?;
     let want_dx = args.grad_input.is_some();
     let started = Instant::now();
     let losses = if args.check {
@@ -134,6 +145,7 @@ fn read_problem(args: &StepArgs) -> anyhow::Result<Problem> {
     wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
     let t = read_target(&args.target, &shape)?;
     t.ensure_finite("target t")?;
+    let versions = parse_train_kernel(args.kernel.as_deref(), &shape)?;
     Ok(Problem {
         x,
         t,
@@ -141,6 +153,7 @@ fn read_problem(args: &StepArgs) -> anyhow::Result<Problem> {
         b,
         shape,
         sgd,
+        versions,
     })
 }
 

@@ -13,9 +13,9 @@ use wgconv::io::{self, ImageOptions, Outputs};
 use wgconv::pictures::{self, MapKind, Scale};
 use wgconv::sgd::Sgd;
 use wgconv::teacher_student::{self, Data, TeachConfig, TeachRun};
-use wgconv::{weights, AdapterRequest, ConvShape, GpuContext, Tensor4};
+use wgconv::{weights, AdapterRequest, ConvShape, ConvShapeSpec, GpuContext, Tensor4};
 
-use crate::shared::{commit, loss_csv, open};
+use crate::shared::{commit, ensure_fused_ran, loss_csv, open, parse_train_kernel};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -50,6 +50,10 @@ pub struct TrainArgs {
     /// maps_teacher.png.
     #[arg(long, value_name = "DIR", default_value = "wgconv-train")]
     out: PathBuf,
+    /// Kernel versions: simple, tiled or fused (default: the fused loop, which fits the
+    /// notebook's layer up to batch 5).
+    #[arg(long)]
+    kernel: Option<String>,
     /// Also save the student as .safetensors (`weight`, `bias`: torch.nn.Conv2d's names).
     #[arg(long, value_name = "FILE.safetensors")]
     save: Option<PathBuf>,
@@ -61,6 +65,7 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
     teacher_student::make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
     let ctx = open(request)?;
     let run = run_with_progress(&ctx, &cfg)?;
+    ensure_fused_ran(cfg.versions, run.versions)?;
     let (w_err, b_err) = run.max_param_error();
     let final_loss = run.losses.last().map_or(f32::NAN, |&(_, l)| l);
     println!(
@@ -96,10 +101,16 @@ fn config(args: &TrainArgs) -> anyhow::Result<TeachConfig> {
         (None, true) => Data::Builtin,
         (None, false) => Data::Random,
     };
+    let batch = if args.builtin { 1 } else { args.batch };
+    let shape = ConvShape::new(ConvShapeSpec {
+        n: batch,
+        ..ConvShape::SEED.spec()
+    })?;
     Ok(TeachConfig {
+        versions: parse_train_kernel(args.kernel.as_deref(), &shape)?,
         steps: args.steps,
         sgd,
-        batch: if args.builtin { 1 } else { args.batch },
+        batch,
         seed: args.seed,
         log_every: args.log_every,
         data,
