@@ -75,18 +75,13 @@ fn bad_layers_are_refused_with_the_field_named() {
     let ctx = common::gpu();
     let config = Conv2dConfig::new(1, 2, (5, 5));
     let w = Tensor4::zeros([2, 1, 3, 3]);
-    let e = Conv2d::from_weights(ctx, config, &w, Some(&[0.0, 0.0]))
-        .err()
-        .expect("refused");
+    let e = Conv2d::from_weights(ctx, config, &w, Some(&[0.0, 0.0])).expect_err("refused");
     assert!(e.to_string().contains("weight w dims"), "{e}");
     let w = Tensor4::zeros([2, 1, 5, 5]);
-    let e = Conv2d::from_weights(ctx, config, &w, None)
-        .err()
-        .expect("refused");
+    let e = Conv2d::from_weights(ctx, config, &w, None).expect_err("refused");
     assert!(e.to_string().contains("configured with bias"), "{e}");
     let e = Conv2d::from_weights(ctx, config.with_bias(false), &w, Some(&[0.0, 0.0]))
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(e.to_string().contains("without bias"), "{e}");
     let layer = Conv2d::from_weights(ctx, config, &w, Some(&[0.0, 0.0])).expect("layer");
     let x = DeviceTensor::upload(ctx, "x", &Tensor4::zeros([1, 3, 24, 24])).expect("upload");
