@@ -12,8 +12,8 @@ use crate::error::{Error, Result};
 use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, Pass, TrainVersions, Trainer, TrainerOptions};
 use crate::sgd::Sgd;
 use crate::shape::{ConvShape, ConvShapeSpec};
+use crate::step_check::checked_steps;
 use crate::tensor::Tensor4;
-use crate::train_check::checked_steps;
 
 /// The five benchmark shapes (`../shared/anchors-h200.md`): name, then N, C, H, W, K, R, S,
 /// stride, padding.

@@ -7,8 +7,8 @@ use image::RgbImage;
 use crate::check::{compare_forward, Case, CaseResult};
 use crate::cpu::{self, ForwardRef};
 use crate::error::Result;
-use crate::filters;
 use crate::gpu::{ForwardOutput, GpuContext};
+use crate::notebook;
 use crate::pictures::{self, MapKind, Scale};
 use crate::shape::ConvShape;
 use crate::tensor::Tensor4;
@@ -34,8 +34,8 @@ pub struct Demo {
 /// Runs the notebook's layer on `x` (the built-in image when None; it must be (1, 1, 24, 24)).
 pub fn run(ctx: &GpuContext, x: Option<Tensor4>) -> Result<Demo> {
     let shape = ConvShape::SEED;
-    let x = x.unwrap_or_else(filters::seed_image);
-    let w = filters::seed_filters();
+    let x = x.unwrap_or_else(notebook::image);
+    let w = notebook::filters();
     let b = DEMO_BIAS.to_vec();
     let gpu = ctx.conv2d_bias_relu_fwd(&shape, &x, &w, &b, true)?;
     let reference = cpu::conv2d_bias_relu_fwd(&shape, &x.data, &w.data, &b);

@@ -22,10 +22,10 @@
 //! let ctx = GpuContext::new(&AdapterRequest::from_env())?;
 //!
 //! // The notebook's layer: a 24×24 image, two 5×5 filters, stride 1 → two 20×20 maps.
-//! let w = wgconv::filters::seed_filters();
+//! let w = wgconv::notebook::filters();
 //! let b = [0.0f32, -0.1];
 //! let layer = Conv2d::from_weights(&ctx, Conv2dConfig::NOTEBOOK, &w, Some(&b))?;
-//! let image = wgconv::filters::seed_image();
+//! let image = wgconv::notebook::image();
 //! let x = DeviceTensor::upload(&ctx, "x", &image)?;
 //! let y = layer.forward(&x)?.download(&ctx)?;
 //! assert_eq!(y.dims, [1, 2, 20, 20]);
@@ -50,11 +50,11 @@
 //!
 //! # fn main() -> Result<(), wgconv::Error> {
 //! let ctx = GpuContext::new(&AdapterRequest::from_env())?;
-//! let x = wgconv::filters::seed_image();
+//! let x = wgconv::notebook::image();
 //!
 //! // The target: what the notebook's edge filters make of the image.
 //! let teacher = Conv2d::from_weights(
-//!     &ctx, Conv2dConfig::NOTEBOOK, &wgconv::filters::seed_filters(), Some(&[0.1, -0.05]))?;
+//!     &ctx, Conv2dConfig::NOTEBOOK, &wgconv::notebook::filters(), Some(&[0.1, -0.05]))?;
 //! let t = teacher.forward(&wgconv::DeviceTensor::upload(&ctx, "x", &x)?)?.download(&ctx)?;
 //!
 //! // A student initialised as PyTorch would, trained toward it.
@@ -78,19 +78,20 @@ pub mod demo;
 #[cfg(feature = "cli")]
 pub mod drawing;
 pub mod error;
-pub mod filters;
 pub mod gpu;
+pub mod init;
 #[cfg(feature = "cli")]
 pub mod io;
+pub mod notebook;
 pub mod npy;
 #[cfg(feature = "cli")]
 pub mod pictures;
 pub mod sgd;
 pub mod shape;
+pub mod step_check;
 #[cfg(feature = "cli")]
 pub mod teacher_student;
 pub mod tensor;
-pub mod train_check;
 pub mod weights;
 
 pub use error::{Error, Result};

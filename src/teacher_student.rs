@@ -8,11 +8,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
-use crate::filters;
 use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, TrainVersions, Trainer, TrainerOptions};
 use crate::sgd::Sgd;
 use crate::shape::{ConvShape, ConvShapeSpec};
 use crate::tensor::Tensor4;
+use crate::{init, notebook};
 
 /// Where the 24×24 training images come from. Every image is centred (its mean subtracted),
 /// as an input layer's normalisation would: with pixels all ≥ 0 the mean direction dominates the
@@ -119,7 +119,7 @@ fn raw_inputs(data: &Data, batch: u32, seed: u64) -> Result<Tensor4> {
                     "the built-in image is one image: use batch size 1 with it".into(),
                 ));
             }
-            Ok(filters::seed_image())
+            Ok(notebook::image())
         }
         Data::Crops(img) => {
             let [_, c, h, w] = img.dims;
@@ -146,7 +146,7 @@ fn raw_inputs(data: &Data, batch: u32, seed: u64) -> Result<Tensor4> {
 /// The student's starting point: weights uniform in ±1/5 (PyTorch's default for 25 inputs), and
 /// biases likewise, from `seed`.
 pub fn student_init(seed: u64) -> (Tensor4, Vec<f32>) {
-    let w = filters::random_filters(2, 1, 5, 5, seed);
+    let w = init::random_filters(2, 1, 5, 5, seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
     let b = (0..2).map(|_| rng.random_range(-0.2..=0.2)).collect();
     (w, b)
@@ -175,7 +175,7 @@ pub fn run(
         ..ConvShape::SEED.spec()
     })?;
     let x = make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
-    let teacher_w = filters::seed_filters();
+    let teacher_w = notebook::filters();
     let teacher_b = TEACHER_BIAS.to_vec();
     let t = ctx
         .conv2d_bias_relu_fwd(&shape, &x, &teacher_w, &teacher_b, false)?

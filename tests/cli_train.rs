@@ -397,7 +397,7 @@ fn train_writes_its_pictures_and_a_loadable_safetensors_file() {
 
 #[test]
 fn safetensors_round_trip_uses_pytorch_names() {
-    let w = wgconv::filters::random_filters(3, 2, 3, 4, 9);
+    let w = wgconv::init::random_filters(3, 2, 3, 4, 9);
     let b = vec![0.5f32, -1.25, 3.0];
     let bytes = weights::safetensors_bytes(&w, Some(&b)).expect("bytes");
     let file = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");

@@ -96,9 +96,9 @@ fn bad_layers_are_refused_with_the_field_named() {
 fn a_layer_without_bias_trains_its_weights_only() {
     let ctx = common::gpu();
     let config = Conv2dConfig::NOTEBOOK;
-    let x = wgconv::filters::seed_image();
+    let x = wgconv::notebook::image();
     let t = Tensor4::new("t", [1, 2, 20, 20], vec![0.25; 800]).expect("t");
-    let w = wgconv::filters::random_filters(2, 1, 5, 5, 3);
+    let w = wgconv::init::random_filters(2, 1, 5, 5, 3);
     let options =
         TrainerOptions::new(Sgd::new(0.1)).with_versions(TrainVersions::all(KernelVersion::Simple));
     let run = |config: Conv2dConfig, b: Option<&[f32]>, steps| {
@@ -120,7 +120,7 @@ fn a_layer_without_bias_trains_its_weights_only() {
 fn the_trained_layer_comes_back_with_the_trainers_weights() {
     let ctx = common::gpu();
     let layer = Conv2d::new(ctx, Conv2dConfig::NOTEBOOK, 5).expect("layer");
-    let x = wgconv::filters::seed_image();
+    let x = wgconv::notebook::image();
     let t = Tensor4::new("t", [1, 2, 20, 20], vec![0.5; 800]).expect("t");
     let mut trainer =
         Trainer::new(layer, &x, &t, TrainerOptions::new(Sgd::new(0.05))).expect("trainer");

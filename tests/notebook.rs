@@ -3,7 +3,7 @@
 
 mod common;
 
-use wgconv::{filters, ConvShape, Tensor4};
+use wgconv::{notebook, ConvShape, Tensor4};
 
 /// x[i][j] = i + 2j (small integers: every product and sum below is exact in f32).
 fn ramp() -> Tensor4 {
@@ -64,8 +64,8 @@ fn seed_filters_on_the_seed_image_at_c11() {
     let out = ctx
         .conv2d_bias_relu_fwd(
             &ConvShape::SEED,
-            &filters::seed_image(),
-            &filters::seed_filters(),
+            &notebook::image(),
+            &notebook::filters(),
             &[0.0, 0.0],
             false,
         )

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use wgconv::check::CaseGenerator;
 use wgconv::gpu::{KernelVersion, TrainVersions};
 use wgconv::sgd::Sgd;
-use wgconv::train_check::{checked_steps, StepCheck};
+use wgconv::step_check::{checked_steps, StepCheck};
 use wgconv::{ConvShape, Tensor4};
 
 fn target(shape: &ConvShape, seed: u64) -> Tensor4 {
@@ -187,8 +187,8 @@ fn gpu_memory_after_10000_steps_equals_that_after_10() {
     // allocate on the shared one concurrently.
     let ctx = &wgconv::GpuContext::new(&wgconv::AdapterRequest::from_env()).expect("adapter");
     let shape = ConvShape::SEED;
-    let x = wgconv::filters::seed_image();
-    let w = wgconv::filters::random_filters(2, 1, 5, 5, 1);
+    let x = wgconv::notebook::image();
+    let w = wgconv::init::random_filters(2, 1, 5, 5, 1);
     let t = target(&shape, 3);
     let before = ctx.memory_use();
     let mut trainer = common::trainer(
@@ -266,8 +266,8 @@ fn teacher_student_on_the_notebooks_layer_converges_within_200_steps() {
 fn bad_training_settings_are_refused_before_any_gpu_work() {
     let ctx = common::gpu();
     let shape = ConvShape::SEED;
-    let x = wgconv::filters::seed_image();
-    let w = wgconv::filters::seed_filters();
+    let x = wgconv::notebook::image();
+    let w = wgconv::notebook::filters();
     let t = target(&shape, 1);
     let b = [0.0f32, 0.0];
     let try_sgd = |sgd: Sgd| {
@@ -332,8 +332,8 @@ fn bad_training_settings_are_refused_before_any_gpu_work() {
 fn a_diverging_run_stops_and_names_the_step() {
     let ctx = common::gpu();
     let shape = ConvShape::SEED;
-    let x = wgconv::filters::seed_image();
-    let w = wgconv::filters::seed_filters();
+    let x = wgconv::notebook::image();
+    let w = wgconv::notebook::filters();
     // Targets of 1.5e17: the first loss, about 2e34, is finite; the first update (dW about
     // −1e18 per weight at lr 1) overshoots to outputs near 1e19, whose squares overflow f32.
     let t = Tensor4 {
@@ -362,8 +362,8 @@ fn a_diverging_run_stops_and_names_the_step() {
 fn fused_loop_carries_its_state_exactly() {
     let ctx = common::gpu();
     let shape = ConvShape::SEED;
-    let x = wgconv::filters::seed_image();
-    let w = wgconv::filters::random_filters(2, 1, 5, 5, 3);
+    let x = wgconv::notebook::image();
+    let w = wgconv::init::random_filters(2, 1, 5, 5, 3);
     let t = target(&shape, 4);
     let sgd = Sgd {
         lr: 0.1,

@@ -130,8 +130,8 @@ impl<'a> Conv2d<'a> {
     pub fn new(ctx: &'a GpuContext, config: Conv2dConfig, seed: u64) -> Result<Self> {
         let [k, c, r, s] = config.weight_dims();
         config.shape_for([1, c, r, s])?;
-        let w = crate::filters::random_filters(k, c, r, s, seed);
-        let b = crate::filters::random_bias(k, c * r * s, seed);
+        let w = crate::init::random_filters(k, c, r, s, seed);
+        let b = crate::init::random_bias(k, c * r * s, seed);
         Self::from_weights(ctx, config, &w, config.bias.then_some(&b[..]))
     }
 

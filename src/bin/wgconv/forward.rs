@@ -10,7 +10,7 @@ use clap::Args;
 use wgconv::gpu::{ForwardOutput, KernelVersion};
 use wgconv::io::{self, ImageOptions, Outputs};
 use wgconv::pictures::{self, MapKind, Scale};
-use wgconv::{filters, weights, AdapterRequest, ConvShape, Tensor4};
+use wgconv::{init, notebook, weights, AdapterRequest, ConvShape, Tensor4};
 
 use crate::shared::{
     check_failed, commit, open, parse_forward_kernel, parse_hw, parse_pair, print_check,
@@ -161,7 +161,7 @@ fn weights_for(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
         return Ok(weights::read_weight(path)?);
     }
     match args.filters.as_deref().unwrap_or("seed") {
-        "seed" => Ok(filters::seed_filters_for_channels(c)),
+        "seed" => Ok(notebook::filters_for_channels(c)),
         spec => {
             let k = spec
                 .strip_prefix("random:")
@@ -174,7 +174,7 @@ fn weights_for(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
             if r == 0 || s == 0 {
                 bail!("--kernel-size must be at least 1");
             }
-            Ok(filters::random_filters(
+            Ok(init::random_filters(
                 k, c, r as usize, s as usize, args.seed,
             ))
         }

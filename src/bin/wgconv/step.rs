@@ -183,7 +183,7 @@ fn checked(
     steps: u64,
     want_dx: bool,
 ) -> anyhow::Result<Option<Vec<f32>>> {
-    let check = wgconv::train_check::checked_steps(trainer, &p.x, &p.t, steps, want_dx)?;
+    let check = wgconv::step_check::checked_steps(trainer, &p.x, &p.t, steps, want_dx)?;
     for (name, c) in check.outputs() {
         print_check(name, &c);
     }

@@ -1,8 +1,4 @@
-//! The notebook's layer: its built-in 24×24 input and its two 5×5 filters, plus seeded random
-//! filters.
-
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+//! The notebook's layer: its built-in 24×24 input image and its two 5×5 edge filters.
 
 use crate::tensor::Tensor4;
 
@@ -20,7 +16,7 @@ const NORM: f32 = 48.0;
 ///   brighter from left to right, negative where it gets darker;
 /// - filter 2, w²[i][j] = DERIV[i]·SMOOTH[j]/48: **horizontal edges**, positive where it gets
 ///   brighter from top to bottom.
-pub fn seed_filters() -> Tensor4 {
+pub fn filters() -> Tensor4 {
     let outer = |rows: &[f32; 5], cols: &[f32; 5]| {
         rows.iter()
             .flat_map(|r| cols.iter().map(move |c| r * c / NORM))
@@ -36,8 +32,8 @@ pub fn seed_filters() -> Tensor4 {
 
 /// The seed filters for a C-channel input: each channel gets the filter divided by C, so the
 /// filters see the mean intensity.
-pub fn seed_filters_for_channels(c: usize) -> Tensor4 {
-    let base = seed_filters();
+pub fn filters_for_channels(c: usize) -> Tensor4 {
+    let base = filters();
     let mut data = Vec::with_capacity(2 * c * 25);
     for k in 0..2 {
         for _ in 0..c {
@@ -53,7 +49,7 @@ pub fn seed_filters_for_channels(c: usize) -> Tensor4 {
 /// The built-in 24×24 grayscale input (N = C = 1), values in [0, 1]: a bright square
 /// (rows 2–13, columns 3–14, value 1) whose corner lies in the first 5×5 window, and a dimmer
 /// disc (value 0.6, radius 4.5, centre (17.5, 17.5)) in the lower right.
-pub fn seed_image() -> Tensor4 {
+pub fn image() -> Tensor4 {
     let mut data = vec![0.0f32; 24 * 24];
     for i in 0..24 {
         for j in 0..24 {
@@ -76,36 +72,13 @@ pub fn seed_image() -> Tensor4 {
     }
 }
 
-/// K random filters of C×R×S, uniform in ±1/√(C·R·S) (PyTorch's default Conv2d range),
-/// from a seeded generator so runs repeat.
-pub fn random_filters(k: usize, c: usize, r: usize, s: usize, seed: u64) -> Tensor4 {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let bound = 1.0 / ((c * r * s) as f32).sqrt();
-    let data = (0..k * c * r * s)
-        .map(|_| rng.random_range(-bound..=bound))
-        .collect();
-    Tensor4 {
-        dims: [k, c, r, s],
-        data,
-    }
-}
-
-/// K biases uniform in ±1/√fan_in (PyTorch's default Conv2d bias range), seeded; a stream
-/// apart from [`random_filters`]' for the same seed.
-pub fn random_bias(k: usize, fan_in: usize, seed: u64) -> Vec<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(1);
-    let bound = 1.0 / (fan_in.max(1) as f32).sqrt();
-    (0..k).map(|_| rng.random_range(-bound..=bound)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn seed_filters_give_one_on_a_unit_step() {
-        let w = seed_filters();
+        let w = filters();
         // Vertical edge: columns 3 and 4 of the window are 1, the rest 0.
         let vertical: f32 = (0..5)
             .flat_map(|i| (3..5).map(move |j| (i, j)))
