@@ -11,7 +11,9 @@ use crate::compare::{
 };
 use crate::cpu;
 use crate::error::Result;
-use crate::gpu::Trainer;
+use crate::gpu::{Trainer, TrainerState};
+use crate::sgd::Sgd;
+use crate::shape::ConvShape;
 use crate::tensor::Tensor4;
 
 /// The comparisons of every output, merged over the steps checked.
@@ -75,6 +77,15 @@ impl StepCheck {
     }
 }
 
+/// The GPU's outputs of one step, read back.
+struct StepOutputs {
+    loss: f32,
+    y: Tensor4,
+    dz: Tensor4,
+    dw: Tensor4,
+    db: Vec<f32>,
+}
+
 /// Runs `steps` steps one at a time (reading everything back after each: for checking, not for
 /// speed) and compares each with the reference. `input_grad_last` also checks dL/dx of the
 /// last step. x and t are the trainer's input and target.
@@ -86,134 +97,149 @@ pub fn checked_steps(
     input_grad_last: bool,
 ) -> Result<StepCheck> {
     let shape = *trainer.shape();
-    let sgd = *trainer.sgd();
     let mut check = StepCheck::default();
-    let m = shape.output_len();
-    let npq = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
-    let krs = u64::from(shape.k) * u64::from(shape.r) * u64::from(shape.s);
     for step in 0..steps {
         let before = trainer.read_state()?;
-        let last = step + 1 == steps;
+        let with_dx = input_grad_last && step + 1 == steps;
         let mut loss = f32::NAN;
-        trainer.run(1, input_grad_last && last, |_, l| loss = l[0])?;
-        check.losses.push(loss);
+        trainer.run(1, with_dx, |_, l| loss = l[0])?;
         let (y, dz) = trainer.read_output_and_dz()?;
         let (dw, db) = trainer.read_grads()?;
-        let after = trainer.read_state()?;
-
-        // Forward, from the state before the step, and the ReLU mask.
-        let fwd = cpu::conv2d_bias_relu_fwd(&shape, &x.data, &before.w.data, &before.b);
-        let fb = |i: usize| forward_bound(&shape, fwd.abs_sum[i]);
-        merge(&mut check.y, compare(&y.data, &fwd.y, fb, y.dims));
-        check.mask_mismatches += (0..y.data.len())
-            .filter(|&i| (y.data[i] > 0.0) != (fwd.z[i] > 0.0) && fwd.z[i].abs() > fb(i))
-            .count();
-
-        // Loss and dz, from the GPU's y.
-        let lref = cpu::loss_mse_relu_bwd(&y.data, &t.data);
-        let lb = loss_bound(m, lref.loss);
-        merge(
-            &mut check.loss,
-            compare(&[loss], &[lref.loss], |_| lb, [1, 1, 1, 1]),
-        );
-        merge(
-            &mut check.dz,
-            compare(&dz.data, &lref.dz, |i| dz_bound(lref.dz[i]), dz.dims),
-        );
-
-        // Weight and bias gradients, from the GPU's dz: sums of N·P·Q terms.
-        let gref = cpu::conv2d_bwd_weight(&shape, &x.data, &dz.data);
-        merge(
-            &mut check.dw,
-            compare(
-                &dw.data,
-                &gref.dw,
-                |i| sum_bound(npq + 1, gref.dw_abs[i]),
-                dw.dims,
-            ),
-        );
-        merge(
-            &mut check.db,
-            compare(
-                &db,
-                &gref.db,
-                |i| sum_bound(npq + 1, gref.db_abs[i]),
-                [db.len(), 1, 1, 1],
-            ),
-        );
-
-        // Input gradient, from the GPU's dz and the weights the step used: sums of K·R·S terms.
-        if input_grad_last && last {
+        let out = StepOutputs {
+            loss,
+            y,
+            dz,
+            dw,
+            db,
+        };
+        check.losses.push(loss);
+        check.forward(&shape, x, &before, &out);
+        check.loss_and_dz(&shape, t, &out);
+        check.weight_grads(&shape, x, &out);
+        if with_dx {
+            // From the GPU's dz and the weights the step used: sums of K·R·S terms.
             let dx = trainer.read_input_grad()?;
-            let xref = cpu::conv2d_bwd_input(&shape, &before.w.data, &dz.data);
-            merge(
-                &mut check.dx,
-                compare(
-                    &dx.data,
-                    &xref.dx,
-                    |i| sum_bound(krs + 1, xref.dx_abs[i]),
-                    dx.dims,
-                ),
-            );
+            let xref = cpu::conv2d_bwd_input(&shape, &before.w.data, &out.dz.data);
+            let krs = u64::from(shape.k) * u64::from(shape.r) * u64::from(shape.s);
+            let bound = |i| sum_bound(krs + 1, xref.dx_abs[i]);
+            merge(&mut check.dx, compare(&dx.data, &xref.dx, bound, dx.dims));
         }
-
-        // SGD, from the GPU's state before the step and its gradients.
-        let sgd_check =
-            |p_old: &[f32], g: &[f32], buf_old: &[f32], p_new: &[f32], buf_new: &[f32], dims| {
-                let mut p = cpu::widen(p_old);
-                let mut buf = cpu::widen(buf_old);
-                let gw = cpu::widen(g);
-                cpu::sgd_update(&mut p, &gw, &mut buf, &sgd);
-                let (lr, mom, wd) = (
-                    f64::from(sgd.lr),
-                    f64::from(sgd.momentum),
-                    f64::from(sgd.weight_decay),
-                );
-                let scale = |i: usize| {
-                    let po = f64::from(p_old[i]).abs();
-                    po + lr
-                        * (gw[i].abs()
-                            + wd * po
-                            + mom * (f64::from(buf_old[i]).abs() + buf[i].abs()))
-                };
-                let pc = compare(p_new, &p, |i| sgd_bound(scale(i)), dims);
-                let bc = compare(
-                    buf_new,
-                    &buf,
-                    |i| {
-                        sgd_bound(
-                            mom * f64::from(buf_old[i]).abs()
-                                + gw[i].abs()
-                                + wd * f64::from(p_old[i]).abs(),
-                        )
-                    },
-                    dims,
-                );
-                (pc, bc)
-            };
-        let (wc, wmc) = sgd_check(
-            &before.w.data,
-            &dw.data,
-            &before.w_momentum,
-            &after.w.data,
-            &after.w_momentum,
-            dw.dims,
-        );
-        let (bc, bmc) = sgd_check(
-            &before.b,
-            &db,
-            &before.b_momentum,
-            &after.b,
-            &after.b_momentum,
-            [db.len(), 1, 1, 1],
-        );
-        merge(&mut check.w, wc);
-        merge(&mut check.b, bc);
-        if sgd.momentum != 0.0 {
-            merge(&mut check.w_momentum, wmc);
-            merge(&mut check.b_momentum, bmc);
-        }
+        check.update(trainer.sgd(), &before, &trainer.read_state()?, &out);
         check.steps += 1;
     }
     Ok(check)
+}
+
+impl StepCheck {
+    /// y from the state before the step, and the ReLU mask.
+    fn forward(
+        &mut self,
+        shape: &ConvShape,
+        x: &Tensor4,
+        before: &TrainerState,
+        out: &StepOutputs,
+    ) {
+        let fwd = cpu::conv2d_bias_relu_fwd(shape, &x.data, &before.w.data, &before.b);
+        let fb = |i: usize| forward_bound(shape, fwd.abs_sum[i]);
+        let y = &out.y;
+        merge(&mut self.y, compare(&y.data, &fwd.y, fb, y.dims));
+        self.mask_mismatches += (0..y.data.len())
+            .filter(|&i| (y.data[i] > 0.0) != (fwd.z[i] > 0.0) && fwd.z[i].abs() > fb(i))
+            .count();
+    }
+
+    /// The loss and dz, from the GPU's y.
+    fn loss_and_dz(&mut self, shape: &ConvShape, t: &Tensor4, out: &StepOutputs) {
+        let lref = cpu::loss_mse_relu_bwd(&out.y.data, &t.data);
+        let lb = loss_bound(shape.output_len(), lref.loss);
+        let loss = compare(&[out.loss], &[lref.loss], |_| lb, [1, 1, 1, 1]);
+        merge(&mut self.loss, loss);
+        let dz = compare(
+            &out.dz.data,
+            &lref.dz,
+            |i| dz_bound(lref.dz[i]),
+            out.dz.dims,
+        );
+        merge(&mut self.dz, dz);
+    }
+
+    /// dW and db, from the GPU's dz: sums of N·P·Q terms.
+    fn weight_grads(&mut self, shape: &ConvShape, x: &Tensor4, out: &StepOutputs) {
+        let npq = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
+        let gref = cpu::conv2d_bwd_weight(shape, &x.data, &out.dz.data);
+        let dw_bound = |i| sum_bound(npq + 1, gref.dw_abs[i]);
+        merge(
+            &mut self.dw,
+            compare(&out.dw.data, &gref.dw, dw_bound, out.dw.dims),
+        );
+        let db_bound = |i| sum_bound(npq + 1, gref.db_abs[i]);
+        let db_dims = [out.db.len(), 1, 1, 1];
+        merge(&mut self.db, compare(&out.db, &gref.db, db_bound, db_dims));
+    }
+
+    /// The SGD updates of w and b and their momentum, from the GPU's state before the step and
+    /// its gradients.
+    fn update(
+        &mut self,
+        sgd: &Sgd,
+        before: &TrainerState,
+        after: &TrainerState,
+        out: &StepOutputs,
+    ) {
+        let w = Param {
+            old: &before.w.data,
+            grad: &out.dw.data,
+            buf_old: &before.w_momentum,
+        };
+        let (wc, wmc) = w.check(sgd, &after.w.data, &after.w_momentum, out.dw.dims);
+        let b = Param {
+            old: &before.b,
+            grad: &out.db,
+            buf_old: &before.b_momentum,
+        };
+        let (bc, bmc) = b.check(sgd, &after.b, &after.b_momentum, [out.db.len(), 1, 1, 1]);
+        merge(&mut self.w, wc);
+        merge(&mut self.b, bc);
+        if sgd.momentum != 0.0 {
+            merge(&mut self.w_momentum, wmc);
+            merge(&mut self.b_momentum, bmc);
+        }
+    }
+}
+
+/// A parameter before an SGD update: its values, gradient and momentum buffer.
+struct Param<'a> {
+    old: &'a [f32],
+    grad: &'a [f32],
+    buf_old: &'a [f32],
+}
+
+impl Param<'_> {
+    /// Compares the GPU's new values and buffer with the f64 update of the old ones.
+    fn check(
+        &self,
+        sgd: &Sgd,
+        new: &[f32],
+        buf_new: &[f32],
+        dims: [usize; 4],
+    ) -> (Comparison, Comparison) {
+        let mut p = cpu::widen(self.old);
+        let mut buf = cpu::widen(self.buf_old);
+        let g = cpu::widen(self.grad);
+        cpu::sgd_update(&mut p, &g, &mut buf, sgd);
+        let (lr, mom, wd) = (
+            f64::from(sgd.lr),
+            f64::from(sgd.momentum),
+            f64::from(sgd.weight_decay),
+        );
+        let old = |i: usize| f64::from(self.old[i]).abs();
+        let buf_old = |i: usize| f64::from(self.buf_old[i]).abs();
+        let p_scale =
+            |i: usize| old(i) + lr * (g[i].abs() + wd * old(i) + mom * (buf_old(i) + buf[i].abs()));
+        let buf_scale = |i: usize| mom * buf_old(i) + g[i].abs() + wd * old(i);
+        (
+            compare(new, &p, |i| sgd_bound(p_scale(i)), dims),
+            compare(buf_new, &buf, |i| sgd_bound(buf_scale(i)), dims),
+        )
+    }
 }
