@@ -5,18 +5,16 @@ use wgpu::util::DeviceExt;
 use crate::error::{Error, Result};
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::params::ConvParams;
+use crate::gpu::wgsl::{ELEMENTWISE_WORKGROUP_SIZE, TILE};
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, ShapeError};
 use crate::tensor::Tensor4;
 
-/// The shader source, embedded so that the library, CLI and tests run the same bytes.
-pub const CONV2D_BIAS_RELU_FWD_WGSL: &str = include_str!("../../shaders/conv2d_bias_relu_fwd.wgsl");
-
-/// Invocations per workgroup; must equal WORKGROUP_SIZE in the shader.
-pub const FORWARD_WORKGROUP_SIZE: u32 = 64;
-/// Output rows (N·P·Q) and filters (K) per workgroup of the tiled kernel: TILE_M and TILE_K in
-/// `conv2d_bias_relu_fwd_tiled.wgsl`.
-pub const FORWARD_TILE: (u32, u32) = (64, 64);
+/// Invocations per workgroup (WORKGROUP_SIZE in the shader).
+pub const FORWARD_WORKGROUP_SIZE: u32 = ELEMENTWISE_WORKGROUP_SIZE;
+/// Output rows (N·P·Q) and filters (K) per workgroup of the tiled kernel (TILE in
+/// `conv2d_bias_relu_fwd_tiled.wgsl`).
+pub const FORWARD_TILE: (u32, u32) = (TILE, TILE);
 
 /// Whether a GEMM pass has enough work, and enough of its 64 tile columns used, for the tiled
 /// version: at least 2¹⁶ multiply-adds and `columns` ≥ 16 (a quarter of a tile). Measured on
@@ -296,7 +294,7 @@ impl GpuContext {
             ..Default::default()
         };
         let device = &self.device;
-        let (y_read, z_read, submission) = self.scoped("running conv2d_bias_relu_fwd", || {
+        let run = self.scoped("running conv2d_bias_relu_fwd", || {
             let params_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("ConvParams"),
                 contents: bytemuck::bytes_of(&params),
@@ -330,7 +328,17 @@ impl GpuContext {
                 KernelVersion::Simple => &self.kernels.forward,
                 KernelVersion::Tiled => &self.kernels.forward_tiled,
             };
-            let bind = kernel.bind(device, &[&params_buf, &x_buf, w_buf, b_buf, &y_buf, &z_buf]);
+            let bind = kernel.bind(
+                device,
+                &[
+                    ("params", &params_buf),
+                    ("x", &x_buf),
+                    ("w", w_buf),
+                    ("b", b_buf),
+                    ("y", &y_buf),
+                    ("z", &z_buf),
+                ],
+            )?;
             let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("conv2d_bias_relu_fwd"),
             });
@@ -349,8 +357,9 @@ impl GpuContext {
                 z_read
             });
             let submission = self.queue.submit([encoder.finish()]);
-            (y_read, z_read, submission)
+            Ok::<_, Error>((y_read, z_read, submission))
         })?;
+        let (y_read, z_read, submission) = run?;
         self.wait(submission, "running conv2d_bias_relu_fwd")?;
         let y = self.read_f32(&y_read, "reading y back")?;
         let z = z_read

@@ -4,14 +4,14 @@ pub mod context;
 pub mod forward;
 pub(crate) mod kernel;
 pub mod params;
+pub mod table;
 pub mod train;
+pub mod wgsl;
 
 pub use context::{
     list_adapters, parse_backends, AdapterRequest, AdapterSummary, GpuContext, KeyLimits,
 };
-pub use forward::{
-    check_forward_inputs, ForwardOutput, CONV2D_BIAS_RELU_FWD_WGSL, FORWARD_WORKGROUP_SIZE,
-};
-pub use kernel::{sources, KernelVersion};
-pub use params::{ConvParams, LossParams, SgdParams, TinyParams};
+pub use forward::{check_forward_inputs, ForwardOutput, FORWARD_WORKGROUP_SIZE};
+pub use kernel::KernelVersion;
+pub use params::{ConvParams, FusedLoopParams, LossParams, ParamsLayout, SgdParams};
 pub use train::{Pass, TrainVersions, Trainer, TrainerState};

@@ -10,16 +10,16 @@ use crate::gpu::forward::{
     forward_version_for, padded_to_16_bytes,
 };
 use crate::gpu::kernel::KernelVersion;
-use crate::gpu::params::{ConvParams, LossParams, SgdParams, TinyParams};
+use crate::gpu::params::{ConvParams, FusedLoopParams, LossParams, SgdParams};
+use crate::gpu::wgsl::{
+    ELEMENTWISE_WORKGROUP_SIZE, FUSED_LOOP_MAX_FILTERS, FUSED_LOOP_MAX_INPUTS,
+    FUSED_LOOP_MAX_OUTPUTS, FUSED_LOOP_MAX_WEIGHTS, FUSED_LOOP_WORKGROUP_SIZE, LOSS_WORKGROUP_SIZE,
+    TILE,
+};
 use crate::gpu::GpuContext;
 use crate::sgd::Sgd;
 use crate::shape::{ConvShape, ShapeError};
 use crate::tensor::Tensor4;
-
-/// Invocations per workgroup of `loss_mse_relu_bwd.wgsl`.
-const LOSS_WORKGROUP_SIZE: u32 = 256;
-/// Invocations per workgroup of `conv2d_bwd_input.wgsl` and `sgd_update.wgsl`.
-const ELEMENTWISE_WORKGROUP_SIZE: u32 = 64;
 
 type Grid = (u32, u32, u32);
 
@@ -39,7 +39,7 @@ pub struct TrainVersions {
     pub forward: KernelVersion,
     pub bwd_weight: KernelVersion,
     pub bwd_input: KernelVersion,
-    /// Run whole training loops in one dispatch (`train_tiny.wgsl`) where the layer fits it.
+    /// Run whole training loops in one dispatch (`fused_loop.wgsl`) where the layer fits it.
     pub fused_loop: bool,
 }
 
@@ -73,16 +73,16 @@ impl TrainVersions {
     }
 }
 
-/// Whether `train_tiny.wgsl` can hold the layer in workgroup memory: K·C·R·S ≤ 512, K ≤ 32,
+/// Whether `fused_loop.wgsl` can hold the layer in workgroup memory: K·C·R·S ≤ 512, K ≤ 32,
 /// N·K·P·Q ≤ 2048 and N·C·H·W ≤ 2048 (its MAX_ constants).
 pub fn fits_fused_loop(shape: &ConvShape) -> bool {
-    shape.weight_len() <= 512
-        && shape.k <= 32
-        && shape.output_len() <= 2048
-        && shape.input_len() <= 2048
+    shape.weight_len() <= u64::from(FUSED_LOOP_MAX_WEIGHTS)
+        && shape.k <= FUSED_LOOP_MAX_FILTERS
+        && shape.output_len() <= u64::from(FUSED_LOOP_MAX_OUTPUTS)
+        && shape.input_len() <= u64::from(FUSED_LOOP_MAX_INPUTS)
 }
 
-/// Steps one dispatch of `train_tiny.wgsl` runs at most; longer runs chain dispatches in one
+/// Steps one dispatch of `fused_loop.wgsl` runs at most; longer runs chain dispatches in one
 /// compute pass (state goes through global memory between them). Seen on lavapipe
 /// (Mesa 22.3.6): a single dispatch of this loop stopped early after about 130–150 ms of work,
 /// whatever the layer (222 steps of the notebook's layer, 126 at batch 2, 762 on 12×12), so a
@@ -93,7 +93,7 @@ pub const FUSED_STEPS_PER_DISPATCH: u32 = 16;
 /// Tiles of `conv2d_bwd_weight_tiled.wgsl`: 64 filters × 64 columns of C·R·S + 1.
 fn weight_tiles(shape: &ConvShape) -> u32 {
     let cols = shape.reduction_len() + 1;
-    (u64::from(shape.k).div_ceil(64) * cols.div_ceil(64)) as u32
+    (u64::from(shape.k).div_ceil(u64::from(TILE)) * cols.div_ceil(u64::from(TILE))) as u32
 }
 
 /// Splits of the tiled weight gradient's N·P·Q reduction: enough workgroups to fill a large GPU
@@ -113,14 +113,14 @@ fn weight_splits(shape: &ConvShape, cap: u64) -> u32 {
 /// Tiles of `conv2d_bwd_input_tiled.wgsl`: 64 input pixels (N·H·W) × 64 channels.
 fn input_tiles(shape: &ConvShape) -> Result<u32> {
     let rows = u64::from(shape.n) * u64::from(shape.h) * u64::from(shape.w);
-    u32::try_from(rows.div_ceil(64) * u64::from(shape.c).div_ceil(64))
+    u32::try_from(rows.div_ceil(u64::from(TILE)) * u64::from(shape.c).div_ceil(u64::from(TILE)))
         .map_err(|_| Error::Invalid(format!("{shape}: too many workgroups for one dispatch")))
 }
 
-/// Invocations per gradient element in `train_tiny.wgsl`: the largest power of two that lets
+/// Invocations per gradient element in `fused_loop.wgsl`: the largest power of two that lets
 /// every element of a 256-invocation workgroup work at once (1 when there are more than 128).
-fn tiny_lanes(grads: u64) -> u32 {
-    let per = (256 / grads.max(1)).max(1) as u32;
+fn fused_loop_lanes(grads: u64) -> u32 {
+    let per = (u64::from(FUSED_LOOP_WORKGROUP_SIZE) / grads.max(1)).max(1) as u32;
     1 << (31 - per.leading_zeros())
 }
 
@@ -164,15 +164,15 @@ struct Buffers {
 
 /// The fused loop's bind groups: one whose uniform runs FUSED_STEPS_PER_DISPATCH steps, and one
 /// whose uniform is rewritten per submission for the remainder.
-struct Tiny {
+struct FusedLoop {
     full: wgpu::BindGroup,
     rest: wgpu::BindGroup,
     rest_uniform: wgpu::Buffer,
-    params: TinyParams,
+    params: FusedLoopParams,
 }
 
 struct Binds {
-    tiny: Option<Tiny>,
+    fused_loop: Option<FusedLoop>,
     forward: wgpu::BindGroup,
     loss: wgpu::BindGroup,
     loss_reduce: wgpu::BindGroup,
@@ -426,6 +426,7 @@ impl<'a> Trainer<'a> {
                 momentum: sgd.momentum,
                 weight_decay: sgd.weight_decay,
                 groups_x: grid.0,
+                groups_y: grid.1,
                 ..Default::default()
             };
             let sgd_w_uniform = init(
@@ -439,9 +440,9 @@ impl<'a> Trainer<'a> {
                 uniform,
             );
             let k = &ctx.kernels;
-            let tiny = match (&k.train_tiny, versions.fused_loop && fits_fused_loop(shape)) {
+            let fused = match (&k.fused_loop, versions.fused_loop && fits_fused_loop(shape)) {
                 (Some(kernel), true) => {
-                    let params = TinyParams {
+                    let params = FusedLoopParams {
                         n: shape.n,
                         c: shape.c,
                         h: shape.h,
@@ -456,48 +457,48 @@ impl<'a> Trainer<'a> {
                         pad_h: shape.padding.0,
                         pad_w: shape.padding.1,
                         steps: 0,
-                        lanes: tiny_lanes(shape.weight_len() + u64::from(shape.k)),
+                        lanes: fused_loop_lanes(shape.weight_len() + u64::from(shape.k)),
                         nesterov: u32::from(sgd.nesterov),
                         lr: sgd.lr,
                         momentum: sgd.momentum,
                         weight_decay: sgd.weight_decay,
                         scale: loss_params.scale,
                     };
-                    let full_params = TinyParams {
+                    let full_params = FusedLoopParams {
                         steps: FUSED_STEPS_PER_DISPATCH,
                         ..params
                     };
                     let full_uniform = init(
-                        "TinyParams (full)",
+                        "FusedLoopParams (full)",
                         bytemuck::bytes_of(&full_params),
                         wgpu::BufferUsages::UNIFORM,
                     );
                     let rest_uniform = init(
-                        "TinyParams (rest)",
+                        "FusedLoopParams (rest)",
                         bytemuck::bytes_of(&params),
                         wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                     );
-                    let storage: [&wgpu::Buffer; 11] = [
-                        &x_buf,
-                        &t_buf,
-                        &w_buf,
-                        &b_buf,
-                        &w_momentum,
-                        &b_momentum,
-                        &loss_log,
-                        &dw,
-                        &db,
-                        &y,
-                        &dz,
+                    let storage = [
+                        ("x", &x_buf),
+                        ("t", &t_buf),
+                        ("w", &w_buf),
+                        ("b", &b_buf),
+                        ("w_momentum", &w_momentum),
+                        ("b_momentum", &b_momentum),
+                        ("log", &loss_log),
+                        ("dw", &dw),
+                        ("db", &db),
+                        ("y", &y),
+                        ("dz", &dz),
                     ];
                     let bind = |uniform: &wgpu::Buffer| {
-                        let mut all = vec![uniform];
+                        let mut all = vec![("params", uniform)];
                         all.extend(storage);
                         kernel.bind(device, &all)
                     };
-                    Some(Tiny {
-                        full: bind(&full_uniform),
-                        rest: bind(&rest_uniform),
+                    Some(FusedLoop {
+                        full: bind(&full_uniform)?,
+                        rest: bind(&rest_uniform)?,
                         rest_uniform,
                         params,
                     })
@@ -505,35 +506,98 @@ impl<'a> Trainer<'a> {
                 _ => None,
             };
             let binds = Binds {
-                tiny,
-                forward: k
-                    .forward
-                    .bind(device, &[&conv_fwd, &x_buf, &w_buf, &b_buf, &y, &z_unused]),
-                loss: k
-                    .loss
-                    .bind(device, &[&loss_uniform, &y, &t_buf, &dz, &partials]),
-                loss_reduce: k
-                    .loss_reduce
-                    .bind(device, &[&loss_uniform, &partials, &loss_log]),
+                fused_loop: fused,
+                forward: k.forward.bind(
+                    device,
+                    &[
+                        ("params", &conv_fwd),
+                        ("x", &x_buf),
+                        ("w", &w_buf),
+                        ("b", &b_buf),
+                        ("y", &y),
+                        ("z", &z_unused),
+                    ],
+                )?,
+                loss: k.loss.bind(
+                    device,
+                    &[
+                        ("params", &loss_uniform),
+                        ("y", &y),
+                        ("t", &t_buf),
+                        ("dz", &dz),
+                        ("partials", &partials),
+                    ],
+                )?,
+                loss_reduce: k.loss_reduce.bind(
+                    device,
+                    &[
+                        ("params", &loss_uniform),
+                        ("partials", &partials),
+                        ("log", &loss_log),
+                    ],
+                )?,
                 bwd_weight: match &weight_partial {
-                    None => k
-                        .bwd_weight
-                        .bind(device, &[&conv_bwd_w, &x_buf, &dz, &dw, &db]),
-                    Some(partial) => k
-                        .bwd_weight_tiled
-                        .bind(device, &[&conv_bwd_w, &x_buf, &dz, partial]),
+                    None => k.bwd_weight.bind(
+                        device,
+                        &[
+                            ("params", &conv_bwd_w),
+                            ("x", &x_buf),
+                            ("dz", &dz),
+                            ("dw", &dw),
+                            ("db", &db),
+                        ],
+                    )?,
+                    Some(partial) => k.bwd_weight_tiled.bind(
+                        device,
+                        &[
+                            ("params", &conv_bwd_w),
+                            ("x", &x_buf),
+                            ("dz", &dz),
+                            ("partial", partial),
+                        ],
+                    )?,
                 },
-                bwd_weight_reduce: weight_partial.as_ref().map(|partial| {
-                    k.bwd_weight_reduce
-                        .bind(device, &[&conv_bwd_w_reduce, partial, &dw, &db])
-                }),
-                bwd_input: k.bwd_input.bind(device, &[&conv_bwd_x, &w_buf, &dz, &dx]),
-                sgd_w: k
-                    .sgd
-                    .bind(device, &[&sgd_w_uniform, &w_buf, &dw, &w_momentum]),
-                sgd_b: k
-                    .sgd
-                    .bind(device, &[&sgd_b_uniform, &b_buf, &db, &b_momentum]),
+                bwd_weight_reduce: weight_partial
+                    .as_ref()
+                    .map(|partial| {
+                        k.bwd_weight_reduce.bind(
+                            device,
+                            &[
+                                ("params", &conv_bwd_w_reduce),
+                                ("partial", partial),
+                                ("dw", &dw),
+                                ("db", &db),
+                            ],
+                        )
+                    })
+                    .transpose()?,
+                bwd_input: k.bwd_input.bind(
+                    device,
+                    &[
+                        ("params", &conv_bwd_x),
+                        ("w", &w_buf),
+                        ("dz", &dz),
+                        ("dx", &dx),
+                    ],
+                )?,
+                sgd_w: k.sgd.bind(
+                    device,
+                    &[
+                        ("params", &sgd_w_uniform),
+                        ("param", &w_buf),
+                        ("grad", &dw),
+                        ("buf", &w_momentum),
+                    ],
+                )?,
+                sgd_b: k.sgd.bind(
+                    device,
+                    &[
+                        ("params", &sgd_b_uniform),
+                        ("param", &b_buf),
+                        ("grad", &db),
+                        ("buf", &b_momentum),
+                    ],
+                )?,
             };
             let buffers = Buffers {
                 w: w_buf,
@@ -548,10 +612,10 @@ impl<'a> Trainer<'a> {
                 loss_log,
                 loss_read,
             };
-            (buffers, binds)
-        })?;
+            Ok::<_, Error>((buffers, binds))
+        })??;
         let versions = TrainVersions {
-            fused_loop: binds.tiny.is_some(),
+            fused_loop: binds.fused_loop.is_some(),
             ..versions
         };
         Ok(Trainer {
@@ -600,15 +664,15 @@ impl<'a> Trainer<'a> {
 
     /// Writes the step count of the fused loop's last, partial dispatch for a run of `steps`.
     fn write_fused_rest(&self, steps: u32) {
-        if let Some(tiny) = &self.binds.tiny {
-            let rest = TinyParams {
+        if let Some(fused) = &self.binds.fused_loop {
+            let rest = FusedLoopParams {
                 steps: steps % FUSED_STEPS_PER_DISPATCH,
-                ..tiny.params
+                ..fused.params
             };
             if rest.steps > 0 {
                 self.ctx
                     .queue
-                    .write_buffer(&tiny.rest_uniform, 0, bytemuck::bytes_of(&rest));
+                    .write_buffer(&fused.rest_uniform, 0, bytemuck::bytes_of(&rest));
             }
         }
     }
@@ -616,12 +680,13 @@ impl<'a> Trainer<'a> {
     /// `steps` steps of the fused loop: full dispatches, then one for the remainder (whose
     /// count [`Self::write_fused_rest`] wrote).
     fn record_fused(&self, pass: &mut wgpu::ComputePass<'_>, steps: u32) {
-        if let (Some(kernel), Some(tiny)) = (&self.ctx.kernels.train_tiny, &self.binds.tiny) {
+        if let (Some(kernel), Some(fused)) = (&self.ctx.kernels.fused_loop, &self.binds.fused_loop)
+        {
             for _ in 0..steps / FUSED_STEPS_PER_DISPATCH {
-                kernel.dispatch(pass, &tiny.full, (1, 1, 1));
+                kernel.dispatch(pass, &fused.full, (1, 1, 1));
             }
             if !steps.is_multiple_of(FUSED_STEPS_PER_DISPATCH) {
-                kernel.dispatch(pass, &tiny.rest, (1, 1, 1));
+                kernel.dispatch(pass, &fused.rest, (1, 1, 1));
             }
         }
     }
@@ -676,7 +741,7 @@ impl<'a> Trainer<'a> {
         timestamps: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
         encoder.clear_buffer(&self.buffers.loss_log, 0, Some(4));
-        if pass == Pass::Step && self.binds.tiny.is_some() {
+        if pass == Pass::Step && self.binds.fused_loop.is_some() {
             // The fused loop: `repeats` steps without dX (training does not need it).
             self.write_fused_rest(repeats);
         }
@@ -684,7 +749,7 @@ impl<'a> Trainer<'a> {
             label: Some("benchmark"),
             timestamp_writes: timestamps,
         });
-        if pass == Pass::Step && self.binds.tiny.is_some() {
+        if pass == Pass::Step && self.binds.fused_loop.is_some() {
             self.record_fused(&mut cpass, repeats);
             return;
         }
@@ -706,11 +771,12 @@ impl<'a> Trainer<'a> {
             s.weight_len(),
             u64::from(s.k),
         );
+        let loss_group = u64::from(LOSS_WORKGROUP_SIZE);
         let floats = match pass {
             Pass::Forward => x + w + k + y,
             // y, t, dz, partials, loss log, x, dw, db, w, dx
-            Pass::Backward => 3 * y + y.div_ceil(256) + 1 + x + w + k + w + x,
-            Pass::Step => x + 3 * (w + k) + 3 * y + y.div_ceil(256) + 1 + 2 * (w + k) + x,
+            Pass::Backward => 3 * y + y.div_ceil(loss_group) + 1 + x + w + k + w + x,
+            Pass::Step => x + 3 * (w + k) + 3 * y + y.div_ceil(loss_group) + 1 + 2 * (w + k) + x,
         };
         floats * 4
     }
@@ -734,16 +800,16 @@ impl<'a> Trainer<'a> {
             let stage = "running training steps";
             let with_dx = input_grad_last && last_chunk;
             // The fused loop cannot make dX: a last step that needs it runs unfused.
-            let fused_steps = match &self.binds.tiny {
-                Some(tiny) => {
+            let fused_steps = match &self.binds.fused_loop {
+                Some(fused) => {
                     let steps = n - u32::from(with_dx);
-                    let rest = TinyParams {
+                    let rest = FusedLoopParams {
                         steps: steps % FUSED_STEPS_PER_DISPATCH,
-                        ..tiny.params
+                        ..fused.params
                     };
                     if rest.steps > 0 {
                         self.ctx.queue.write_buffer(
-                            &tiny.rest_uniform,
+                            &fused.rest_uniform,
                             0,
                             bytemuck::bytes_of(&rest),
                         );
