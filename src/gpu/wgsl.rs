@@ -20,11 +20,13 @@ pub const TILE_SLICE: u32 = 16;
 pub const TILE_BLOCK: u32 = 16;
 /// Invocations of the fused loop's one workgroup.
 pub const FUSED_LOOP_WORKGROUP_SIZE: u32 = 256;
-/// The fused loop's workgroup arrays: K·C·R·S weights (`MAX_WEIGHTS`), K filters
-/// (`MAX_FILTERS`), N·K·P·Q outputs (`MAX_OUTPUTS`) and N·C·H·W inputs (`MAX_INPUTS`).
+/// The most weights K·C·R·S the fused loop holds in workgroup memory (`MAX_WEIGHTS`).
 pub const FUSED_LOOP_MAX_WEIGHTS: u32 = 512;
+/// The most filters K (`MAX_FILTERS`).
 pub const FUSED_LOOP_MAX_FILTERS: u32 = 32;
+/// The most outputs N·K·P·Q (`MAX_OUTPUTS`).
 pub const FUSED_LOOP_MAX_OUTPUTS: u32 = 2048;
+/// The most inputs N·C·H·W (`MAX_INPUTS`).
 pub const FUSED_LOOP_MAX_INPUTS: u32 = 2048;
 
 // The tiled kernels' loads assume a BLOCK × BLOCK workgroup holds 4×4 outputs each of the tile,
