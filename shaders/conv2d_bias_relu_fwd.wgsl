@@ -1,7 +1,10 @@
 // conv2d_bias_relu_fwd.wgsl — fused convolution + bias + ReLU, forward (the simple version).
 //
+// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the ConvParams struct generated from
+// `gpu::params::ConvParams`, common/grid.wgsl.
+//
 // Bindings (group 0):
-//   0  params  uniform            ConvParams (mirrors `gpu::params::ConvParams` in Rust)
+//   0  params  uniform            ConvParams
 //   1  x       storage, read      input          (N, C, H, W) f32
 //   2  w       storage, read      weights        (K, C, R, S) f32
 //   3  b       storage, read      bias           (K) f32
@@ -10,36 +13,10 @@
 //
 // One invocation computes one output element (n, k, p, q), at the flat index
 // i = ((n·K + k)·P + p)·Q + q, so neighbouring invocations read neighbouring x.
-// A grid of more than 65,535 workgroups is folded over y (and z): the flat workgroup index is
-// wid.x + groups_x · (wid.y + groups_y · wid.z); invocations past the last output return.
+// The grid is folded (common/grid.wgsl); invocations past the last output return.
 // No workgroup memory, no barriers.
 //
 // CPU twin: `cpu::conv2d_bias_relu_fwd`.
-
-struct ConvParams {
-    n: u32,
-    c: u32,
-    h: u32,
-    w: u32,
-    k: u32,
-    r: u32,
-    s: u32,
-    p: u32,
-    q: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_h: u32,
-    pad_w: u32,
-    write_z: u32,
-    groups_x: u32,
-    groups_y: u32,
-    splits: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
-
-const WORKGROUP_SIZE: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -53,8 +30,7 @@ fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let group = wid.x + params.groups_x * (wid.y + params.groups_y * wid.z);
-    let i = group * WORKGROUP_SIZE + lid;
+    let i = flat_workgroup(wid, params.groups_x, params.groups_y) * WORKGROUP_SIZE + lid;
     if (i >= params.n * params.k * params.p * params.q) {
         return;
     }

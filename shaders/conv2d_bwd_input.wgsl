@@ -1,41 +1,20 @@
 // conv2d_bwd_input.wgsl — the input gradient (the simple version).
 //
+// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the ConvParams struct generated from
+// `gpu::params::ConvParams`, common/grid.wgsl.
+//
 // Bindings (group 0):
-//   0  params  uniform             ConvParams (mirrors `gpu::params::ConvParams`)
+//   0  params  uniform             ConvParams
 //   1  w       storage, read       weights (K, C, R, S), as used by the forward pass
 //   2  dz      storage, read       dL/dz (N, K, P, Q)
 //   3  dx      storage, read_write dL/dx (N, C, H, W), overwritten
 //
 // One invocation computes one element dx[n,c,h,w] = Σ dz[n,k,p,q] · w[k,c,r,s] over every
 // (k, r, s) whose window position p = (h + ph − r)/sh, q = (w + pw − s)/sw is whole and inside
-// the output. Deterministic: each invocation sums in the same order every run.
+// the output. The grid is folded (common/grid.wgsl). Deterministic: each invocation sums in the
+// same order every run.
 //
 // CPU twin: `cpu::conv2d_bwd_input`.
-
-struct ConvParams {
-    n: u32,
-    c: u32,
-    h: u32,
-    w: u32,
-    k: u32,
-    r: u32,
-    s: u32,
-    p: u32,
-    q: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_h: u32,
-    pad_w: u32,
-    write_z: u32,
-    groups_x: u32,
-    groups_y: u32,
-    splits: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
-
-const WORKGROUP_SIZE: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -47,8 +26,7 @@ fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let group = wid.x + params.groups_x * (wid.y + params.groups_y * wid.z);
-    let i = group * WORKGROUP_SIZE + lid;
+    let i = flat_workgroup(wid, params.groups_x, params.groups_y) * WORKGROUP_SIZE + lid;
     if (i >= params.n * params.c * params.h * params.w) {
         return;
     }

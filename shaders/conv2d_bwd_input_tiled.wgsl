@@ -1,57 +1,30 @@
 // conv2d_bwd_input_tiled.wgsl — the input gradient as an implicit GEMM with workgroup-memory
 // tiles and register blocking (the fast version; the simple one is conv2d_bwd_input.wgsl).
 //
+// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, TILE, SLICE, BLOCK, the ConvParams struct
+// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/gemm_tile.wgsl.
+//
 // Bindings (group 0): as conv2d_bwd_input.wgsl
-//   0  params  uniform             ConvParams (mirrors `gpu::params::ConvParams`)
+//   0  params  uniform             ConvParams
 //   1  w       storage, read       weights (K, C, R, S), as used by the forward pass
 //   2  dz      storage, read       dL/dz (N, K, P, Q)
 //   3  dx      storage, read_write dL/dx (N, C, H, W), overwritten
 //
 // The GEMM: rows m = (n, h, w) over N·H·W, columns c over C, reduction j = (k, r, s) over
 // K·R·S; A[m, j] = dz[n, k, p, q] where p = (h + ph − r)/sh and q = (w + pw − s)/sw are whole
-// and inside the output (else 0), B[j, c] = w[k, c, r, s]. Tiles, slices and register blocking
-// as conv2d_bias_relu_fwd_tiled.wgsl: a 16×16 workgroup owns 64 (m) × 64 (c), walks j in slices
-// of 16, and invocation (tx, ty) accumulates m = m0 + tx + 16·i, c = c0 + ty + 16·jj.
+// and inside the output (else 0), B[j, c] = w[k, c, r, s]. The tile skeleton is
+// common/gemm_tile.wgsl: a 16×16 workgroup owns 64 (m) × 64 (c), walks j in slices of 16, and
+// invocation (tx, ty) accumulates m = m0 + tx + 16·i, c = c0 + ty + 16·jj.
 // Each element sums its K·R·S terms in j order: the simple kernel's bound.
 //
 // CPU twin: `cpu::conv2d_bwd_input`.
-
-struct ConvParams {
-    n: u32,
-    c: u32,
-    h: u32,
-    w: u32,
-    k: u32,
-    r: u32,
-    s: u32,
-    p: u32,
-    q: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_h: u32,
-    pad_w: u32,
-    write_z: u32,
-    groups_x: u32,
-    groups_y: u32,
-    splits: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
-
-const TILE_M: u32 = 64u;
-const TILE_N: u32 = 64u;
-const SLICE: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read> dz: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-var<workgroup> a_tile: array<f32, 1024>;
-var<workgroup> b_tile: array<f32, 1024>;
-
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(BLOCK, BLOCK)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_id) local: vec3<u32>,
@@ -62,29 +35,26 @@ fn main(
     let rows = params.n * hw;
     let rs = params.r * params.s;
     let krs = params.k * rs;
-    let tiles_m = (rows + TILE_M - 1u) / TILE_M;
-    let tile = wid.x + params.groups_x * (wid.y + params.groups_y * wid.z);
-    let m0 = (tile % tiles_m) * TILE_M;
-    let c0 = (tile / tiles_m) * TILE_N;
+    let tiles_m = (rows + TILE - 1u) / TILE;
+    let tile = flat_workgroup(wid, params.groups_x, params.groups_y);
+    let m0 = (tile % tiles_m) * TILE;
+    let c0 = (tile / tiles_m) * TILE;
     let tx = local.x;
     let ty = local.y;
 
     // The A row this invocation loads is fixed: mm = lid % 64.
-    let a_mm = lid % TILE_M;
+    let a_mm = lid % TILE;
     let a_m = m0 + a_mm;
     let a_valid = a_m < rows && c0 < params.c;
     let a_n = a_m / hw;
     let a_hh = i32((a_m % hw) / params.w + params.pad_h);
     let a_ww = i32((a_m % hw) % params.w + params.pad_w);
 
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    var acc = array<vec4<f32>, 4>();
 
     for (var j0 = 0u; j0 < krs; j0 += SLICE) {
         for (var t = 0u; t < 4u; t++) {
-            let jj = lid / TILE_M + 4u * t;
+            let jj = lid / TILE + 4u * t;
             let j = j0 + jj;
             var v = 0.0;
             if (a_valid && j < krs) {
@@ -101,10 +71,10 @@ fn main(
                     }
                 }
             }
-            a_tile[jj * TILE_M + a_mm] = v;
+            a_tile[jj * TILE + a_mm] = v;
         }
         for (var t = 0u; t < 4u; t++) {
-            let e = lid + 256u * t;
+            let e = lid + WORKGROUP_SIZE * t;
             let jj = e % SLICE;
             let cc = e / SLICE;
             let j = j0 + jj;
@@ -114,36 +84,21 @@ fn main(
                 let k = j / rs;
                 v = w[(k * params.c + c) * rs + j % rs];
             }
-            b_tile[jj * TILE_N + cc] = v;
+            b_tile[jj * TILE + cc] = v;
         }
-        workgroupBarrier();
-        for (var jj = 0u; jj < SLICE; jj++) {
-            let a = jj * TILE_M + tx;
-            let bv = vec4<f32>(
-                b_tile[jj * TILE_N + ty],
-                b_tile[jj * TILE_N + ty + 16u],
-                b_tile[jj * TILE_N + ty + 32u],
-                b_tile[jj * TILE_N + ty + 48u],
-            );
-            acc0 += a_tile[a] * bv;
-            acc1 += a_tile[a + 16u] * bv;
-            acc2 += a_tile[a + 32u] * bv;
-            acc3 += a_tile[a + 48u] * bv;
-        }
-        workgroupBarrier();
+        multiply_slice(&acc, tx, ty);
     }
 
-    var accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
     for (var i = 0u; i < 4u; i++) {
-        let m = m0 + tx + 16u * i;
+        let m = m0 + tx + BLOCK * i;
         if (m >= rows) {
             continue;
         }
         let base = (m / hw) * params.c * hw + m % hw;
         for (var jc = 0u; jc < 4u; jc++) {
-            let c = c0 + ty + 16u * jc;
+            let c = c0 + ty + BLOCK * jc;
             if (c < params.c) {
-                dx[base + c * hw] = accs[i][jc];
+                dx[base + c * hw] = acc[i][jc];
             }
         }
     }

@@ -1,52 +1,33 @@
 // conv2d_bwd_weight_reduce.wgsl — adds the splits of conv2d_bwd_weight_tiled.wgsl in split
 // order: dw[k, j] = Σ_split partial[split, k, j] for j < C·R·S, and db[k] from j = C·R·S.
 //
+// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the ConvParams struct generated from
+// `gpu::params::ConvParams`, common/grid.wgsl.
+//
 // Bindings (group 0):
-//   0  params   uniform             ConvParams (mirrors `gpu::params::ConvParams`)
+//   0  params   uniform             ConvParams
 //   1  partial  storage, read       (splits, K, C·R·S + 1)
 //   2  dw       storage, read_write dL/dw (K, C, R, S), overwritten
 //   3  db       storage, read_write dL/db (K), overwritten
 //
-// One invocation per (k, j). Deterministic: the splits are added in order.
+// One invocation per (k, j), on a folded grid (common/grid.wgsl). Deterministic: the splits are
+// added in order.
 //
 // CPU twin: `cpu::conv2d_bwd_weight`.
-
-struct ConvParams {
-    n: u32,
-    c: u32,
-    h: u32,
-    w: u32,
-    k: u32,
-    r: u32,
-    s: u32,
-    p: u32,
-    q: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_h: u32,
-    pad_w: u32,
-    write_z: u32,
-    groups_x: u32,
-    groups_y: u32,
-    splits: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> partial: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(3) var<storage, read_write> db: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
     let crs = params.c * params.r * params.s;
     let cols = crs + 1u;
-    let i = (wid.x + params.groups_x * (wid.y + params.groups_y * wid.z)) * 64u + lid;
+    let i = flat_workgroup(wid, params.groups_x, params.groups_y) * WORKGROUP_SIZE + lid;
     if (i >= params.k * cols) {
         return;
     }

@@ -2,8 +2,11 @@
 // workgroup-memory tiles, register blocking and a split reduction (the fast version; the simple
 // one is conv2d_bwd_weight.wgsl). conv2d_bwd_weight_reduce.wgsl then adds the splits.
 //
+// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, TILE, SLICE, BLOCK, the ConvParams struct
+// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/gemm_tile.wgsl.
+//
 // Bindings (group 0):
-//   0  params   uniform             ConvParams (mirrors `gpu::params::ConvParams`)
+//   0  params   uniform             ConvParams
 //   1  x        storage, read       input (N, C, H, W)
 //   2  dz       storage, read       dL/dz (N, K, P, Q)
 //   3  partial  storage, read_write (splits, K, C·R·S + 1): each split's sums, overwritten
@@ -12,48 +15,18 @@
 // A[k, m] = dz[n, k, p, q], B[m, j] = x[n, c, p·sh + r − ph, q·sw + s − pw] for j = (c, r, s)
 // (0 in the padding) and B[m, C·R·S] = 1, so the last column is db. The reduction is cut into
 // `splits` contiguous ranges of m; workgroup (tile, split) sums its range in m order, 16 m at a
-// time through workgroup memory, invocation (tx, ty) holding the 4×4 outputs
-// k = k0 + tx + 16·i, j = j0 + ty + 16·jj. Deterministic: fixed ranges and orders.
+// time through the tiles of common/gemm_tile.wgsl (its reduction index is m here), invocation
+// (tx, ty) holding the 4×4 outputs k = k0 + tx + 16·i, j = j0 + ty + 16·jj. Deterministic:
+// fixed ranges and orders.
 //
 // CPU twin: `cpu::conv2d_bwd_weight`.
-
-struct ConvParams {
-    n: u32,
-    c: u32,
-    h: u32,
-    w: u32,
-    k: u32,
-    r: u32,
-    s: u32,
-    p: u32,
-    q: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_h: u32,
-    pad_w: u32,
-    write_z: u32,
-    groups_x: u32,
-    groups_y: u32,
-    splits: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
-
-const TILE_K: u32 = 64u;
-const TILE_J: u32 = 64u;
-const SLICE: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dz: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
-// a_tile[mm * TILE_K + kk], b_tile[mm * TILE_J + jj]
-var<workgroup> a_tile: array<f32, 1024>;
-var<workgroup> b_tile: array<f32, 1024>;
-
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(BLOCK, BLOCK)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_id) local: vec3<u32>,
@@ -64,27 +37,24 @@ fn main(
     let rs = params.r * params.s;
     let crs = params.c * rs;
     let cols = crs + 1u;
-    let tiles_k = (params.k + TILE_K - 1u) / TILE_K;
-    let tiles_j = (cols + TILE_J - 1u) / TILE_J;
-    let group = wid.x + params.groups_x * (wid.y + params.groups_y * wid.z);
+    let tiles_k = (params.k + TILE - 1u) / TILE;
+    let tiles_j = (cols + TILE - 1u) / TILE;
+    let group = flat_workgroup(wid, params.groups_x, params.groups_y);
     let tile = group % (tiles_k * tiles_j);
     let split = group / (tiles_k * tiles_j);
-    let k0 = (tile % tiles_k) * TILE_K;
-    let j0 = (tile / tiles_k) * TILE_J;
+    let k0 = (tile % tiles_k) * TILE;
+    let j0 = (tile / tiles_k) * TILE;
     let chunk = (terms + params.splits - 1u) / params.splits;
     let m_begin = min(split * chunk, terms);
     let m_end = min(m_begin + chunk, terms);
     let tx = local.x;
     let ty = local.y;
 
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    var acc = array<vec4<f32>, 4>();
 
     for (var mb = m_begin; mb < m_end; mb += SLICE) {
         for (var t = 0u; t < 4u; t++) {
-            let e = lid + 256u * t;
+            let e = lid + WORKGROUP_SIZE * t;
             let mm = e % SLICE;
             let kk = e / SLICE;
             let m = mb + mm;
@@ -93,10 +63,10 @@ fn main(
             if (m < m_end && k < params.k) {
                 v = dz[((m / pq) * params.k + k) * pq + m % pq];
             }
-            a_tile[mm * TILE_K + kk] = v;
+            a_tile[mm * TILE + kk] = v;
         }
         for (var t = 0u; t < 4u; t++) {
-            let e = lid + 256u * t;
+            let e = lid + WORKGROUP_SIZE * t;
             let mm = e % SLICE;
             let jj = e / SLICE;
             let m = mb + mm;
@@ -119,38 +89,23 @@ fn main(
                     }
                 }
             }
-            b_tile[mm * TILE_J + jj] = v;
+            b_tile[mm * TILE + jj] = v;
         }
-        workgroupBarrier();
-        for (var mm = 0u; mm < SLICE; mm++) {
-            let a = mm * TILE_K + tx;
-            let bv = vec4<f32>(
-                b_tile[mm * TILE_J + ty],
-                b_tile[mm * TILE_J + ty + 16u],
-                b_tile[mm * TILE_J + ty + 32u],
-                b_tile[mm * TILE_J + ty + 48u],
-            );
-            acc0 += a_tile[a] * bv;
-            acc1 += a_tile[a + 16u] * bv;
-            acc2 += a_tile[a + 32u] * bv;
-            acc3 += a_tile[a + 48u] * bv;
-        }
-        workgroupBarrier();
+        multiply_slice(&acc, tx, ty);
     }
 
     if (split >= params.splits) {
         return;
     }
-    var accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
     for (var i = 0u; i < 4u; i++) {
-        let k = k0 + tx + 16u * i;
+        let k = k0 + tx + BLOCK * i;
         if (k >= params.k) {
             continue;
         }
         for (var jc = 0u; jc < 4u; jc++) {
-            let j = j0 + ty + 16u * jc;
+            let j = j0 + ty + BLOCK * jc;
             if (j < cols) {
-                partial[(split * params.k + k) * cols + j] = accs[i][jc];
+                partial[(split * params.k + k) * cols + j] = acc[i][jc];
             }
         }
     }

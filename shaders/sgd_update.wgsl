@@ -3,28 +3,19 @@
 // so the first step gives buf = g, as PyTorch) and g = buf, or g + momentum·buf with Nesterov;
 // param = param − lr·g.
 //
+// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the SgdParams struct generated from
+// `gpu::params::SgdParams`, common/grid.wgsl, common/sgd.wgsl.
+//
 // Bindings (group 0):
-//   0  params  uniform             SgdParams (mirrors `gpu::params::SgdParams`)
+//   0  params  uniform             SgdParams
 //   1  param   storage, read_write the parameters, updated in place
 //   2  grad    storage, read       their loss gradient (without weight decay)
 //   3  buf     storage, read_write the momentum buffer (unused when momentum = 0)
 //
-// One invocation updates one parameter.
+// One invocation updates one parameter (common/sgd.wgsl), on a folded grid (common/grid.wgsl).
+// The momentum buffer is written only when momentum ≠ 0.
 //
 // CPU twin: `cpu::sgd_update`.
-
-struct SgdParams {
-    len: u32,
-    nesterov: u32,
-    lr: f32,
-    momentum: f32,
-    weight_decay: f32,
-    groups_x: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-const WORKGROUP_SIZE: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> params: SgdParams;
 @group(0) @binding(1) var<storage, read_write> param: array<f32>;
@@ -36,19 +27,13 @@ fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = (wid.x + params.groups_x * wid.y) * WORKGROUP_SIZE + lid;
+    let i = flat_workgroup(wid, params.groups_x, params.groups_y) * WORKGROUP_SIZE + lid;
     if (i >= params.len) {
         return;
     }
-    var g = grad[i] + params.weight_decay * param[i];
+    let u = sgd_step(param[i], grad[i], buf[i]);
+    param[i] = u.x;
     if (params.momentum != 0.0) {
-        let b = params.momentum * buf[i] + g;
-        buf[i] = b;
-        if (params.nesterov == 1u) {
-            g = g + params.momentum * b;
-        } else {
-            g = b;
-        }
+        buf[i] = u.y;
     }
-    param[i] = param[i] - params.lr * g;
 }

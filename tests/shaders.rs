@@ -1,6 +1,10 @@
-//! Every WGSL file parses and validates, and each Rust params struct matches its WGSL twin
-//! field by field (name, offset, size).
+//! Every composed kernel parses and validates, and agrees with its entry in the kernel table
+//! (`wgconv::gpu::table`): bindings (count, name, uniform or storage, access), workgroup size and
+//! workgroup memory, its params struct field by field (name, offset, size) with the Rust struct,
+//! and its header comment names its bindings and a CPU twin that exists.
 
+use wgconv::gpu::table::{self, Access, KernelDesc};
+use wgconv::gpu::ParamsLayout;
 use wgpu::naga;
 
 fn module(src: &str, name: &str) -> naga::Module {
@@ -14,9 +18,10 @@ fn module(src: &str, name: &str) -> naga::Module {
     module
 }
 
-/// Checks the WGSL struct `name` in `module` has exactly `fields` (name, "u32" | "f32"), field i
-/// at 4·i bytes.
-fn assert_layout(module: &naga::Module, name: &str, fields: &[(&str, &str)], rust_size: usize) {
+/// Checks the WGSL struct `params.name` in `module` has exactly the Rust fields (name,
+/// "u32" | "f32"), field i at 4·i bytes, and the Rust struct's size.
+fn assert_layout(module: &naga::Module, params: &ParamsLayout) {
+    let name = params.name;
     let ty = module
         .types
         .iter()
@@ -30,13 +35,14 @@ fn assert_layout(module: &naga::Module, name: &str, fields: &[(&str, &str)], rus
         .iter()
         .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
         .collect();
-    let rust: Vec<(String, u32)> = fields
+    let rust: Vec<(String, u32)> = params
+        .fields
         .iter()
         .enumerate()
         .map(|(i, (f, _))| (f.to_string(), 4 * i as u32))
         .collect();
     assert_eq!(wgsl, rust, "{name}: WGSL and Rust layouts differ");
-    for (m, (field, ty)) in members.iter().zip(fields) {
+    for (m, (field, ty)) in members.iter().zip(params.fields) {
         let scalar = match *ty {
             "u32" => naga::Scalar::U32,
             "f32" => naga::Scalar::F32,
@@ -48,98 +54,182 @@ fn assert_layout(module: &naga::Module, name: &str, fields: &[(&str, &str)], rus
             "{name}.{field} is not a {ty} in WGSL"
         );
     }
-    assert_eq!(*span as usize, rust_size, "{name}: struct sizes differ");
+    assert_eq!(*span as usize, params.size, "{name}: struct sizes differ");
 }
 
-#[test]
-fn forward_shader_validates_and_matches_conv_params() {
-    use wgconv::gpu::ConvParams;
-    let m = module(
-        wgconv::gpu::CONV2D_BIAS_RELU_FWD_WGSL,
-        "conv2d_bias_relu_fwd.wgsl",
-    );
-    assert_layout(
-        &m,
-        ConvParams::WGSL_NAME,
-        ConvParams::FIELDS,
-        std::mem::size_of::<ConvParams>(),
-    );
-    // The host's workgroup size must be the shader's.
+/// (binding, name, access, type name) of every resource of group 0, by binding.
+fn reflect_bindings(module: &naga::Module) -> Vec<(u32, String, Access, Option<String>)> {
+    let mut out: Vec<_> = module
+        .global_variables
+        .iter()
+        .filter_map(|(_, var)| {
+            let binding = var.binding.as_ref()?;
+            assert_eq!(binding.group, 0, "{:?} is not in group 0", var.name);
+            let access = match var.space {
+                naga::AddressSpace::Uniform => Access::Uniform,
+                naga::AddressSpace::Storage { access }
+                    if access.contains(naga::StorageAccess::STORE) =>
+                {
+                    Access::ReadWrite
+                }
+                naga::AddressSpace::Storage { .. } => Access::Read,
+                other => panic!("{:?}: unexpected address space {other:?}", var.name),
+            };
+            let ty = module.types[var.ty].name.clone();
+            Some((
+                binding.binding,
+                var.name.clone().unwrap_or_default(),
+                access,
+                ty,
+            ))
+        })
+        .collect();
+    out.sort_by_key(|b| b.0);
+    out
+}
+
+/// Bytes of every `var<workgroup>` in the module.
+fn workgroup_bytes(module: &naga::Module) -> u32 {
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).expect("layout");
+    module
+        .global_variables
+        .iter()
+        .filter(|(_, var)| var.space == naga::AddressSpace::WorkGroup)
+        .map(|(_, var)| layouter[var.ty].size)
+        .sum()
+}
+
+/// Checks one composed kernel against its table entry; returns what disagrees.
+fn table_mismatches(desc: &KernelDesc) -> Vec<String> {
+    let name = desc.name;
+    let m = module(&desc.source(), name);
+    let mut wrong = Vec::new();
     let ep = m
         .entry_points
         .iter()
         .find(|e| e.name == "main")
-        .expect("main");
-    assert_eq!(
-        ep.workgroup_size,
-        [wgconv::gpu::FORWARD_WORKGROUP_SIZE, 1, 1]
-    );
+        .unwrap_or_else(|| panic!("{name}: no entry point main"));
+    if ep.workgroup_size != desc.workgroup_size {
+        wrong.push(format!(
+            "workgroup size {:?}, table {:?}",
+            ep.workgroup_size, desc.workgroup_size
+        ));
+    }
+    let bytes = workgroup_bytes(&m);
+    if bytes != desc.workgroup_bytes {
+        wrong.push(format!(
+            "{bytes} bytes of workgroup memory, table {}",
+            desc.workgroup_bytes
+        ));
+    }
+    let shader: Vec<_> = reflect_bindings(&m)
+        .into_iter()
+        .map(|(i, name, access, _)| (i, name, access))
+        .collect();
+    let table: Vec<_> = (0u32..)
+        .zip(desc.bindings)
+        .map(|(i, b)| (i, b.name.to_string(), b.access))
+        .collect();
+    if shader != table {
+        wrong.push(format!("bindings {shader:?}, table {table:?}"));
+    }
+    wrong
 }
 
 #[test]
-fn every_shader_validates_and_matches_its_params_struct() {
-    use wgconv::gpu::sources::*;
-    use wgconv::gpu::{ConvParams, LossParams, SgdParams, TinyParams};
-    let conv = (
-        ConvParams::WGSL_NAME,
-        ConvParams::FIELDS,
-        std::mem::size_of::<ConvParams>(),
+fn every_kernel_matches_its_table_entry() {
+    let wrong: Vec<String> = table::ALL
+        .iter()
+        .flat_map(|desc| {
+            table_mismatches(desc)
+                .into_iter()
+                .map(move |w| format!("{}: {w}", desc.name))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn every_kernel_binds_its_params_struct_with_the_rust_layout() {
+    for desc in table::ALL {
+        let m = module(&desc.source(), desc.name);
+        let params = &reflect_bindings(&m)[0];
+        assert_eq!(
+            (params.0, params.2, params.3.as_deref()),
+            (0, Access::Uniform, Some(desc.params.name)),
+            "{}: binding 0 is not its params struct",
+            desc.name
+        );
+        assert_layout(&m, &desc.params);
+    }
+}
+
+#[test]
+fn table_names_are_unique_and_files_exist() {
+    let mut names: Vec<&str> = table::ALL.iter().map(|d| d.name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), table::ALL.len());
+    for desc in table::ALL {
+        let path = format!("{}/shaders/{}.wgsl", env!("CARGO_MANIFEST_DIR"), desc.name);
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(on_disk, desc.body, "{path}: the table embeds another file");
+    }
+}
+
+#[test]
+fn the_hosts_workgroup_sizes_are_the_tables() {
+    use wgconv::gpu::{fits_fused_loop, grids, FORWARD_WORKGROUP_SIZE};
+    assert_eq!(
+        table::FORWARD.workgroup_size,
+        [FORWARD_WORKGROUP_SIZE, 1, 1]
     );
-    let loss = (
-        LossParams::WGSL_NAME,
-        LossParams::FIELDS,
-        std::mem::size_of::<LossParams>(),
-    );
-    let tiny = (
-        TinyParams::WGSL_NAME,
-        TinyParams::FIELDS,
-        std::mem::size_of::<TinyParams>(),
-    );
-    let sgd = (
-        SgdParams::WGSL_NAME,
-        SgdParams::FIELDS,
-        std::mem::size_of::<SgdParams>(),
-    );
-    for (file, src, params) in [
-        ("conv2d_bias_relu_fwd.wgsl", CONV2D_BIAS_RELU_FWD_WGSL, conv),
-        (
-            "conv2d_bias_relu_fwd_tiled.wgsl",
-            CONV2D_BIAS_RELU_FWD_TILED_WGSL,
-            conv,
-        ),
-        ("loss_mse_relu_bwd.wgsl", LOSS_MSE_RELU_BWD_WGSL, loss),
-        ("loss_reduce.wgsl", LOSS_REDUCE_WGSL, loss),
-        ("conv2d_bwd_weight.wgsl", CONV2D_BWD_WEIGHT_WGSL, conv),
-        ("conv2d_bwd_input.wgsl", CONV2D_BWD_INPUT_WGSL, conv),
-        ("sgd_update.wgsl", SGD_UPDATE_WGSL, sgd),
-        ("train_tiny.wgsl", TRAIN_TINY_WGSL, tiny),
-        (
-            "conv2d_bwd_weight_tiled.wgsl",
-            CONV2D_BWD_WEIGHT_TILED_WGSL,
-            conv,
-        ),
-        (
-            "conv2d_bwd_weight_reduce.wgsl",
-            CONV2D_BWD_WEIGHT_REDUCE_WGSL,
-            conv,
-        ),
-        (
-            "conv2d_bwd_input_tiled.wgsl",
-            CONV2D_BWD_INPUT_TILED_WGSL,
-            conv,
-        ),
-    ] {
-        let m = module(src, file);
-        assert_layout(&m, params.0, params.1, params.2);
-        // Each header names its CPU twin(s), which must exist in src/cpu.
-        let header: String = src
+    // Each invocation of a tiled kernel holds 4×4 outputs of the tile.
+    let [x, y, _] = table::FORWARD_TILED.workgroup_size;
+    assert_eq!(grids::TILE, 4 * x);
+    assert_eq!(grids::TILE, 4 * y);
+    // The fused loop's limits, seen from the host: the notebook's layer fits.
+    assert!(fits_fused_loop(&wgconv::ConvShape::SEED));
+}
+
+/// The lines `//   i  name  uniform|storage, read|storage, read_write ...` of a header.
+fn header_bindings(src: &str) -> Vec<(u32, String, Access)> {
+    src.lines()
+        .take_while(|l| l.starts_with("//"))
+        .filter_map(|l| {
+            let mut words = l.trim_start_matches("//").split_whitespace();
+            let i: u32 = words.next()?.parse().ok()?;
+            let name = words.next()?.to_string();
+            let access = match (words.next()?, words.next()) {
+                ("uniform", _) => Access::Uniform,
+                ("storage,", Some("read")) => Access::Read,
+                ("storage,", Some("read_write")) => Access::ReadWrite,
+                _ => return None,
+            };
+            Some((i, name, access))
+        })
+        .collect()
+}
+
+#[test]
+fn every_header_lists_its_bindings_and_names_cpu_twins() {
+    let cpu_src = include_str!("../src/cpu/mod.rs");
+    for desc in table::ALL {
+        let file = format!("{}.wgsl", desc.name);
+        let table: Vec<_> = (0u32..)
+            .zip(desc.bindings)
+            .map(|(i, b)| (i, b.name.to_string(), b.access))
+            .collect();
+        assert_eq!(header_bindings(desc.body), table, "{file}: header bindings");
+        let header: String = desc
+            .body
             .lines()
             .skip_while(|l| !l.starts_with("// CPU twin"))
             .take_while(|l| l.starts_with("//"))
             .collect();
         let twins: Vec<&str> = header.split('`').skip(1).step_by(2).collect();
         assert!(!twins.is_empty(), "{file}: no `// CPU twin:` line");
-        let cpu_src = include_str!("../src/cpu/mod.rs");
         for twin in twins {
             let name = twin.trim_start_matches("cpu::");
             assert!(

@@ -298,7 +298,7 @@ impl<'a> Conv2d<'a> {
                     y.buffer(),
                     z,
                 ],
-            );
+            )?;
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -339,7 +339,7 @@ impl<'a> Conv2d<'a> {
                 let bind = plan.bind(
                     ctx,
                     [&xs, self.weight.buffer(), self.bias_buffer(), &ys, &zs],
-                );
+                )?;
                 let (bytes_in, bytes_out) = (u64::from(n) * image_in, u64::from(n) * image_out);
                 let (at_in, at_out) = (u64::from(start) * image_in, u64::from(start) * image_out);
                 encoder.copy_buffer_to_buffer(x.buffer(), at_in, &xs, 0, bytes_in);

@@ -14,9 +14,6 @@ use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, ShapeError};
 use crate::tensor::Tensor4;
 
-/// The shader source, embedded so that the library, CLI and tests run the same bytes.
-pub const CONV2D_BIAS_RELU_FWD_WGSL: &str = include_str!("../../shaders/conv2d_bias_relu_fwd.wgsl");
-
 /// [`ConvParams`] of `shape` for a kernel launched on `grid` (folded).
 pub(crate) fn conv_params(shape: &ConvShape, grid: Grid) -> ConvParams {
     ConvParams {
@@ -84,9 +81,16 @@ impl ForwardPlan {
         &self,
         ctx: &GpuContext,
         [x, w, b, y, z]: [&wgpu::Buffer; 5],
-    ) -> wgpu::BindGroup {
-        self.kernel(ctx)
-            .bind(&ctx.device, &[&self.params, x, w, b, y, z])
+    ) -> Result<wgpu::BindGroup> {
+        let named = [
+            ("params", &*self.params),
+            ("x", x),
+            ("w", w),
+            ("b", b),
+            ("y", y),
+            ("z", z),
+        ];
+        self.kernel(ctx).bind(&ctx.device, &named)
     }
 
     pub(crate) fn record(

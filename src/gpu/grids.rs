@@ -7,16 +7,12 @@ use crate::shape::ConvShape;
 /// A dispatch's workgroups along x, y and z.
 pub type Grid = (u32, u32, u32);
 
+pub use crate::gpu::wgsl::{
+    ELEMENTWISE_WORKGROUP_SIZE, FUSED_LOOP_WORKGROUP_SIZE, LOSS_WORKGROUP_SIZE, TILE,
+};
+
 /// Invocations per workgroup of `conv2d_bias_relu_fwd.wgsl`.
-pub const FORWARD_WORKGROUP_SIZE: u32 = 64;
-/// Output rows (N·P·Q) and filters (K) per workgroup of the tiled forward kernel: TILE_M and
-/// TILE_K in `conv2d_bias_relu_fwd_tiled.wgsl`.
-pub const FORWARD_TILE: (u32, u32) = (64, 64);
-/// Invocations per workgroup of `loss_mse_relu_bwd.wgsl`.
-pub const LOSS_WORKGROUP_SIZE: u32 = 256;
-/// Invocations per workgroup of `conv2d_bwd_input.wgsl`, `conv2d_bwd_weight_reduce.wgsl` and
-/// `sgd_update.wgsl`.
-pub const ELEMENTWISE_WORKGROUP_SIZE: u32 = 64;
+pub const FORWARD_WORKGROUP_SIZE: u32 = ELEMENTWISE_WORKGROUP_SIZE;
 
 fn too_many(what: impl std::fmt::Display) -> Error {
     Error::Invalid(format!("{what}: too many workgroups for one dispatch"))
@@ -48,8 +44,8 @@ pub(crate) fn forward_groups(shape: &ConvShape, version: KernelVersion) -> Resul
         KernelVersion::Simple => groups(shape.output_len(), FORWARD_WORKGROUP_SIZE),
         KernelVersion::Tiled => {
             let rows = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
-            let tiles = rows.div_ceil(u64::from(FORWARD_TILE.0))
-                * u64::from(shape.k).div_ceil(u64::from(FORWARD_TILE.1));
+            let tiles =
+                rows.div_ceil(u64::from(TILE)) * u64::from(shape.k).div_ceil(u64::from(TILE));
             u32::try_from(tiles).map_err(|_| too_many(shape))
         }
     }
@@ -60,10 +56,11 @@ pub(crate) fn bwd_weight_groups(shape: &ConvShape) -> Result<u32> {
     u32::try_from(shape.weight_len() + u64::from(shape.k)).map_err(|_| too_many(shape))
 }
 
-/// Tiles of `conv2d_bwd_weight_tiled.wgsl`: 64 filters × 64 columns of C·R·S + 1.
+/// Tiles of `conv2d_bwd_weight_tiled.wgsl`: TILE filters × TILE columns of C·R·S + 1.
 pub(crate) fn weight_tiles(shape: &ConvShape) -> Result<u32> {
     let cols = shape.reduction_len() + 1;
-    u32::try_from(u64::from(shape.k).div_ceil(64) * cols.div_ceil(64)).map_err(|_| too_many(shape))
+    u32::try_from(u64::from(shape.k).div_ceil(u64::from(TILE)) * cols.div_ceil(u64::from(TILE)))
+        .map_err(|_| too_many(shape))
 }
 
 /// Splits of the tiled weight gradient's N·P·Q reduction: enough workgroups to fill a large GPU
@@ -80,15 +77,17 @@ pub(crate) fn weight_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
     Ok(splits as u32)
 }
 
-/// Tiles of `conv2d_bwd_input_tiled.wgsl`: 64 input pixels (N·H·W) × 64 channels.
+/// Tiles of `conv2d_bwd_input_tiled.wgsl`: TILE input pixels (N·H·W) × TILE channels.
 pub(crate) fn input_tiles(shape: &ConvShape) -> Result<u32> {
     let rows = u64::from(shape.n) * u64::from(shape.h) * u64::from(shape.w);
-    u32::try_from(rows.div_ceil(64) * u64::from(shape.c).div_ceil(64)).map_err(|_| too_many(shape))
+    u32::try_from(rows.div_ceil(u64::from(TILE)) * u64::from(shape.c).div_ceil(u64::from(TILE)))
+        .map_err(|_| too_many(shape))
 }
 
 /// Invocations per gradient element in the fused loop: the largest power of two that lets
-/// every element of a 256-invocation workgroup work at once (1 when there are more than 128).
+/// every element of its workgroup work at once (1 when there are more than half as many
+/// elements as invocations).
 pub(crate) fn fused_lanes(grads: u64) -> u32 {
-    let per = (256 / grads.max(1)).max(1) as u32;
+    let per = (u64::from(FUSED_LOOP_WORKGROUP_SIZE) / grads.max(1)).max(1) as u32;
     1 << (31 - per.leading_zeros())
 }

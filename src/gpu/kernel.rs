@@ -1,39 +1,32 @@
-//! A compiled compute kernel: its bind group layout and pipeline, built from a WGSL file.
+//! A compiled compute kernel (its bind group layout and pipeline, built from its description in
+//! `table`) and the set of every kernel, compiled once per context.
 
-/// How a kernel reads one of its bindings (binding i is the i-th entry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    Uniform,
-    Read,
-    ReadWrite,
-}
+use crate::error::{Error, Result};
+use crate::gpu::table::{self, Access, KernelDesc};
 
-/// One WGSL kernel: entry point `main`, bindings 0..n of group 0.
+/// One compiled kernel.
 pub(crate) struct Kernel {
-    pub(crate) name: &'static str,
+    pub(crate) desc: &'static KernelDesc,
     layout: wgpu::BindGroupLayout,
     pub(crate) pipeline: wgpu::ComputePipeline,
 }
 
 impl Kernel {
-    pub(crate) fn new(
-        device: &wgpu::Device,
-        name: &'static str,
-        source: &'static str,
-        bindings: &[Access],
-    ) -> Self {
+    pub(crate) fn new(device: &wgpu::Device, desc: &'static KernelDesc) -> Self {
+        let name = desc.name;
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(name),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
+            source: wgpu::ShaderSource::Wgsl(desc.source().into()),
         });
-        let entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = desc
+            .bindings
             .iter()
             .enumerate()
-            .map(|(i, access)| wgpu::BindGroupLayoutEntry {
+            .map(|(i, binding)| wgpu::BindGroupLayoutEntry {
                 binding: i as u32,
                 visibility: wgpu::ShaderStages::COMPUTE,
                 ty: wgpu::BindingType::Buffer {
-                    ty: match access {
+                    ty: match binding.access {
                         Access::Uniform => wgpu::BufferBindingType::Uniform,
                         Access::Read => wgpu::BufferBindingType::Storage { read_only: true },
                         Access::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
@@ -62,27 +55,39 @@ impl Kernel {
             cache: None,
         });
         Kernel {
-            name,
+            desc,
             layout,
             pipeline,
         }
     }
 
-    /// A bind group with `buffers[i]` at binding i.
-    pub(crate) fn bind(&self, device: &wgpu::Device, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
+    /// A bind group of `buffers`, each given with the name of its binding in the kernel's table
+    /// entry, in any order. Every binding must be named exactly once.
+    pub(crate) fn bind(
+        &self,
+        device: &wgpu::Device,
+        buffers: &[(&str, &wgpu::Buffer)],
+    ) -> Result<wgpu::BindGroup> {
+        let slots =
+            binding_slots(self.desc, buffers.iter().map(|(name, _)| *name)).map_err(|message| {
+                Error::Internal {
+                    stage: "binding buffers",
+                    message,
+                }
+            })?;
+        let entries: Vec<wgpu::BindGroupEntry> = slots
+            .into_iter()
+            .zip(buffers)
+            .map(|(binding, (_, buffer))| wgpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
             })
             .collect();
-        device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(self.name),
+        Ok(device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(self.desc.name),
             layout: &self.layout,
             entries: &entries,
-        })
+        }))
     }
 
     /// Records one dispatch of this kernel.
@@ -98,23 +103,29 @@ impl Kernel {
     }
 }
 
-/// The WGSL sources, embedded so that the library, CLI and tests run the same bytes.
-pub mod sources {
-    pub use crate::gpu::forward::CONV2D_BIAS_RELU_FWD_WGSL;
-    pub const CONV2D_BIAS_RELU_FWD_TILED_WGSL: &str =
-        include_str!("../../shaders/conv2d_bias_relu_fwd_tiled.wgsl");
-    pub const LOSS_MSE_RELU_BWD_WGSL: &str = include_str!("../../shaders/loss_mse_relu_bwd.wgsl");
-    pub const LOSS_REDUCE_WGSL: &str = include_str!("../../shaders/loss_reduce.wgsl");
-    pub const CONV2D_BWD_WEIGHT_WGSL: &str = include_str!("../../shaders/conv2d_bwd_weight.wgsl");
-    pub const CONV2D_BWD_INPUT_WGSL: &str = include_str!("../../shaders/conv2d_bwd_input.wgsl");
-    pub const SGD_UPDATE_WGSL: &str = include_str!("../../shaders/sgd_update.wgsl");
-    pub const TRAIN_TINY_WGSL: &str = include_str!("../../shaders/train_tiny.wgsl");
-    pub const CONV2D_BWD_WEIGHT_TILED_WGSL: &str =
-        include_str!("../../shaders/conv2d_bwd_weight_tiled.wgsl");
-    pub const CONV2D_BWD_WEIGHT_REDUCE_WGSL: &str =
-        include_str!("../../shaders/conv2d_bwd_weight_reduce.wgsl");
-    pub const CONV2D_BWD_INPUT_TILED_WGSL: &str =
-        include_str!("../../shaders/conv2d_bwd_input_tiled.wgsl");
+/// The binding number of each of `names`, checked to name every binding of `desc` once.
+fn binding_slots<'n>(
+    desc: &KernelDesc,
+    names: impl ExactSizeIterator<Item = &'n str>,
+) -> std::result::Result<Vec<u32>, String> {
+    let mut seen = vec![false; desc.bindings.len()];
+    let mut slots = Vec::with_capacity(names.len());
+    for name in names {
+        let slot = desc
+            .binding(name)
+            .ok_or_else(|| format!("{} has no binding `{name}`", desc.name))?;
+        if std::mem::replace(&mut seen[slot as usize], true) {
+            return Err(format!("{}: binding `{name}` given twice", desc.name));
+        }
+        slots.push(slot);
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(format!(
+            "{}: no buffer for binding `{}`",
+            desc.name, desc.bindings[missing].name
+        ));
+    }
+    Ok(slots)
 }
 
 /// Every kernel of the crate, compiled once per context.
@@ -129,87 +140,28 @@ pub(crate) struct Kernels {
     pub(crate) bwd_weight_reduce: Kernel,
     pub(crate) bwd_input_tiled: Kernel,
     pub(crate) sgd: Kernel,
-    /// The fused loop for tiny layers; None where the device binds fewer than 11 storage
-    /// buffers per stage.
-    pub(crate) train_tiny: Option<Kernel>,
+    /// The fused loop for tiny layers; None where the device's limits are below its storage
+    /// buffers, workgroup memory or invocations.
+    pub(crate) fused_loop: Option<Kernel>,
 }
-
-/// Storage buffers `train_tiny.wgsl` binds.
-pub(crate) const TRAIN_TINY_STORAGE_BUFFERS: u32 = 11;
 
 impl Kernels {
     pub(crate) fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Self {
-        use sources::*;
-        use Access::*;
-        let tiny_fits = limits.max_storage_buffers_per_shader_stage >= TRAIN_TINY_STORAGE_BUFFERS
-            && limits.max_compute_workgroup_storage_size >= 24 * 1024
-            && limits.max_compute_invocations_per_workgroup >= 256;
+        let new = |desc| Kernel::new(device, desc);
         Kernels {
-            train_tiny: tiny_fits.then(|| {
-                let mut bindings = vec![Uniform, Read, Read];
-                bindings.extend([ReadWrite; 9]);
-                Kernel::new(device, "train_tiny", TRAIN_TINY_WGSL, &bindings)
-            }),
-            forward: Kernel::new(
-                device,
-                "conv2d_bias_relu_fwd",
-                CONV2D_BIAS_RELU_FWD_WGSL,
-                &[Uniform, Read, Read, Read, ReadWrite, ReadWrite],
-            ),
-            forward_tiled: Kernel::new(
-                device,
-                "conv2d_bias_relu_fwd_tiled",
-                CONV2D_BIAS_RELU_FWD_TILED_WGSL,
-                &[Uniform, Read, Read, Read, ReadWrite, ReadWrite],
-            ),
-            loss: Kernel::new(
-                device,
-                "loss_mse_relu_bwd",
-                LOSS_MSE_RELU_BWD_WGSL,
-                &[Uniform, Read, Read, ReadWrite, ReadWrite],
-            ),
-            loss_reduce: Kernel::new(
-                device,
-                "loss_reduce",
-                LOSS_REDUCE_WGSL,
-                &[Uniform, Read, ReadWrite],
-            ),
-            bwd_weight: Kernel::new(
-                device,
-                "conv2d_bwd_weight",
-                CONV2D_BWD_WEIGHT_WGSL,
-                &[Uniform, Read, Read, ReadWrite, ReadWrite],
-            ),
-            bwd_input: Kernel::new(
-                device,
-                "conv2d_bwd_input",
-                CONV2D_BWD_INPUT_WGSL,
-                &[Uniform, Read, Read, ReadWrite],
-            ),
-            bwd_weight_tiled: Kernel::new(
-                device,
-                "conv2d_bwd_weight_tiled",
-                CONV2D_BWD_WEIGHT_TILED_WGSL,
-                &[Uniform, Read, Read, ReadWrite],
-            ),
-            bwd_weight_reduce: Kernel::new(
-                device,
-                "conv2d_bwd_weight_reduce",
-                CONV2D_BWD_WEIGHT_REDUCE_WGSL,
-                &[Uniform, Read, ReadWrite, ReadWrite],
-            ),
-            bwd_input_tiled: Kernel::new(
-                device,
-                "conv2d_bwd_input_tiled",
-                CONV2D_BWD_INPUT_TILED_WGSL,
-                &[Uniform, Read, Read, ReadWrite],
-            ),
-            sgd: Kernel::new(
-                device,
-                "sgd_update",
-                SGD_UPDATE_WGSL,
-                &[Uniform, ReadWrite, Read, ReadWrite],
-            ),
+            fused_loop: table::FUSED_LOOP
+                .fits(limits)
+                .then(|| new(&table::FUSED_LOOP)),
+            forward: new(&table::FORWARD),
+            forward_tiled: new(&table::FORWARD_TILED),
+            loss: new(&table::LOSS),
+            loss_reduce: new(&table::LOSS_REDUCE),
+            bwd_weight: new(&table::BWD_WEIGHT),
+            bwd_input: new(&table::BWD_INPUT),
+            bwd_weight_tiled: new(&table::BWD_WEIGHT_TILED),
+            bwd_weight_reduce: new(&table::BWD_WEIGHT_REDUCE),
+            bwd_input_tiled: new(&table::BWD_INPUT_TILED),
+            sgd: new(&table::SGD),
         }
     }
 }
@@ -238,5 +190,32 @@ impl KernelVersion {
     /// Parses `--kernel`'s value.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::binding_slots;
+    use crate::gpu::table::SGD;
+
+    #[test]
+    fn binding_slots_follow_names_not_order() {
+        let names = ["buf", "params", "grad", "param"];
+        assert_eq!(binding_slots(&SGD, names.into_iter()), Ok(vec![3, 0, 2, 1]));
+    }
+
+    #[test]
+    fn binding_slots_refuse_unknown_missing_and_repeated_names() {
+        let cases: [&[&str]; 3] = [
+            &["params", "param", "grad", "momentum"],
+            &["params", "param", "grad"],
+            &["params", "param", "grad", "grad"],
+        ];
+        for names in cases {
+            assert!(
+                binding_slots(&SGD, names.iter().copied()).is_err(),
+                "{names:?}"
+            );
+        }
     }
 }

@@ -8,19 +8,21 @@ pub mod grids;
 pub(crate) mod kernel;
 pub mod memory;
 pub mod params;
+pub mod table;
 pub mod tensor;
 pub mod trainer;
 pub mod versions;
+pub mod wgsl;
 
 pub use adapter::{list_adapters, parse_backends, AdapterRequest, AdapterSummary};
 pub use context::{GpuContext, KeyLimits};
 pub use conv2d::{Conv2d, Conv2dConfig, Conv2dOutput, ForwardOptions};
+pub use forward::check_forward_inputs;
 pub use forward::ForwardOutput;
-pub use forward::{check_forward_inputs, CONV2D_BIAS_RELU_FWD_WGSL};
 pub use grids::FORWARD_WORKGROUP_SIZE;
-pub use kernel::{sources, KernelVersion};
+pub use kernel::KernelVersion;
 pub use memory::MemoryUse;
-pub use params::{ConvParams, LossParams, SgdParams, TinyParams};
+pub use params::{ConvParams, FusedLoopParams, LossParams, ParamsLayout, SgdParams};
 pub use tensor::DeviceTensor;
 pub use trainer::{Pass, Trainer, TrainerOptions, TrainerState, FUSED_STEPS_PER_DISPATCH};
 pub use versions::{

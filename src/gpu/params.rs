@@ -1,8 +1,30 @@
-//! Kernel parameter structs: each is the one source of truth for a WGSL struct of the same
-//! name and field order (`tests/shaders.rs` compares the two layouts through naga).
+//! Kernel parameter structs: each is the one source of truth for the WGSL struct of the same
+//! name, which the composer writes from its fields (`ParamsLayout::wgsl`); `tests/shaders.rs`
+//! checks the two layouts agree through naga.
+
+/// A params struct's name and fields, as the WGSL composer needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamsLayout {
+    pub name: &'static str,
+    /// (name, type) of every field in declaration order; field i sits at 4·i bytes.
+    pub fields: &'static [(&'static str, &'static str)],
+    /// Bytes of the Rust struct.
+    pub size: usize,
+}
+
+impl ParamsLayout {
+    /// The WGSL struct declaration.
+    pub fn wgsl(&self) -> String {
+        let mut out = format!("struct {} {{\n", self.name);
+        for (field, ty) in self.fields {
+            out += &format!("    {field}: {ty},\n");
+        }
+        out + "}\n"
+    }
+}
 
 /// Declares a `#[repr(C)]` params struct of 4-byte scalar fields (u32 or f32) and the list of
-/// its fields, so that a test can check the WGSL struct of the same name field by field.
+/// its fields, from which the composer writes the WGSL struct of the same name.
 macro_rules! gpu_params {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ident),+ $(,)? }) => {
         $(#[$m])*
@@ -15,8 +37,14 @@ macro_rules! gpu_params {
             /// (name, type) of every field in declaration order; field i sits at 4·i bytes.
             pub const FIELDS: &'static [(&'static str, &'static str)] =
                 &[$((stringify!($field), stringify!($ty))),+];
-            /// The WGSL struct this mirrors.
+            /// The WGSL struct this generates.
             pub const WGSL_NAME: &'static str = stringify!($name);
+            /// Name and fields together.
+            pub const LAYOUT: ParamsLayout = ParamsLayout {
+                name: Self::WGSL_NAME,
+                fields: Self::FIELDS,
+                size: std::mem::size_of::<Self>(),
+            };
         }
     };
 }
@@ -59,14 +87,14 @@ gpu_params! {
         /// 1 for Nesterov momentum.
         nesterov: u32,
         lr: f32, momentum: f32, weight_decay: f32,
-        groups_x: u32,
-        pad0: u32, pad1: u32,
+        groups_x: u32, groups_y: u32,
+        pad0: u32,
     }
 }
 
 gpu_params! {
-    /// Used by `train_tiny.wgsl`: the layer, the loop and the optimiser.
-    TinyParams {
+    /// Used by `fused_loop.wgsl`: the layer, the loop and the optimiser.
+    FusedLoopParams {
         n: u32, c: u32, h: u32, w: u32, k: u32, r: u32, s: u32, p: u32, q: u32,
         stride_h: u32, stride_w: u32, pad_h: u32, pad_w: u32,
         /// Steps this dispatch runs.

@@ -2,6 +2,9 @@
 //! BENCHMARKS.md (lavapipe).
 
 use crate::gpu::kernel::KernelVersion;
+use crate::gpu::wgsl::{
+    FUSED_LOOP_MAX_FILTERS, FUSED_LOOP_MAX_INPUTS, FUSED_LOOP_MAX_OUTPUTS, FUSED_LOOP_MAX_WEIGHTS,
+};
 use crate::shape::ConvShape;
 
 /// Whether a GEMM pass has enough work, and enough of its 64 tile columns used, for the tiled
@@ -39,13 +42,13 @@ pub fn bwd_input_version_for(shape: &ConvShape) -> KernelVersion {
     tiled_if(tiled_pays(shape, u64::from(shape.c)))
 }
 
-/// Whether the fused loop (`train_tiny.wgsl`) can hold the layer in workgroup memory:
-/// K·C·R·S ≤ 512, K ≤ 32, N·K·P·Q ≤ 2048 and N·C·H·W ≤ 2048 (its MAX_ constants).
+/// Whether the fused loop (`fused_loop.wgsl`) can hold the layer in workgroup memory:
+/// K·C·R·S ≤ 512, K ≤ 32, N·K·P·Q ≤ 2048 and N·C·H·W ≤ 2048 (the FUSED_LOOP_MAX_ constants).
 pub fn fits_fused_loop(shape: &ConvShape) -> bool {
-    shape.weight_len() <= 512
-        && shape.k <= 32
-        && shape.output_len() <= 2048
-        && shape.input_len() <= 2048
+    shape.weight_len() <= u64::from(FUSED_LOOP_MAX_WEIGHTS)
+        && shape.k <= FUSED_LOOP_MAX_FILTERS
+        && shape.output_len() <= u64::from(FUSED_LOOP_MAX_OUTPUTS)
+        && shape.input_len() <= u64::from(FUSED_LOOP_MAX_INPUTS)
 }
 
 /// The kernel version of each pass a training step runs.

@@ -1,10 +1,12 @@
-//! The trainer's bind groups: which buffer each kernel of a step reads and writes.
+//! The trainer's bind groups: which buffer each kernel of a step reads and writes, by the
+//! binding names of the kernel table (`gpu/table.rs`).
 
+use crate::error::Result;
 use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::ForwardPlan;
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
-use crate::gpu::params::TinyParams;
+use crate::gpu::params::FusedLoopParams;
 use crate::gpu::trainer::buffers::Buffers;
 use crate::gpu::trainer::grids::Uniforms;
 use crate::gpu::versions::TrainVersions;
@@ -19,7 +21,7 @@ pub(super) struct FusedBinds {
     pub(super) rest: wgpu::BindGroup,
     pub(super) rest_uniform: GpuBuffer,
     _full_uniform: GpuBuffer,
-    pub(super) params: TinyParams,
+    pub(super) params: FusedLoopParams,
 }
 
 pub(super) struct Binds {
@@ -45,43 +47,96 @@ impl Binds {
         versions: &TrainVersions,
         buf: &Buffers,
         u: &Uniforms,
-    ) -> Self {
+    ) -> Result<Self> {
         let (device, k) = (&ctx.device, &ctx.kernels);
         let (w, b) = (layer.weight().buffer(), layer.bias_buffer());
+        let (x, dz) = (&*buf.x, &*buf.dz);
         let bwd_weight = match &buf.dw_partials {
-            None => k
-                .bwd_weight
-                .bind(device, &[&u.bwd_weight, &buf.x, &buf.dz, &buf.dw, &buf.db]),
-            Some(partials) => k
-                .bwd_weight_tiled
-                .bind(device, &[&u.bwd_weight, &buf.x, &buf.dz, partials]),
+            None => k.bwd_weight.bind(
+                device,
+                &[
+                    ("params", &u.bwd_weight),
+                    ("x", x),
+                    ("dz", dz),
+                    ("dw", &buf.dw),
+                    ("db", &buf.db),
+                ],
+            )?,
+            Some(partial) => k.bwd_weight_tiled.bind(
+                device,
+                &[
+                    ("params", &u.bwd_weight),
+                    ("x", x),
+                    ("dz", dz),
+                    ("partial", partial),
+                ],
+            )?,
+        };
+        let bwd_weight_reduce = match &buf.dw_partials {
+            None => None,
+            Some(partial) => Some(k.bwd_weight_reduce.bind(
+                device,
+                &[
+                    ("params", &u.bwd_weight_reduce),
+                    ("partial", partial),
+                    ("dw", &buf.dw),
+                    ("db", &buf.db),
+                ],
+            )?),
         };
         let bwd_input = match versions.bwd_input {
             KernelVersion::Simple => &k.bwd_input,
             KernelVersion::Tiled => &k.bwd_input_tiled,
-        }
-        .bind(device, &[&u.bwd_input, w, &buf.dz, &buf.dx]);
-        Binds {
+        };
+        let sgd = |params: &wgpu::Buffer, param, grad, momentum| {
+            k.sgd.bind(
+                device,
+                &[
+                    ("params", params),
+                    ("param", param),
+                    ("grad", grad),
+                    ("buf", momentum),
+                ],
+            )
+        };
+        Ok(Binds {
             fused: None,
-            forward: forward.bind(ctx, [&buf.x, w, b, &buf.y, &buf.z_unused]),
+            forward: forward.bind(ctx, [x, w, b, &buf.y, &buf.z_unused])?,
             loss: k.loss.bind(
                 device,
-                &[&u.loss, &buf.y, &buf.t, &buf.dz, &buf.loss_partials],
-            ),
-            loss_reduce: k
-                .loss_reduce
-                .bind(device, &[&u.loss, &buf.loss_partials, &buf.loss_log]),
+                &[
+                    ("params", &u.loss),
+                    ("y", &buf.y),
+                    ("t", &buf.t),
+                    ("dz", dz),
+                    ("partials", &buf.loss_partials),
+                ],
+            )?,
+            loss_reduce: k.loss_reduce.bind(
+                device,
+                &[
+                    ("params", &u.loss),
+                    ("partials", &buf.loss_partials),
+                    ("log", &buf.loss_log),
+                ],
+            )?,
             bwd_weight,
-            bwd_weight_reduce: buf.dw_partials.as_ref().map(|partials| {
-                k.bwd_weight_reduce
-                    .bind(device, &[&u.bwd_weight_reduce, partials, &buf.dw, &buf.db])
-            }),
-            bwd_input,
-            sgd_w: k.sgd.bind(device, &[&u.sgd_w, w, &buf.dw, &buf.w_momentum]),
-            sgd_b: layer
-                .bias()
-                .map(|_| k.sgd.bind(device, &[&u.sgd_b, b, &buf.db, &buf.b_momentum])),
-        }
+            bwd_weight_reduce,
+            bwd_input: bwd_input.bind(
+                device,
+                &[
+                    ("params", &u.bwd_input),
+                    ("w", w),
+                    ("dz", dz),
+                    ("dx", &buf.dx),
+                ],
+            )?,
+            sgd_w: sgd(&u.sgd_w, w, &buf.dw, &buf.w_momentum)?,
+            sgd_b: match layer.bias() {
+                Some(_) => Some(sgd(&u.sgd_b, b, &buf.db, &buf.b_momentum)?),
+                None => None,
+            },
+        })
     }
 }
 
@@ -92,49 +147,50 @@ pub(super) fn fused_binds(
     kernel: &Kernel,
     layer: &Conv2d<'_>,
     buf: &Buffers,
-    params: TinyParams,
+    params: FusedLoopParams,
     steps_per_dispatch: u32,
-) -> FusedBinds {
-    let uniform =
-        |label: &str, p: &TinyParams, usage| ctx.buffer_init(label, bytemuck::bytes_of(p), usage);
-    let full_params = TinyParams {
+) -> Result<FusedBinds> {
+    let uniform = |label: &str, p: &FusedLoopParams, usage| {
+        ctx.buffer_init(label, bytemuck::bytes_of(p), usage)
+    };
+    let full_params = FusedLoopParams {
         steps: steps_per_dispatch,
         ..params
     };
     let full_uniform = uniform(
-        "fused loop params (full)",
+        "FusedLoopParams (full)",
         &full_params,
         wgpu::BufferUsages::UNIFORM,
     );
     let rest_uniform = uniform(
-        "fused loop params (rest)",
+        "FusedLoopParams (rest)",
         &params,
         wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
     );
     let (w, b) = (layer.weight().buffer(), layer.bias_buffer());
-    let storage: [&wgpu::Buffer; 11] = [
-        &buf.x,
-        &buf.t,
-        w,
-        b,
-        &buf.w_momentum,
-        &buf.b_momentum,
-        &buf.loss_log,
-        &buf.dw,
-        &buf.db,
-        &buf.y,
-        &buf.dz,
+    let storage: [(&str, &wgpu::Buffer); 11] = [
+        ("x", &buf.x),
+        ("t", &buf.t),
+        ("w", w),
+        ("b", b),
+        ("w_momentum", &buf.w_momentum),
+        ("b_momentum", &buf.b_momentum),
+        ("log", &buf.loss_log),
+        ("dw", &buf.dw),
+        ("db", &buf.db),
+        ("y", &buf.y),
+        ("dz", &buf.dz),
     ];
     let bind = |uniform: &wgpu::Buffer| {
-        let mut all = vec![uniform];
+        let mut all = vec![("params", uniform)];
         all.extend(storage);
         kernel.bind(&ctx.device, &all)
     };
-    FusedBinds {
-        full: bind(&full_uniform),
-        rest: bind(&rest_uniform),
+    Ok(FusedBinds {
+        full: bind(&full_uniform)?,
+        rest: bind(&rest_uniform)?,
         rest_uniform,
         _full_uniform: full_uniform,
         params,
-    }
+    })
 }

@@ -89,6 +89,7 @@ fn sgd_params(sgd: &Sgd, len: u64, grid: Grid) -> SgdParams {
         momentum: sgd.momentum,
         weight_decay: sgd.weight_decay,
         groups_x: grid.0,
+        groups_y: grid.1,
         ..Default::default()
     }
 }

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::ForwardPlan;
 use crate::gpu::grids::fused_lanes;
-use crate::gpu::params::TinyParams;
+use crate::gpu::params::FusedLoopParams;
 use crate::gpu::versions::{fits_fused_loop, TrainVersions};
 use crate::gpu::GpuContext;
 use crate::sgd::Sgd;
@@ -131,8 +131,8 @@ fn validate(
 }
 
 /// The fused loop's parameters for `shape` (its step count is set per dispatch).
-fn fused_params(shape: &ConvShape, sgd: &Sgd, scale: f32) -> TinyParams {
-    TinyParams {
+fn fused_params(shape: &ConvShape, sgd: &Sgd, scale: f32) -> FusedLoopParams {
+    FusedLoopParams {
         n: shape.n,
         c: shape.c,
         h: shape.h,
@@ -173,7 +173,7 @@ impl<'a> Trainer<'a> {
             .unwrap_or_else(|| TrainVersions::for_shape(&shape));
         // The fused loop updates a bias, and needs its kernel and the room for the layer.
         versions.fused_loop &=
-            layer.bias().is_some() && fits_fused_loop(&shape) && ctx.kernels.train_tiny.is_some();
+            layer.bias().is_some() && fits_fused_loop(&shape) && ctx.kernels.fused_loop.is_some();
         let sgd = options.sgd;
         let (forward, grids, uniforms, buffers, binds) =
             ctx.scoped("allocating the training buffers", || -> Result<_> {
@@ -181,8 +181,8 @@ impl<'a> Trainer<'a> {
                 let grids = Grids::new(ctx, &shape, &versions)?;
                 let uniforms = Uniforms::new(ctx, &shape, &grids, &sgd);
                 let buffers = Buffers::new(ctx, &shape, (x, t), &grids, options.log_capacity);
-                let mut binds = Binds::new(ctx, &layer, &forward, &versions, &buffers, &uniforms);
-                if let (true, Some(kernel)) = (versions.fused_loop, &ctx.kernels.train_tiny) {
+                let mut binds = Binds::new(ctx, &layer, &forward, &versions, &buffers, &uniforms)?;
+                if let (true, Some(kernel)) = (versions.fused_loop, &ctx.kernels.fused_loop) {
                     let params = fused_params(&shape, &sgd, uniforms.loss_params.scale);
                     let fused = fused_binds(
                         ctx,
@@ -191,7 +191,7 @@ impl<'a> Trainer<'a> {
                         &buffers,
                         params,
                         FUSED_STEPS_PER_DISPATCH,
-                    );
+                    )?;
                     binds.fused = Some(fused);
                 }
                 Ok((forward, grids, uniforms, buffers, binds))

@@ -2,7 +2,7 @@
 //! update kernels one after another, many steps to a submission.
 
 use crate::error::{Error, Result};
-use crate::gpu::params::TinyParams;
+use crate::gpu::params::FusedLoopParams;
 use crate::gpu::trainer::buffers::loss_log_bytes;
 use crate::gpu::trainer::{Trainer, FUSED_STEPS_PER_DISPATCH};
 
@@ -27,7 +27,7 @@ impl Trainer<'_> {
     /// Writes the step count of the fused loop's last, partial dispatch for a run of `steps`.
     fn write_fused_rest(&self, steps: u32) {
         if let Some(fused) = &self.binds.fused {
-            let rest = TinyParams {
+            let rest = FusedLoopParams {
                 steps: steps % FUSED_STEPS_PER_DISPATCH,
                 ..fused.params
             };
@@ -42,7 +42,7 @@ impl Trainer<'_> {
     /// `steps` steps of the fused loop: full dispatches, then one for the remainder (whose
     /// count [`Self::write_fused_rest`] wrote).
     fn record_fused(&self, pass: &mut wgpu::ComputePass<'_>, steps: u32) {
-        if let (Some(kernel), Some(fused)) = (&self.ctx.kernels.train_tiny, &self.binds.fused) {
+        if let (Some(kernel), Some(fused)) = (&self.ctx.kernels.fused_loop, &self.binds.fused) {
             for _ in 0..steps / FUSED_STEPS_PER_DISPATCH {
                 kernel.dispatch(pass, &fused.full, (1, 1, 1));
             }
@@ -127,11 +127,12 @@ impl Trainer<'_> {
             s.weight_len(),
             u64::from(s.k),
         );
+        let loss_group = u64::from(crate::gpu::wgsl::LOSS_WORKGROUP_SIZE);
         let floats = match pass {
             Pass::Forward => x + w + k + y,
             // y, t, dz, partials, loss log, x, dw, db, w, dx
-            Pass::Backward => 3 * y + y.div_ceil(256) + 1 + x + w + k + w + x,
-            Pass::Step => x + 3 * (w + k) + 3 * y + y.div_ceil(256) + 1 + 2 * (w + k) + x,
+            Pass::Backward => 3 * y + y.div_ceil(loss_group) + 1 + x + w + k + w + x,
+            Pass::Step => x + 3 * (w + k) + 3 * y + y.div_ceil(loss_group) + 1 + 2 * (w + k) + x,
         };
         floats * 4
     }

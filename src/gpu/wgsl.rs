@@ -1,0 +1,114 @@
+//! WGSL composition. WGSL has no includes, so a kernel's source is put together here: its own
+//! file from `shaders/`, then the constants it shares with Rust (written from the Rust constants
+//! below), its params struct (written from the Rust struct), and the `shaders/common/` pieces it
+//! lists. The kernel's file comes first so that line numbers in compiler messages are its own.
+
+use std::fmt::Write;
+
+use crate::gpu::table::KernelDesc;
+
+/// Invocations per workgroup of the kernels that give one invocation one element (forward, dX,
+/// the dW split reduction, SGD) and of the simple dW (one workgroup per gradient element).
+pub const ELEMENTWISE_WORKGROUP_SIZE: u32 = 64;
+/// Invocations per workgroup of `loss_mse_relu_bwd.wgsl` and `loss_reduce.wgsl`.
+pub const LOSS_WORKGROUP_SIZE: u32 = 256;
+/// Rows and columns of the output tile of a `*_tiled.wgsl` workgroup (`TILE`).
+pub const TILE: u32 = 64;
+/// Reduction steps a tiled workgroup stages at a time (`SLICE`).
+pub const TILE_SLICE: u32 = 16;
+/// Invocations along each side of a tiled workgroup (`BLOCK`); each holds 4×4 outputs.
+pub const TILE_BLOCK: u32 = 16;
+/// Invocations of the fused loop's one workgroup.
+pub const FUSED_LOOP_WORKGROUP_SIZE: u32 = 256;
+/// The most weights K·C·R·S the fused loop holds in workgroup memory (`MAX_WEIGHTS`).
+pub const FUSED_LOOP_MAX_WEIGHTS: u32 = 512;
+/// The most filters K (`MAX_FILTERS`).
+pub const FUSED_LOOP_MAX_FILTERS: u32 = 32;
+/// The most outputs N·K·P·Q (`MAX_OUTPUTS`).
+pub const FUSED_LOOP_MAX_OUTPUTS: u32 = 2048;
+/// The most inputs N·C·H·W (`MAX_INPUTS`).
+pub const FUSED_LOOP_MAX_INPUTS: u32 = 2048;
+
+// The tiled kernels' loads assume a BLOCK × BLOCK workgroup holds 4×4 outputs each of the tile,
+// and stages each TILE × SLICE slice in 4 loads per invocation.
+const _: () = assert!(TILE == 4 * TILE_BLOCK && TILE * TILE_SLICE == 4 * TILE_BLOCK * TILE_BLOCK);
+// The fused loop's tree sums need a power of two.
+const _: () = assert!(FUSED_LOOP_WORKGROUP_SIZE.is_power_of_two());
+const _: () = assert!(LOSS_WORKGROUP_SIZE.is_power_of_two());
+const _: () = assert!(ELEMENTWISE_WORKGROUP_SIZE.is_power_of_two());
+
+/// A piece of `shaders/common/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Common {
+    /// `flat_workgroup`: undoes the folded grid.
+    Grid,
+    /// `tree_sum` over the workgroup array `sums` (needs WORKGROUP_SIZE).
+    Reduce,
+    /// The tiles and `multiply_slice` of the implicit GEMMs.
+    GemmTile,
+    /// The `LossLog` struct.
+    LossLog,
+    /// `sgd_step`: one torch.optim.SGD update.
+    Sgd,
+}
+
+impl Common {
+    /// The file, relative to `shaders/`.
+    pub fn file(self) -> &'static str {
+        match self {
+            Common::Grid => "common/grid.wgsl",
+            Common::Reduce => "common/reduce.wgsl",
+            Common::GemmTile => "common/gemm_tile.wgsl",
+            Common::LossLog => "common/loss_log.wgsl",
+            Common::Sgd => "common/sgd.wgsl",
+        }
+    }
+
+    /// The file's text.
+    pub fn source(self) -> &'static str {
+        match self {
+            Common::Grid => include_str!("../../shaders/common/grid.wgsl"),
+            Common::Reduce => include_str!("../../shaders/common/reduce.wgsl"),
+            Common::GemmTile => include_str!("../../shaders/common/gemm_tile.wgsl"),
+            Common::LossLog => include_str!("../../shaders/common/loss_log.wgsl"),
+            Common::Sgd => include_str!("../../shaders/common/sgd.wgsl"),
+        }
+    }
+
+    /// The shared constants the piece uses, besides WORKGROUP_SIZE.
+    fn consts(self) -> &'static [(&'static str, u32)] {
+        match self {
+            Common::GemmTile => &[("TILE", TILE), ("SLICE", TILE_SLICE), ("BLOCK", TILE_BLOCK)],
+            _ => &[],
+        }
+    }
+}
+
+/// The composed WGSL of `kernel`.
+pub(crate) fn compose(kernel: &KernelDesc) -> String {
+    let mut out = String::from(kernel.body);
+    let _ = writeln!(
+        out,
+        "\n// ---- Composed by wgconv (src/gpu/wgsl.rs): constants shared with Rust.\n"
+    );
+    let [x, y, z] = kernel.workgroup_size;
+    let consts = kernel
+        .common
+        .iter()
+        .flat_map(|c| c.consts())
+        .chain(kernel.consts);
+    for (name, value) in std::iter::once(&("WORKGROUP_SIZE", x * y * z)).chain(consts) {
+        let _ = writeln!(out, "const {name}: u32 = {value}u;");
+    }
+    let _ = writeln!(
+        out,
+        "\n// ---- The params struct, from `gpu::params::{}`.\n",
+        kernel.params.name
+    );
+    out += &kernel.params.wgsl();
+    for piece in kernel.common {
+        let _ = writeln!(out, "\n// ---- shaders/{}\n", piece.file());
+        out += piece.source();
+    }
+    out
+}
