@@ -136,17 +136,9 @@ impl Measurement {
         }
     }
 
-    /// The table's pass column: the fused loop's step is not the other versions' step.
-    fn pass_label(&self) -> &'static str {
-        if self.includes_dx {
-            self.pass
-        } else {
-            "fused"
-        }
-    }
 }
 
-/// The table: one row per timed pass or failed validation, and what "fused" means.
+/// The table: one row per timed pass or failed validation, and what a fused step is.
 pub fn print_table(rows: &[Row], any_fused: bool) {
     println!(
         "{:<10} {:<6} {:<7} {:>10} {:>10} {:>10} {:>7} {:>9}  validation (worst error/bound on the reduced shape)",
@@ -157,7 +149,7 @@ pub fn print_table(rows: &[Row], any_fused: bool) {
             Row::Timed(r) => println!(
                 "{:<10} {:<6} {:<7} {:>10.4} {:>10.4} {:>10.1} {:>7} {:>9.2}  {:.2e} on {}",
                 r.shape,
-                r.pass_label(),
+                r.pass,
                 r.kernel,
                 r.median_ms,
                 r.min_ms,
@@ -179,6 +171,6 @@ pub fn print_table(rows: &[Row], any_fused: bool) {
         }
     }
     if any_fused {
-        println!("fused = the fused loop's step: forward, loss, dW, db and SGD, without dX (training needs none)");
+        println!("fused: the fused loop's step is forward, loss, dW, db and SGD without dX (training needs none)");
     }
 }
