@@ -105,9 +105,16 @@ mod tests {
         let e = ensure_host_fits(|| "the log".into(), None).unwrap_err();
         assert!(e.to_string().contains("more than 2⁶⁴ bytes"), "{e}");
         let e = ensure_host_fits(|| "the log".into(), Some(u64::MAX - 1)).unwrap_err();
-        assert!(e.to_string().starts_with("the log needs 18446744073709551614 bytes (16.0 EiB) of host memory"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("the log needs 18446744073709551614 bytes (16.0 EiB) of host memory"),
+            "{e}"
+        );
         assert!(ensure_host_fits(|| "a little".into(), Some(16)).is_ok());
-        assert_eq!(Bytes(4_000_000_000_000).to_string(), "4000000000000 bytes (3.6 TiB)");
+        assert_eq!(
+            Bytes(4_000_000_000_000).to_string(),
+            "4000000000000 bytes (3.6 TiB)"
+        );
         assert_eq!(Bytes(512).to_string(), "512 bytes");
     }
 }

@@ -90,7 +90,10 @@ mod tests {
         let mut t = LossTrace::new(8);
         t.extend(0, &[5.0, 4.0, 3.0]);
         assert_eq!(t.points(), vec![(0, 5.0), (1, 4.0), (2, 3.0)]);
-        assert_eq!((t.steps(), t.first(), t.last()), (3, Some((0, 5.0)), Some((2, 3.0))));
+        assert_eq!(
+            (t.steps(), t.first(), t.last()),
+            (3, Some((0, 5.0)), Some((2, 3.0)))
+        );
     }
 
     #[test]
@@ -105,7 +108,10 @@ mod tests {
         assert_eq!(points[0], (0, 0.0));
         assert_eq!(points.last(), Some(&(99_999, 99_999.0)));
         let gaps: Vec<u64> = points.windows(2).map(|w| w[1].0 - w[0].0).collect();
-        assert!(gaps[..gaps.len() - 1].windows(2).all(|g| g[0] == g[1]), "{gaps:?}");
+        assert!(
+            gaps[..gaps.len() - 1].windows(2).all(|g| g[0] == g[1]),
+            "{gaps:?}"
+        );
         assert_eq!(t.steps(), 100_000);
     }
 }

@@ -8,9 +8,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
+use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, TrainVersions, Trainer, TrainerOptions};
 use crate::limits::ensure_host_fits;
 use crate::loss_trace::LossTrace;
-use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, TrainVersions, Trainer, TrainerOptions};
 use crate::sgd::Sgd;
 use crate::shape::{ConvShape, ConvShapeSpec};
 use crate::tensor::Tensor4;

@@ -77,7 +77,11 @@ fn refused(args: &[&str], needles: &[&str], once: Option<&str>, before_device: b
         assert!(r.stderr.contains(n), "{n:?} missing: {all}");
     }
     if let Some(clause) = once {
-        assert_eq!(r.stderr.matches(clause).count(), 1, "{clause:?} not once: {all}");
+        assert_eq!(
+            r.stderr.matches(clause).count(),
+            1,
+            "{clause:?} not once: {all}"
+        );
     }
     for bad in PANIC_TEXT {
         assert!(!r.stderr.contains(bad) && !r.stdout.contains(bad), "{all}");
@@ -120,7 +124,9 @@ fn leak(s: &str) -> &'static str {
 #[test]
 fn timeouts_parse_into_checked_durations() {
     // 1e300 and 1e20 panicked in Duration::from_secs_f64.
-    for bad in ["1e300", "1e20", "0", "-1", "NaN", "inf", "-inf", "abc", "86400.5"] {
+    for bad in [
+        "1e300", "1e20", "0", "-1", "NaN", "inf", "-inf", "abc", "86400.5",
+    ] {
         let mut args = vec!["--timeout", bad];
         args.extend(forward(&[]));
         early(&args, &["--timeout"]);
@@ -155,29 +161,56 @@ fn huge_and_zero_steps_and_batches() {
         v
     };
     // Aborted allocating 4294967295 images.
-    early(&train(&["--batch", "4294967295"]), &["--batch 4294967295", "bytes", "u32 index range"]);
-    early(&train(&["--batch", "2000000"]), &["--batch 2000000", "4294967292 bytes"]);
+    early(
+        &train(&["--batch", "4294967295"]),
+        &["--batch 4294967295", "bytes", "u32 index range"],
+    );
+    early(
+        &train(&["--batch", "2000000"]),
+        &["--batch 2000000", "4294967292 bytes"],
+    );
     early(&train(&["--batch", "0"]), &["--batch must be at least 1"]);
     early(&train(&["--steps", "0"]), &["--steps"]);
     early(&train(&["--log-every", "0"]), &["--log-every"]);
-    early(&train(&["--log-every", "4294967295"]), &["--log-every 4294967295", "bytes"]);
+    early(
+        &train(&["--log-every", "4294967295"]),
+        &["--log-every 4294967295", "bytes"],
+    );
 }
 
 #[test]
 fn huge_filters_and_resizes() {
     // Aborted allocating the filters and the resized image.
-    early(&forward(&["--filters", "random:99999999999"]), &["--filters random:99999999999", "bytes"]);
-    early(&forward(&["--filters", "random:18446744073709551615"]), &["--filters", "more than 2⁶⁴ bytes"]);
-    early(&forward(&["--filters", "random:1000", "--kernel-size", "4294967295"]), &["--kernel-size 4294967295,4294967295"]);
+    early(
+        &forward(&["--filters", "random:99999999999"]),
+        &["--filters random:99999999999", "bytes"],
+    );
+    early(
+        &forward(&["--filters", "random:18446744073709551615"]),
+        &["--filters", "more than 2⁶⁴ bytes"],
+    );
+    early(
+        &forward(&["--filters", "random:1000", "--kernel-size", "4294967295"]),
+        &["--kernel-size 4294967295,4294967295"],
+    );
     early(&forward(&["--filters", "random:0"]), &["--filters"]);
     let img = |extra: &[&str]| -> Vec<&'static str> {
         let mut v = vec!["forward", "--input", "img.png", "--output", "y.npy"];
         v.extend(extra.iter().map(|s| leak(s)));
         v
     };
-    early(&img(&["--resize", "100000x100000"]), &["--resize 100000x100000", "bytes"]);
-    early(&img(&["--resize", "4294967295x4294967295"]), &["--resize 4294967295x4294967295"]);
-    early(&img(&["--resize", "40000x40000", "--rgb"]), &["--resize 40000x40000", "19200000000 bytes"]);
+    early(
+        &img(&["--resize", "100000x100000"]),
+        &["--resize 100000x100000", "bytes"],
+    );
+    early(
+        &img(&["--resize", "4294967295x4294967295"]),
+        &["--resize 4294967295x4294967295"],
+    );
+    early(
+        &img(&["--resize", "40000x40000", "--rgb"]),
+        &["--resize 40000x40000", "19200000000 bytes"],
+    );
     early(&img(&["--resize", "0x24"]), &["--resize"]);
 }
 
@@ -189,18 +222,43 @@ fn huge_bench_counts_and_shapes() {
         v
     };
     // Aborted allocating the repeats' times and a 40000×40000 problem.
-    early(&bench(&["--repeats", "4294967295"]), &["--repeats 4294967295: at most 1000000"]);
-    early(&bench(&["--warmup", "4294967295"]), &["--warmup 4294967295"]);
+    early(
+        &bench(&["--repeats", "4294967295"]),
+        &["--repeats 4294967295: at most 1000000"],
+    );
+    early(
+        &bench(&["--warmup", "4294967295"]),
+        &["--warmup 4294967295"],
+    );
     early(&bench(&["--inner", "4294967295"]), &["--inner 4294967295"]);
     early(&bench(&["--inner", "0"]), &["--inner"]);
     early(&bench(&["--repeats", "19"]), &["--repeats"]);
-    early(&bench(&["--shape", "1,1,40000,40000,1,1,1,1,0"]), &["--shape 1,1,40000,40000,1,1,1,1,0", "6400000000 bytes"]);
+    early(
+        &bench(&["--shape", "1,1,40000,40000,1,1,1,1,0"]),
+        &["--shape 1,1,40000,40000,1,1,1,1,0", "6400000000 bytes"],
+    );
     let huge = "4294967295,4294967295,4294967295,1,1,1,1,1,0";
-    refused(&bench(&["--shape", huge]), &["--shape", "too large"], Some("too large"), true);
-    early(&bench(&["--shapes", "mnist", "--batch", "4294967295"]), &["--shapes mnist --batch 4294967295"]);
+    refused(
+        &bench(&["--shape", huge]),
+        &["--shape", "too large"],
+        Some("too large"),
+        true,
+    );
+    early(
+        &bench(&["--shapes", "mnist", "--batch", "4294967295"]),
+        &["--shapes mnist --batch 4294967295"],
+    );
     let stride0 = "1,1,24,24,2,5,5,0,0";
-    refused(&bench(&["--shape", stride0]), &["--shape", "stride_h"], Some("must be at least 1"), true);
-    early(&bench(&["--shape", "1,1,24,24,2,5,5,1,0", "--batch", "0"]), &["--batch 0"]);
+    refused(
+        &bench(&["--shape", stride0]),
+        &["--shape", "stride_h"],
+        Some("must be at least 1"),
+        true,
+    );
+    early(
+        &bench(&["--shape", "1,1,24,24,2,5,5,1,0", "--batch", "0"]),
+        &["--batch 0"],
+    );
     early(&bench(&["--peak-tflops", "inf"]), &["--peak-tflops"]);
     early(&bench(&["--peak-tflops", "NaN"]), &["--peak-tflops"]);
     early(&bench(&["--peak-tflops", "0"]), &["--peak-tflops"]);
@@ -208,7 +266,12 @@ fn huge_bench_counts_and_shapes() {
 
 #[test]
 fn bad_floats_and_cases_name_their_flag() {
-    for (flag, value) in [("--lr", "0"), ("--lr", "NaN"), ("--lr", "inf"), ("--lr", "-1")] {
+    for (flag, value) in [
+        ("--lr", "0"),
+        ("--lr", "NaN"),
+        ("--lr", "inf"),
+        ("--lr", "-1"),
+    ] {
         let mut args: Vec<&str> = STEP[..9].to_vec();
         args.extend([flag, value]);
         args.extend(STEP_OUT);
@@ -217,8 +280,14 @@ fn bad_floats_and_cases_name_their_flag() {
     early(&step(&["--momentum", "1"]), &["--momentum"]);
     early(&step(&["--weight-decay", "-1"]), &["--weight-decay"]);
     early(&["train", "--lr", "inf", "--out", "o"], &["--lr inf"]);
-    early(&forward(&["--maps", "m", "--fixed-scale", "NaN"]), &["--fixed-scale"]);
-    early(&forward(&["--maps", "m", "--fixed-scale", "0"]), &["--fixed-scale"]);
+    early(
+        &forward(&["--maps", "m", "--fixed-scale", "NaN"]),
+        &["--fixed-scale"],
+    );
+    early(
+        &forward(&["--maps", "m", "--fixed-scale", "0"]),
+        &["--fixed-scale"],
+    );
     early(&["check", "--cases", "0"], &["--cases"]);
     early(&["check", "--cases", "18446744073709551616"], &["--cases"]);
 }
@@ -279,7 +348,10 @@ fn runs_in_flat_memory(args: &[&str], marker: &str, dest: &str) {
     if let Some(kib) = rss {
         assert!(kib < 1 << 20, "{args:?}: resident {kib} KiB after 3 s");
     }
-    assert!(!dir.path().join(dest).exists(), "{dest} written by a killed run");
+    assert!(
+        !dir.path().join(dest).exists(),
+        "{dest} written by a killed run"
+    );
 }
 
 /// Resident memory of a process, where /proc has it.
@@ -308,9 +380,25 @@ fn the_library_refuses_before_allocating() {
     let x = wgconv::notebook::image();
     let t = Tensor4::zeros([1, 2, 20, 20]);
     let w = wgconv::notebook::filters();
-    let e = common::trainer(ctx, &ConvShape::SEED, &x, &t, &w, &[0.0, 0.0], Sgd::new(0.1), u32::MAX, None)
-        .expect_err("a log of u32::MAX steps");
-    assert!(matches!(e, Error::LimitExceeded { .. }) && e.to_string().contains("loss log"), "{e}");
+    let sgd = Sgd::new(0.1);
+    let trainer = common::trainer(
+        ctx,
+        &ConvShape::SEED,
+        &x,
+        &t,
+        &w,
+        &[0.0; 2],
+        sgd,
+        u32::MAX,
+        None,
+    );
+    let Err(e) = trainer else {
+        panic!("a log of u32::MAX steps was accepted")
+    };
+    assert!(
+        matches!(e, Error::LimitExceeded { .. }) && e.to_string().contains("loss log"),
+        "{e}"
+    );
     // 2²⁰ filters of 1024×64×64: 16 TiB of weights, which used to be drawn on the host first.
     let config = Conv2dConfig::new(1024, 1 << 20, (64, 64));
     let e = Conv2d::new(ctx, config, 0).expect_err("16 TiB of weights");

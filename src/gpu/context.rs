@@ -14,7 +14,10 @@ use crate::gpu::memory::{self, GpuBuffer, Ledger, MemoryUse};
 pub const MAX_BINDING_BYTES: u64 = (1 << 32) - 4;
 
 /// Refuses `what` when `bytes` (None: past 64 bits) exceed [`MAX_BINDING_BYTES`].
-pub fn ensure_within_binding_range(what: impl FnOnce() -> String, bytes: Option<u64>) -> Result<()> {
+pub fn ensure_within_binding_range(
+    what: impl FnOnce() -> String,
+    bytes: Option<u64>,
+) -> Result<()> {
     match bytes {
         Some(b) if b <= MAX_BINDING_BYTES => Ok(()),
         _ => Err(Error::LimitExceeded {

@@ -33,7 +33,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N,C,H,W,K,R,S,stride,pad")]
     shape: Option<String>,
     /// Replace every shape's batch size N (to scale the shapes down for a slow adapter).
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
     batch: Option<u32>,
     /// Passes: fwd, bwd (loss, dW, db, dX), step (fwd + bwd + SGD), or all.
     #[arg(long, value_name = "fwd|bwd|step|all", default_value = "all")]
@@ -43,20 +43,20 @@ pub struct BenchArgs {
     #[arg(long, value_name = "NAME")]
     kernel: Option<String>,
     /// Timed repeats (the median is reported); at least 20, at most 1000000.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 25)]
     repeats: u32,
     /// Untimed warm-up repeats; at most 1000000.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5)]
     warmup: u32,
     /// Passes recorded per timed repeat (the time is divided by it): amortises launch costs;
     /// at most 10000.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     inner: u32,
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// The adapter's fp32 peak in TFLOP/s, to report the % of it reached.
-    #[arg(long, value_name = "X")]
+    #[arg(long, allow_hyphen_values = true, value_name = "X")]
     peak_tflops: Option<f64>,
 }
 

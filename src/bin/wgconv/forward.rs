@@ -201,7 +201,11 @@ fn check_resize((h, w): (u32, u32), rgb: bool) -> anyhow::Result<()> {
     let channels = if rgb { 3 } else { 1 };
     let tensor = bytes_of(pixels, 4 * channels);
     ensure_binding(&flag, "the resized image as f32", tensor)?;
-    ensure_host(&flag, "resizing the image", bytes_of(pixels, 16 + 8 * channels))
+    ensure_host(
+        &flag,
+        "resizing the image",
+        bytes_of(pixels, 16 + 8 * channels),
+    )
 }
 
 /// Compares y (and z) with the f64 CPU reference and prints the outcome; true when all pass.

@@ -26,7 +26,7 @@ pub struct DeviceArgs {
     require_gpu: bool,
     /// Give up on opening the device (compiling its kernels included) or on a GPU submission
     /// that has not finished after this many seconds (> 0, at most 86400).
-    #[arg(long, global = true, value_name = "SECS", default_value = "120", value_parser = parse_timeout)]
+    #[arg(long, allow_hyphen_values = true, global = true, value_name = "SECS", default_value = "120", value_parser = parse_timeout)]
     timeout: Duration,
 }
 

@@ -34,20 +34,20 @@ pub struct StepArgs {
     #[arg(long, value_name = "T.npy")]
     target: PathBuf,
     /// Learning rate (> 0).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     lr: f32,
     /// Momentum in [0, 1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.0)]
     momentum: f32,
     /// Weight decay (L2, ≥ 0), applied to weight and bias as torch.optim.SGD does.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.0)]
     weight_decay: f32,
     /// Nesterov momentum.
     #[arg(long)]
     nesterov: bool,
     /// Number of full-batch steps (any u64: memory stays flat however many; the loss log
     /// grows on disk as it runs).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     steps: u64,
     /// Stride S or SH,SW.
     #[arg(long, value_name = "S|SH,SW", value_parser = parse_pair, default_value = "1")]

@@ -18,26 +18,26 @@ use wgconv::{weights, AdapterRequest, ConvShape, ConvShapeSpec, GpuContext, Tens
 use wgconv::limits::bytes_of;
 
 use crate::loss_log::LossLog;
-use crate::shared::{commit, ensure_binding, ensure_fused_ran, ensure_host, open};
 use crate::shared::{checked_sgd, parse_train_kernel};
+use crate::shared::{commit, ensure_binding, ensure_fused_ran, ensure_host, open};
 
 #[derive(Args)]
 pub struct TrainArgs {
     /// Number of steps (any u64: memory stays flat; loss.png plots at most 4096 evenly spaced
     /// points, loss.csv has every step).
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 400)]
     steps: u64,
     /// Learning rate.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.5)]
     lr: f32,
     /// Momentum in [0, 1).
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.9)]
     momentum: f32,
     /// Weight decay (≥ 0).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.0)]
     weight_decay: f32,
     /// Images per batch (full-batch training on a fixed set).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 4)]
     batch: u32,
     /// Seed of the images and of the student's initial weights.
     #[arg(long, default_value_t = 0)]
@@ -49,7 +49,7 @@ pub struct TrainArgs {
     #[arg(long)]
     builtin: bool,
     /// Losses come back from the GPU every this many steps (and at the end).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 50)]
     log_every: u32,
     /// Folder for loss.csv, loss.png, filters.png, maps_before.png, maps_after.png,
     /// maps_teacher.png.
