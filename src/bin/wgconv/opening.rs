@@ -15,7 +15,7 @@ const NOTE_AFTER: Duration = Duration::from_secs(2);
 
 enum Progress {
     Stage(&'static str),
-    Done(wgconv::Result<GpuContext>),
+    Done(Box<wgconv::Result<GpuContext>>),
 }
 
 /// [`GpuContext::new`], given up on after `request.timeout`.
@@ -29,7 +29,7 @@ pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContex
             let ctx = GpuContext::new_reporting(&worker_request, |s| {
                 let _ = stages.send(Progress::Stage(s));
             });
-            let _ = tx.send(Progress::Done(ctx));
+            let _ = tx.send(Progress::Done(Box::new(ctx)));
         })
         .context("cannot start a thread to open the device")?;
     let timeout = request.timeout;
@@ -50,7 +50,7 @@ pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContex
         let wait = if noted { left } else { left.min(until_note) };
         match rx.recv_timeout(wait) {
             Ok(Progress::Stage(s)) => (stage, stage_started, noted) = (s, Instant::now(), false),
-            Ok(Progress::Done(ctx)) => return Ok(ctx?),
+            Ok(Progress::Done(ctx)) => return Ok((*ctx)?),
             Err(RecvTimeoutError::Timeout) => {
                 if !noted && stage_started.elapsed() >= NOTE_AFTER {
                     note(stage, timeout);
