@@ -99,8 +99,25 @@ pub fn reduced_for_validation(shape: &ConvShape) -> Result<ConvShape> {
     Ok(s)
 }
 
-/// Random x, w, b and target t for `shape` (x, t in [0, 1], w, b in ±1/√(C·R·S)).
-pub fn random_problem(shape: &ConvShape, seed: u64) -> (Tensor4, Tensor4, Tensor4, Vec<f32>) {
+/// Host bytes of [`random_problem`] for `shape`, and of the copies made uploading it; None past
+/// 64 bits.
+pub fn problem_bytes(shape: &ConvShape) -> Option<u64> {
+    let floats = shape
+        .input_len()
+        .checked_add(shape.output_len())?
+        .checked_add(shape.weight_len())?
+        .checked_add(u64::from(shape.k))?;
+    floats.checked_mul(4 * 2)
+}
+
+/// Random x, w, b and target t for `shape` (x, t in [0, 1], w, b in ±1/√(C·R·S)), refused
+/// before anything is drawn when they would not fit in host memory.
+pub fn random_problem(
+    shape: &ConvShape,
+    seed: u64,
+) -> Result<(Tensor4, Tensor4, Tensor4, Vec<f32>)> {
+    let what = || format!("a random problem of {shape}");
+    crate::limits::ensure_host_fits(what, problem_bytes(shape))?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let d = |v: u32| v as usize;
     let bound = 1.0 / (shape.reduction_len() as f32).sqrt();
@@ -122,7 +139,7 @@ pub fn random_problem(shape: &ConvShape, seed: u64) -> (Tensor4, Tensor4, Tensor
         dims: [d(shape.n), d(shape.k), d(shape.p()), d(shape.q())],
         data: fill(shape.output_len(), 0.0, 1.0),
     };
-    (x, t, w, b)
+    Ok((x, t, w, b))
 }
 
 /// How the validation of one version on one shape went.
@@ -141,7 +158,7 @@ pub fn validate(
     versions: TrainVersions,
 ) -> Result<Validation> {
     let small = reduced_for_validation(shape)?;
-    let (x, t, w, b) = random_problem(&small, 17);
+    let (x, t, w, b) = random_problem(&small, 17)?;
     let sgd = Sgd {
         lr: 0.01,
         momentum: 0.9,
@@ -258,8 +275,10 @@ pub fn time_pass(
     let timestamps = ctx.key_limits().timestamp_query;
     let stage = "benchmarking";
     let stamps = ctx.scoped(stage, || timestamps.then(|| Stamps::new(device)))?;
+    let what = || format!("the times of {repeats} repeats");
+    crate::limits::ensure_host_fits(what, Some(u64::from(repeats) * 8))?;
     let mut times = Vec::with_capacity(repeats as usize);
-    for i in 0..warmup + repeats {
+    for i in 0..u64::from(warmup) + u64::from(repeats) {
         let started = Instant::now();
         let submission = ctx.scoped(stage, || {
             let mut encoder = device
@@ -277,7 +296,7 @@ pub fn time_pass(
             Some(s) => s.elapsed_ms(ctx, stage)?,
             None => wall_ms,
         };
-        if i >= warmup {
+        if i >= u64::from(warmup) {
             times.push(ms / f64::from(inner));
         }
     }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::limits::Bytes;
 use crate::npy::NpyError;
 use crate::shape::ShapeError;
 use crate::tensor::TensorError;
@@ -12,14 +13,14 @@ pub const SOFTWARE_ADAPTER_HINT: &str =
      `sudo apt-get install mesa-vulkan-drivers libvulkan1`; or try the OpenGL backend \
      (llvmpipe) with `--backend gl` / WGPU_BACKEND=gl";
 
+// No variant has a `source`: each message already includes its cause, which error-chain printers
+// (anyhow's `{:#}`) would print a second time. The From impls below stand in for `#[from]`.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("bad shape: {0}")]
-    Shape(#[from] ShapeError),
+    Shape(ShapeError),
     #[error("bad tensor: {0}")]
-    Tensor(#[from] TensorError),
-    // The causes are named `error`, not `source`, so that the message (which already includes
-    // them) is not repeated by error-chain printers.
+    Tensor(TensorError),
     #[error("{path}: {error}")]
     Npy { path: PathBuf, error: NpyError },
     #[cfg(feature = "cli")]
@@ -71,17 +72,44 @@ pub enum Error {
         stage: &'static str,
         message: String,
     },
-    #[error("{what} needs {needed} bytes, over the device's {limit} of {max} bytes")]
+    #[error(
+        "{what} needs {}, over the device's {limit} of {}",
+        Bytes(*.needed),
+        Bytes(*.max)
+    )]
     LimitExceeded {
         what: String,
         limit: &'static str,
         needed: u64,
         max: u64,
     },
+    #[error(
+        "{what} needs {} of host memory, over the {} available ({origin})",
+        Bytes(*.needed),
+        Bytes(*.available)
+    )]
+    HostMemory {
+        what: String,
+        needed: u64,
+        available: u64,
+        origin: &'static str,
+    },
     #[error("training diverged: the loss of step {step} (0-based) is {loss}; nothing was written")]
     Diverged { step: u64, loss: f32 },
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<ShapeError> for Error {
+    fn from(e: ShapeError) -> Self {
+        Error::Shape(e)
+    }
+}
+
+impl From<TensorError> for Error {
+    fn from(e: TensorError) -> Self {
+        Error::Tensor(e)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

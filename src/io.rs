@@ -105,6 +105,16 @@ impl Outputs {
         Ok(())
     }
 
+    /// Stages an empty file for `path` and hands it out, to be written as the run goes (a loss
+    /// log); like every staged file it reaches `path` only on [`Outputs::commit`].
+    pub fn stage_file(&mut self, path: &Path) -> Result<&mut std::fs::File> {
+        self.add(path, &[])?;
+        match self.staged.last_mut() {
+            Some((tmp, _)) => Ok(tmp.as_file_mut()),
+            None => Err(Error::Invalid(format!("{}: not staged", path.display()))),
+        }
+    }
+
     /// Stages an f32 `.npy` file.
     pub fn add_npy(&mut self, path: &Path, t: &Tensor4) -> Result<()> {
         self.add(path, &npy::encode_f32(&t.dims, &t.data))

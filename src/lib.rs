@@ -82,6 +82,8 @@ pub mod gpu;
 pub mod init;
 #[cfg(feature = "cli")]
 pub mod io;
+pub mod limits;
+pub mod loss_trace;
 pub mod notebook;
 pub mod npy;
 #[cfg(feature = "cli")]

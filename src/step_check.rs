@@ -32,7 +32,7 @@ pub struct StepCheck {
     pub b_momentum: Option<Comparison>,
     /// Elements whose ReLU mask differs from the reference's where |z| exceeded its bound.
     pub mask_mismatches: usize,
-    /// The GPU's loss of every step.
+    /// The GPU's loss of every step ([`checked_steps`]; empty from [`checked_steps_with`]).
     pub losses: Vec<f32>,
 }
 
@@ -96,6 +96,23 @@ pub fn checked_steps(
     steps: u64,
     input_grad_last: bool,
 ) -> Result<StepCheck> {
+    let mut losses = Vec::new();
+    let mut check = checked_steps_with(trainer, (x, t), steps, input_grad_last, |_, l| {
+        losses.push(l)
+    })?;
+    check.losses = losses;
+    Ok(check)
+}
+
+/// [`checked_steps`] handing each step's loss to `on_loss(step, loss)` instead of keeping it:
+/// memory stays flat however many steps run.
+pub fn checked_steps_with(
+    trainer: &mut Trainer,
+    (x, t): (&Tensor4, &Tensor4),
+    steps: u64,
+    input_grad_last: bool,
+    mut on_loss: impl FnMut(u64, f32),
+) -> Result<StepCheck> {
     let shape = *trainer.shape();
     let mut check = StepCheck::default();
     for step in 0..steps {
@@ -112,7 +129,7 @@ pub fn checked_steps(
             dw,
             db,
         };
-        check.losses.push(loss);
+        on_loss(step, loss);
         check.forward(&shape, x, &before, &out);
         check.loss_and_dz(&shape, t, &out);
         check.weight_grads(&shape, x, &out);

@@ -9,6 +9,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
 use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, TrainVersions, Trainer, TrainerOptions};
+use crate::limits::ensure_host_fits;
+use crate::loss_trace::LossTrace;
 use crate::sgd::Sgd;
 use crate::shape::{ConvShape, ConvShapeSpec};
 use crate::tensor::Tensor4;
@@ -50,8 +52,8 @@ pub struct TeachRun {
     pub x: Tensor4,
     pub teacher_w: Tensor4,
     pub teacher_b: Vec<f32>,
-    /// The loss of every step, taken before that step's update.
-    pub losses: Vec<(u64, f32)>,
+    /// The loss curve (each loss taken before its step's update), in bounded memory.
+    pub losses: LossTrace,
     /// The student's (step, w, b) at step 0, a few steps on the way and the end.
     pub snapshots: Vec<(u64, Tensor4, Vec<f32>)>,
     pub elapsed: Duration,
@@ -86,7 +88,7 @@ impl TeachRun {
 
     /// Steps per second, end to end (recording, running and reading the loss log back).
     pub fn steps_per_second(&self) -> f64 {
-        self.losses.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
+        self.losses.steps() as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
 
@@ -100,8 +102,17 @@ fn centred(mut x: Tensor4) -> Tensor4 {
     x
 }
 
-/// The training images, (B, 1, 24, 24), centred.
+/// Host bytes a run of `batch` images holds at once: the images, the teacher's maps (2 of 20×20
+/// per image), and the copies made uploading them.
+pub fn host_bytes(batch: u32) -> u64 {
+    u64::from(batch) * (24 * 24 + 2 * 20 * 20) * 4 * 2
+}
+
+/// The training images, (B, 1, 24, 24), centred; refused before anything is drawn when a run of
+/// `batch` would not fit in host memory.
 pub fn make_inputs(data: &Data, batch: u32, seed: u64) -> Result<Tensor4> {
+    let what = || format!("a teacher/student run of batch {batch}");
+    ensure_host_fits(what, Some(host_bytes(batch)))?;
     raw_inputs(data, batch, seed).map(centred)
 }
 
@@ -185,12 +196,12 @@ pub fn run(
     let mut options = TrainerOptions::new(cfg.sgd).with_log_capacity(cfg.log_every.max(1));
     options.versions = cfg.versions;
     let mut trainer = Trainer::new(student, &x, &t, options)?;
-    let mut losses = Vec::with_capacity(cfg.steps as usize);
+    let mut losses = LossTrace::default();
     let mut snapshots = vec![(0, w0, b0)];
     let started = Instant::now();
     for &at in snapshot_steps(cfg.steps).iter().skip(1) {
         trainer.run(at - trainer.steps_done(), false, |first, l| {
-            losses.extend(l.iter().enumerate().map(|(i, &v)| (first + i as u64, v)));
+            losses.extend(first, l);
             on_losses(first, l);
         })?;
         let s = trainer.read_state()?;

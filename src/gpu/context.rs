@@ -9,6 +9,26 @@ use crate::gpu::adapter::{choose_adapter, AdapterRequest, AdapterSummary};
 use crate::gpu::kernel::Kernels;
 use crate::gpu::memory::{self, GpuBuffer, Ledger, MemoryUse};
 
+/// The most bytes one binding may hold on any device: the kernels index in u32 (4 GiB − 4). A
+/// tensor over it is refused whatever the adapter, so this can be checked before opening one.
+pub const MAX_BINDING_BYTES: u64 = (1 << 32) - 4;
+
+/// Refuses `what` when `bytes` (None: past 64 bits) exceed [`MAX_BINDING_BYTES`].
+pub fn ensure_within_binding_range(
+    what: impl FnOnce() -> String,
+    bytes: Option<u64>,
+) -> Result<()> {
+    match bytes {
+        Some(b) if b <= MAX_BINDING_BYTES => Ok(()),
+        _ => Err(Error::LimitExceeded {
+            what: what(),
+            limit: "u32 index range of the kernels",
+            needed: bytes.unwrap_or(u64::MAX),
+            max: MAX_BINDING_BYTES,
+        }),
+    }
+}
+
 /// The device's limits that matter here, for `wgconv info` and error messages.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyLimits {
@@ -42,11 +62,27 @@ impl GpuContext {
     /// Picks an adapter, opens a device with the adapter's own limits (not wgpu's defaults),
     /// and compiles the kernels.
     pub fn new(request: &AdapterRequest) -> Result<Self> {
-        let chosen = choose_adapter(request)?;
-        Self::open(chosen, request.timeout)
+        Self::new_reporting(request, |_| {})
     }
 
-    fn open(adapter: wgpu::Adapter, timeout: Duration) -> Result<Self> {
+    /// [`GpuContext::new`], naming each stage to `stage` as it starts: "finding an adapter",
+    /// "opening the device", "compiling the kernels" (the slow one on a driver's first run).
+    /// Opening a device has no timeout of its own: a caller that needs one runs this on a thread.
+    pub fn new_reporting(
+        request: &AdapterRequest,
+        mut stage: impl FnMut(&'static str),
+    ) -> Result<Self> {
+        stage("finding an adapter");
+        let chosen = choose_adapter(request)?;
+        stage("opening the device");
+        Self::open(chosen, request.timeout, stage)
+    }
+
+    fn open(
+        adapter: wgpu::Adapter,
+        timeout: Duration,
+        mut stage: impl FnMut(&'static str),
+    ) -> Result<Self> {
         let info = adapter.get_info();
         let limits = adapter.limits();
         let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
@@ -76,6 +112,7 @@ impl GpuContext {
         let binding_cap = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
+        stage("compiling the kernels");
         let kernels = catch(&device, "compiling the kernels", || {
             Kernels::new(&device, &limits)
         })?;
@@ -158,9 +195,8 @@ impl GpuContext {
         if l.max_buffer_size < best.0 {
             best = (l.max_buffer_size, "max_buffer_size");
         }
-        const U32_INDEX_BYTES: u64 = (1 << 32) - 4;
-        if U32_INDEX_BYTES < best.0 {
-            best = (U32_INDEX_BYTES, "u32 index range of the kernels");
+        if MAX_BINDING_BYTES < best.0 {
+            best = (MAX_BINDING_BYTES, "u32 index range of the kernels");
         }
         if self.binding_cap < best.0 {
             best = (self.binding_cap, "binding cap (set_binding_cap)");

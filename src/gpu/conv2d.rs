@@ -129,7 +129,20 @@ impl<'a> Conv2d<'a> {
     /// bias uniform in ±1/√(C·R·S).
     pub fn new(ctx: &'a GpuContext, config: Conv2dConfig, seed: u64) -> Result<Self> {
         let [k, c, r, s] = config.weight_dims();
-        config.shape_for([1, c, r, s])?;
+        let shape = config.shape_for([1, c, r, s])?;
+        // The weights are drawn on the host first: refuse what the device cannot hold before.
+        let what = || format!("the weights (K, C, R, S) = ({k}, {c}, {r}, {s})");
+        let (max, limit) = ctx.binding_limit();
+        let needed = shape.weight_len() * 4;
+        if needed > max {
+            return Err(Error::LimitExceeded {
+                what: what(),
+                limit,
+                needed,
+                max,
+            });
+        }
+        crate::limits::ensure_host_fits(what, Some(needed))?;
         let w = crate::init::random_filters(k, c, r, s, seed);
         let b = crate::init::random_bias(k, c * r * s, seed);
         Self::from_weights(ctx, config, &w, config.bias.then_some(&b[..]))

@@ -15,7 +15,7 @@ pub mod versions;
 pub mod wgsl;
 
 pub use adapter::{list_adapters, parse_backends, AdapterRequest, AdapterSummary};
-pub use context::{GpuContext, KeyLimits};
+pub use context::{ensure_within_binding_range, GpuContext, KeyLimits, MAX_BINDING_BYTES};
 pub use conv2d::{Conv2d, Conv2dConfig, Conv2dOutput, ForwardOptions};
 pub use forward::check_forward_inputs;
 pub use forward::ForwardOutput;

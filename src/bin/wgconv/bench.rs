@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::ProgressBar;
 
@@ -15,7 +15,9 @@ use wgconv::{AdapterRequest, ConvShape, GpuContext};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
 
 use crate::bench_report::{print_table, Measurement, Report, Row, Subject};
-use crate::shared::{commit, open, parse_kernel};
+use wgconv::limits::bytes_of;
+
+use crate::shared::{commit, ensure_binding, ensure_host, open, parse_kernel};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -31,7 +33,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N,C,H,W,K,R,S,stride,pad")]
     shape: Option<String>,
     /// Replace every shape's batch size N (to scale the shapes down for a slow adapter).
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
     batch: Option<u32>,
     /// Passes: fwd, bwd (loss, dW, db, dX), step (fwd + bwd + SGD), or all.
     #[arg(long, value_name = "fwd|bwd|step|all", default_value = "all")]
@@ -40,20 +42,21 @@ pub struct BenchArgs {
     /// pass only); default: every version.
     #[arg(long, value_name = "NAME")]
     kernel: Option<String>,
-    /// Timed repeats (the median is reported); at least 20.
-    #[arg(long, default_value_t = 25)]
+    /// Timed repeats (the median is reported); at least 20, at most 1000000.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 25)]
     repeats: u32,
-    /// Untimed warm-up repeats.
-    #[arg(long, default_value_t = 5)]
+    /// Untimed warm-up repeats; at most 1000000.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5)]
     warmup: u32,
-    /// Passes recorded per timed repeat (the time is divided by it): amortises launch costs.
-    #[arg(long, default_value_t = 1)]
+    /// Passes recorded per timed repeat (the time is divided by it): amortises launch costs;
+    /// at most 10000.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     inner: u32,
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// The adapter's fp32 peak in TFLOP/s, to report the % of it reached.
-    #[arg(long, value_name = "X")]
+    #[arg(long, allow_hyphen_values = true, value_name = "X")]
     peak_tflops: Option<f64>,
 }
 
@@ -110,12 +113,27 @@ pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode
     })
 }
 
+/// The most `--repeats` and `--warmup`: a million passes is hours on the smallest shape.
+const MAX_REPEATS: u32 = 1_000_000;
+/// The most `--inner`: its passes are recorded into one command buffer, which the driver holds
+/// in host memory (hundreds of bytes a dispatch).
+const MAX_INNER: u32 = 10_000;
+
 fn plan(args: &BenchArgs) -> anyhow::Result<Plan> {
     if args.repeats < 20 {
         bail!("--repeats must be at least 20 (got {})", args.repeats);
     }
     if args.inner == 0 {
         bail!("--inner must be at least 1");
+    }
+    for (flag, value, max) in [
+        ("--repeats", args.repeats, MAX_REPEATS),
+        ("--warmup", args.warmup, MAX_REPEATS),
+        ("--inner", args.inner, MAX_INNER),
+    ] {
+        if value > max {
+            bail!("{flag} {value}: at most {max}");
+        }
     }
     if let Some(p) = args.peak_tflops {
         if !(p.is_finite() && p > 0.0) {
@@ -156,14 +174,36 @@ fn shapes(args: &BenchArgs) -> anyhow::Result<Vec<(String, ConvShape)>> {
     };
     let mut shapes = Vec::new();
     for text in texts {
-        let (name, shape) = bench::parse_shape(text)?;
+        let mut flag = match args.shape {
+            Some(_) => format!("--shape {text}"),
+            None => format!("--shapes {text}"),
+        };
+        let (name, shape) = bench::parse_shape(text).with_context(|| flag.clone())?;
         let shape = match args.batch {
-            Some(n) => shape.with_batch(n)?,
+            Some(n) => {
+                flag = format!("{flag} --batch {n}");
+                shape.with_batch(n).with_context(|| flag.clone())?
+            }
             None => shape,
         };
+        check_shape(&flag, &shape)?;
         shapes.push((name, shape));
     }
     Ok(shapes)
+}
+
+/// A shape against what it implies in bytes, before anything is allocated: training does not
+/// split batches, so x, y and w must each fit one binding; the random problem fits the host.
+fn check_shape(flag: &str, shape: &ConvShape) -> anyhow::Result<()> {
+    for (what, floats) in [
+        ("the input x (N, C, H, W)", shape.input_len()),
+        ("the output y (N, K, P, Q)", shape.output_len()),
+        ("the weights w (K, C, R, S)", shape.weight_len()),
+    ] {
+        ensure_binding(flag, what, bytes_of(floats, 4))?;
+    }
+    let host = bench::problem_bytes(shape);
+    ensure_host(flag, "the random x, t, w and b and their uploads", host)
 }
 
 /// Validates one version on one shape, then times each of its passes.
@@ -197,7 +237,7 @@ fn bench_version(
             validation,
         }]);
     }
-    let (x, t, w, b) = bench::random_problem(shape, 5);
+    let (x, t, w, b) = bench::random_problem(shape, 5)?;
     let sgd = wgconv::sgd::Sgd::new(1e-6);
     let layer = Conv2d::from_weights(ctx, Conv2dConfig::of_shape(shape), &w, Some(&b))?;
     let options = TrainerOptions::new(sgd)

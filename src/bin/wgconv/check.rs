@@ -15,7 +15,7 @@ use crate::shared::{open, parse_forward_kernel};
 #[derive(Args)]
 pub struct CheckArgs {
     /// Number of random cases.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 200)]
     cases: usize,
     /// Seed of the shape generator.
     #[arg(long, default_value_t = 1)]

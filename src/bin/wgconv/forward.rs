@@ -12,9 +12,10 @@ use wgconv::io::{self, ImageOptions, Outputs};
 use wgconv::pictures::{self, MapKind, Scale};
 use wgconv::{init, notebook, weights, AdapterRequest, ConvShape, Tensor4};
 
-use crate::shared::{
-    check_failed, commit, open, parse_forward_kernel, parse_hw, parse_pair, print_check,
-};
+use wgconv::limits::bytes_of;
+
+use crate::shared::{check_failed, commit, ensure_binding, ensure_host, open, print_check};
+use crate::shared::{parse_forward_kernel, parse_hw, parse_pair};
 
 #[derive(Args)]
 pub struct ForwardArgs {
@@ -123,6 +124,9 @@ pub fn run(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCo
 }
 
 fn read_problem(args: &ForwardArgs) -> anyhow::Result<Problem> {
+    if let Some(hw) = args.resize {
+        check_resize(hw, args.rgb)?;
+    }
     let options = ImageOptions {
         rgb: args.rgb,
         resize: args.resize,
@@ -174,11 +178,34 @@ fn weights_for(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
             if r == 0 || s == 0 {
                 bail!("--kernel-size must be at least 1");
             }
+            let flag = format!("--filters {spec} --kernel-size {r},{s}");
+            let what = format!("the filters (K, C, R, S) = ({k}, {c}, {r}, {s}) as f32");
+            let bytes = [k as u64, c as u64, r.into(), s.into()]
+                .into_iter()
+                .try_fold(4u64, u64::checked_mul);
+            ensure_binding(&flag, &what, bytes)?;
+            ensure_host(&flag, &what, bytes)?;
             Ok(init::random_filters(
                 k, c, r as usize, s as usize, args.seed,
             ))
         }
     }
+}
+
+/// `--resize HxW` against what it implies, before the image is read: one image is one binding
+/// (batches split by whole images), and resizing holds it at up to 16 bytes a pixel (RGBA f32)
+/// next to its f32 copies.
+fn check_resize((h, w): (u32, u32), rgb: bool) -> anyhow::Result<()> {
+    let flag = format!("--resize {h}x{w}");
+    let pixels = u64::from(h) * u64::from(w);
+    let channels = if rgb { 3 } else { 1 };
+    let tensor = bytes_of(pixels, 4 * channels);
+    ensure_binding(&flag, "the resized image as f32", tensor)?;
+    ensure_host(
+        &flag,
+        "resizing the image",
+        bytes_of(pixels, 16 + 8 * channels),
+    )
 }
 
 /// Compares y (and z) with the f64 CPU reference and prints the outcome; true when all pass.

@@ -6,6 +6,8 @@ mod check;
 mod demo;
 mod forward;
 mod info;
+mod loss_log;
+mod opening;
 mod shared;
 mod step;
 mod train;

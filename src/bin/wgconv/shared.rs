@@ -24,20 +24,32 @@ pub struct DeviceArgs {
     /// Refuse CPU/software adapters (lavapipe, llvmpipe, WARP, SwiftShader).
     #[arg(long, global = true)]
     require_gpu: bool,
-    /// Give up on a GPU submission that has not finished after this many seconds.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 120.0)]
-    timeout: f64,
+    /// Give up on opening the device (compiling its kernels included) or on a GPU submission
+    /// that has not finished after this many seconds (> 0, at most 86400).
+    #[arg(long, allow_hyphen_values = true, global = true, value_name = "SECS", default_value = "120", value_parser = parse_timeout)]
+    timeout: Duration,
+}
+
+/// The longest `--timeout`: a day.
+pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// `--timeout`: a finite number of seconds, > 0 and at most [`MAX_TIMEOUT_SECS`].
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
+        return Err(format!(
+            "{s:?}: use a number of seconds > 0 and at most {MAX_TIMEOUT_SECS} (a day)"
+        ));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
 }
 
 impl DeviceArgs {
     /// The adapter request: the environment's (WGPU_BACKEND, ...) overridden by the options.
     pub fn request(&self) -> anyhow::Result<AdapterRequest> {
-        if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            bail!(
-                "--timeout must be a positive number of seconds (got {})",
-                self.timeout
-            );
-        }
         let mut r = AdapterRequest::from_env();
         if self.backend.is_some() {
             r.backends = self.backend.clone();
@@ -46,16 +58,45 @@ impl DeviceArgs {
             r.adapter_name = self.adapter.clone();
         }
         r.require_gpu = self.require_gpu;
-        r.timeout = Duration::from_secs_f64(self.timeout);
+        r.timeout = self.timeout;
         Ok(r)
     }
 }
 
-/// Opens the device and says which adapter it is on.
+/// Opens the device and says which adapter it is on: see [`crate::opening`].
 pub fn open(request: &AdapterRequest) -> anyhow::Result<GpuContext> {
-    let ctx = GpuContext::new(request)?;
+    let ctx = crate::opening::open_within_timeout(request)?;
     println!("adapter: {}", ctx.adapter());
     Ok(ctx)
+}
+
+/// The optimiser settings, validated; an error names the flags.
+pub fn checked_sgd(sgd: wgconv::sgd::Sgd) -> anyhow::Result<wgconv::sgd::Sgd> {
+    sgd.validate().with_context(|| {
+        format!(
+            "--lr {} --momentum {} --weight-decay {}",
+            sgd.lr, sgd.momentum, sgd.weight_decay
+        )
+    })?;
+    Ok(sgd)
+}
+
+/// Refuses `flag` when what it implies (`what`, `bytes`; None past 64 bits) would not fit in
+/// host memory.
+pub fn ensure_host(flag: &str, what: &str, bytes: Option<u64>) -> anyhow::Result<()> {
+    Ok(wgconv::limits::ensure_host_fits(
+        || format!("{flag}: {what}"),
+        bytes,
+    )?)
+}
+
+/// Refuses `flag` when one tensor it implies would exceed what one binding may hold on any
+/// device (checked before opening one; the device's own limits are checked once it is open).
+pub fn ensure_binding(flag: &str, what: &str, bytes: Option<u64>) -> anyhow::Result<()> {
+    Ok(wgconv::gpu::ensure_within_binding_range(
+        || format!("{flag}: {what}"),
+        bytes,
+    )?)
 }
 
 /// "5" → (5, 5); "3,2" → (3, 2).
@@ -153,13 +194,4 @@ pub fn commit(outputs: Outputs) -> anyhow::Result<()> {
         println!("wrote {}", path.display());
     }
     Ok(())
-}
-
-/// `step,loss` and one row per step; losses printed with enough digits to round-trip an f32.
-pub fn loss_csv(rows: impl Iterator<Item = (u64, f32)>) -> String {
-    let mut s = String::from("step,loss\n");
-    for (step, loss) in rows {
-        s.push_str(&format!("{step},{loss:e}\n"));
-    }
-    s
 }

@@ -13,8 +13,9 @@ use wgconv::sgd::Sgd;
 use wgconv::{weights, AdapterRequest, ConvShape, Tensor4};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
 
+use crate::loss_log::LossLog;
 use crate::shared::{
-    check_failed, commit, ensure_fused_ran, loss_csv, open, parse_pair, parse_train_kernel,
+    check_failed, checked_sgd, commit, ensure_fused_ran, open, parse_pair, parse_train_kernel,
     print_check,
 };
 
@@ -33,19 +34,20 @@ pub struct StepArgs {
     #[arg(long, value_name = "T.npy")]
     target: PathBuf,
     /// Learning rate (> 0).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     lr: f32,
     /// Momentum in [0, 1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.0)]
     momentum: f32,
     /// Weight decay (L2, ≥ 0), applied to weight and bias as torch.optim.SGD does.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.0)]
     weight_decay: f32,
     /// Nesterov momentum.
     #[arg(long)]
     nesterov: bool,
-    /// Number of full-batch steps.
-    #[arg(long, default_value_t = 1)]
+    /// Number of full-batch steps (any u64: memory stays flat however many; the loss log
+    /// grows on disk as it runs).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     steps: u64,
     /// Stride S or SH,SW.
     #[arg(long, value_name = "S|SH,SW", value_parser = parse_pair, default_value = "1")]
@@ -103,38 +105,38 @@ pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode>
     let mut trainer = Trainer::new(layer, &p.x, &p.t, options)?;
     ensure_fused_ran(p.versions, trainer.versions())?;
     let want_dx = args.grad_input.is_some();
+    // The loss log goes to its staged file as the losses come back: no memory per step.
+    let mut outputs = Outputs::new();
+    let mut log = LossLog::new(&mut outputs, args.loss_log.as_deref())?;
     let started = Instant::now();
-    let losses = if args.check {
-        match checked(&mut trainer, &p, args.steps, want_dx)? {
-            Some(losses) => losses,
-            None => return Ok(check_failed("elements over their bound; no output written")),
+    if args.check {
+        if !checked(&mut trainer, &p, args.steps, want_dx, &mut log)? {
+            return Ok(check_failed("elements over their bound; no output written"));
         }
     } else {
-        let mut losses = Vec::with_capacity(args.steps as usize);
-        trainer.run(args.steps, want_dx, |_, l| losses.extend_from_slice(l))?;
-        losses
-    };
+        trainer.run(args.steps, want_dx, |first, l| log.record(first, l))?;
+    }
+    let losses = log.finish()?;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "{} step(s) in {:.3} s ({:.0} steps/s); loss {:e} → {:e} (before the first and the last update)",
         args.steps,
         elapsed,
         args.steps as f64 / elapsed.max(1e-9),
-        losses[0],
-        losses[losses.len() - 1]
+        losses.first,
+        losses.last
     );
-    write_outputs(&args, &trainer, &losses)?;
+    write_outputs(&args, &trainer, outputs)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn read_problem(args: &StepArgs) -> anyhow::Result<Problem> {
-    let sgd = Sgd {
+    let sgd = checked_sgd(Sgd {
         lr: args.lr,
         momentum: args.momentum,
         weight_decay: args.weight_decay,
         nesterov: args.nesterov,
-    };
-    sgd.validate()?;
+    })?;
     if args.steps == 0 {
         bail!("--steps must be at least 1");
     }
@@ -176,14 +178,21 @@ fn read_target(path: &Path, shape: &ConvShape) -> anyhow::Result<Tensor4> {
     Ok(t)
 }
 
-/// The steps, each checked against the CPU reference; the losses, or None when a check failed.
+/// The steps, each checked against the CPU reference and its loss logged; whether all passed.
 fn checked(
     trainer: &mut Trainer,
     p: &Problem,
     steps: u64,
     want_dx: bool,
-) -> anyhow::Result<Option<Vec<f32>>> {
-    let check = wgconv::step_check::checked_steps(trainer, &p.x, &p.t, steps, want_dx)?;
+    log: &mut LossLog,
+) -> anyhow::Result<bool> {
+    let check = wgconv::step_check::checked_steps_with(
+        trainer,
+        (&p.x, &p.t),
+        steps,
+        want_dx,
+        |step, loss| log.record(step, &[loss]),
+    )?;
     for (name, c) in check.outputs() {
         print_check(name, &c);
     }
@@ -191,15 +200,14 @@ fn checked(
         "ReLU mask: {} unexplained differences",
         check.mask_mismatches
     );
-    Ok(check.passed().then_some(check.losses))
+    Ok(check.passed())
 }
 
-fn write_outputs(args: &StepArgs, trainer: &Trainer, losses: &[f32]) -> anyhow::Result<()> {
+fn write_outputs(args: &StepArgs, trainer: &Trainer, mut outputs: Outputs) -> anyhow::Result<()> {
     let state = trainer.read_state()?;
     // A finite loss can hide non-finite weights behind the ReLU (every output cut to 0).
     state.w.ensure_finite("updated weights")?;
     wgconv::tensor::ensure_finite_slice("updated bias", &state.b)?;
-    let mut outputs = Outputs::new();
     outputs.add_npy(&args.out_weight, &state.w)?;
     outputs.add_npy_vec(&args.out_bias, &state.b)?;
     if args.grad_weight.is_some() || args.grad_bias.is_some() {
@@ -213,10 +221,6 @@ fn write_outputs(args: &StepArgs, trainer: &Trainer, losses: &[f32]) -> anyhow::
     }
     if let Some(p) = &args.grad_input {
         outputs.add_npy(p, &trainer.read_input_grad()?)?;
-    }
-    if let Some(p) = &args.loss_log {
-        let rows = losses.iter().enumerate().map(|(i, &l)| (i as u64, l));
-        outputs.add(p, loss_csv(rows).as_bytes())?;
     }
     commit(outputs)
 }

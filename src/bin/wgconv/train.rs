@@ -15,24 +15,29 @@ use wgconv::sgd::Sgd;
 use wgconv::teacher_student::{self, Data, TeachConfig, TeachRun};
 use wgconv::{weights, AdapterRequest, ConvShape, ConvShapeSpec, GpuContext, Tensor4};
 
-use crate::shared::{commit, ensure_fused_ran, loss_csv, open, parse_train_kernel};
+use wgconv::limits::bytes_of;
+
+use crate::loss_log::LossLog;
+use crate::shared::{checked_sgd, parse_train_kernel};
+use crate::shared::{commit, ensure_binding, ensure_fused_ran, ensure_host, open};
 
 #[derive(Args)]
 pub struct TrainArgs {
-    /// Number of steps.
-    #[arg(long, default_value_t = 400)]
+    /// Number of steps (any u64: memory stays flat; loss.png plots at most 4096 evenly spaced
+    /// points, loss.csv has every step).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 400)]
     steps: u64,
     /// Learning rate.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.5)]
     lr: f32,
     /// Momentum in [0, 1).
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.9)]
     momentum: f32,
     /// Weight decay (≥ 0).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.0)]
     weight_decay: f32,
     /// Images per batch (full-batch training on a fixed set).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 4)]
     batch: u32,
     /// Seed of the images and of the student's initial weights.
     #[arg(long, default_value_t = 0)]
@@ -44,7 +49,7 @@ pub struct TrainArgs {
     #[arg(long)]
     builtin: bool,
     /// Losses come back from the GPU every this many steps (and at the end).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 50)]
     log_every: u32,
     /// Folder for loss.csv, loss.png, filters.png, maps_before.png, maps_after.png,
     /// maps_teacher.png.
@@ -64,35 +69,37 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
     // Fail on bad inputs (crops of a small image, batch 0) before opening a device.
     teacher_student::make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
     let ctx = open(request)?;
-    let run = run_with_progress(&ctx, &cfg)?;
+    // loss.csv goes to its staged file as the losses come back: no memory per step.
+    let mut outputs = Outputs::new();
+    let mut log = LossLog::new(&mut outputs, Some(&args.out.join("loss.csv")))?;
+    let run = run_with_progress(&ctx, &cfg, &mut log)?;
+    let losses = log.finish()?;
     ensure_fused_ran(cfg.versions, run.versions)?;
     let (w_err, b_err) = run.max_param_error();
-    let final_loss = run.losses.last().map_or(f32::NAN, |&(_, l)| l);
     println!(
         "teacher/student on {}: {} steps in {:.3} s ({:.0} steps/s, losses read back every {} steps)",
         run.shape,
-        run.losses.len(),
+        losses.steps,
         run.elapsed.as_secs_f64(),
         run.steps_per_second(),
         args.log_every
     );
     println!(
-        "loss: {:e} at step 0, {final_loss:e} at the last step (before its update)",
-        run.losses[0].1
+        "loss: {:e} at step 0, {:e} at the last step (before its update)",
+        losses.first, losses.last
     );
     println!("max |w_student − w_teacher| = {w_err:e}; max |b_student − b_teacher| = {b_err:e}");
-    write_outputs(&ctx, &args, &run)?;
+    write_outputs(&ctx, &args, &run, outputs)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn config(args: &TrainArgs) -> anyhow::Result<TeachConfig> {
-    let sgd = Sgd {
+    let sgd = checked_sgd(Sgd {
         lr: args.lr,
         momentum: args.momentum,
         weight_decay: args.weight_decay,
         nesterov: false,
-    };
-    sgd.validate()?;
+    })?;
     if args.steps == 0 || args.log_every == 0 {
         bail!("--steps and --log-every must be at least 1");
     }
@@ -102,6 +109,10 @@ fn config(args: &TrainArgs) -> anyhow::Result<TeachConfig> {
         (None, false) => Data::Random,
     };
     let batch = if args.builtin { 1 } else { args.batch };
+    if batch == 0 {
+        bail!("--batch must be at least 1");
+    }
+    check_counts(batch, args.log_every)?;
     let shape = ConvShape::new(ConvShapeSpec {
         n: batch,
         ..ConvShape::SEED.spec()
@@ -117,14 +128,34 @@ fn config(args: &TrainArgs) -> anyhow::Result<TeachConfig> {
     })
 }
 
-/// The run, with a progress bar that shows the step and the latest loss.
-fn run_with_progress(ctx: &GpuContext, cfg: &TeachConfig) -> anyhow::Result<TeachRun> {
+/// `--batch` and `--log-every` against what they imply in bytes, before anything is allocated.
+fn check_counts(batch: u32, log_every: u32) -> anyhow::Result<()> {
+    let flag = format!("--batch {batch}");
+    let images = bytes_of(u64::from(batch), 24 * 24 * 4);
+    ensure_binding(&flag, "the training images (B, 1, 24, 24)", images)?;
+    let maps = bytes_of(u64::from(batch), 2 * 20 * 20 * 4);
+    ensure_binding(&flag, "the output maps (B, 2, 20, 20)", maps)?;
+    let host = Some(teacher_student::host_bytes(batch));
+    ensure_host(&flag, "the images, targets and their uploads", host)?;
+    let flag = format!("--log-every {log_every}");
+    let log = bytes_of(u64::from(log_every) + 1, 4);
+    ensure_binding(&flag, "the loss log read back every --log-every steps", log)?;
+    ensure_host(&flag, "the loss log read back every --log-every steps", log)
+}
+
+/// The run, with a progress bar that shows the step and the latest loss, and its losses logged.
+fn run_with_progress(
+    ctx: &GpuContext,
+    cfg: &TeachConfig,
+    log: &mut LossLog,
+) -> anyhow::Result<TeachRun> {
     let bar = ProgressBar::new(cfg.steps);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} steps  loss {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let run = teacher_student::run(ctx, cfg, |first, losses| {
+        log.record(first, losses);
         bar.set_position(first + losses.len() as u64);
         if let Some(l) = losses.last() {
             bar.set_message(format!("{l:.3e}"));
@@ -134,7 +165,12 @@ fn run_with_progress(ctx: &GpuContext, cfg: &TeachConfig) -> anyhow::Result<Teac
     Ok(run?)
 }
 
-fn write_outputs(ctx: &GpuContext, args: &TrainArgs, run: &TeachRun) -> anyhow::Result<()> {
+fn write_outputs(
+    ctx: &GpuContext,
+    args: &TrainArgs,
+    run: &TeachRun,
+    mut outputs: Outputs,
+) -> anyhow::Result<()> {
     let (w, b) = run.student();
     let before = &run.snapshots[0];
     // The feature maps of the first training image under the given weights.
@@ -145,12 +181,9 @@ fn write_outputs(ctx: &GpuContext, args: &TrainArgs, run: &TeachRun) -> anyhow::
             .y;
         Ok(pictures::map_grid(&y, MapKind::PostRelu, Scale::Shared))
     };
-    let mut outputs = Outputs::new();
     let dir = &args.out;
-    let csv = loss_csv(run.losses.iter().copied());
-    outputs.add(&dir.join("loss.csv"), csv.as_bytes())?;
     let title = "teacher/student: loss (log scale) against step";
-    let curve = drawing::loss_curve(&run.losses, title);
+    let curve = drawing::loss_curve(&run.losses.points(), title);
     outputs.add_png(&dir.join("loss.png"), &curve)?;
     outputs.add_png(&dir.join("filters.png"), &student_vs_teacher(run))?;
     outputs.add_png(&dir.join("maps_before.png"), &maps(&before.1, &before.2)?)?;

@@ -113,6 +113,23 @@ fn validate(
         ));
     }
     let (cap, limit) = ctx.binding_limit();
+    let log_bytes = buffers::loss_log_bytes(options.log_capacity);
+    let log_what = || {
+        format!(
+            "the loss log of {} steps per submission",
+            options.log_capacity
+        )
+    };
+    if log_bytes > cap {
+        return Err(Error::LimitExceeded {
+            what: log_what(),
+            limit,
+            needed: log_bytes,
+            max: cap,
+        });
+    }
+    // Each submission's losses come back to the host.
+    crate::limits::ensure_host_fits(log_what, Some(log_bytes))?;
     for (what, elements) in [
         ("the input x", shape.input_len()),
         ("the output y", shape.output_len()),

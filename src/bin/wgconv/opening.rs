@@ -1,0 +1,76 @@
+//! Opening the device within `--timeout`. Finding the adapter, opening the device and compiling
+//! every kernel run on a worker thread (wgpu gives them no timeout: the driver compiles
+//! synchronously); the main thread waits at most the timeout, says which stage is slow, and on
+//! a timeout the process exits with an error, the worker thread with it.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use wgconv::{AdapterRequest, GpuContext};
+
+/// A stage still running after this long gets a note on stderr.
+const NOTE_AFTER: Duration = Duration::from_secs(2);
+
+enum Progress {
+    Stage(&'static str),
+    Done(Box<wgconv::Result<GpuContext>>),
+}
+
+/// [`GpuContext::new`], given up on after `request.timeout`.
+pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContext> {
+    let (tx, rx) = mpsc::channel();
+    let worker_request = request.clone();
+    std::thread::Builder::new()
+        .name("open-device".into())
+        .spawn(move || {
+            let stages = tx.clone();
+            let ctx = GpuContext::new_reporting(&worker_request, |s| {
+                let _ = stages.send(Progress::Stage(s));
+            });
+            let _ = tx.send(Progress::Done(Box::new(ctx)));
+        })
+        .context("cannot start a thread to open the device")?;
+    let timeout = request.timeout;
+    let started = Instant::now();
+    let (mut stage, mut stage_started, mut noted) = ("starting", started, false);
+    loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            bail!(
+                "--timeout {}: {stage} did not finish within {} s (opening the device compiles \
+                 every kernel, which on a driver's first run, e.g. OpenGL with a cold shader \
+                 cache, can take minutes); raise --timeout",
+                timeout.as_secs_f64(),
+                timeout.as_secs_f64()
+            );
+        }
+        let until_note = NOTE_AFTER.saturating_sub(stage_started.elapsed());
+        let wait = if noted { left } else { left.min(until_note) };
+        match rx.recv_timeout(wait) {
+            Ok(Progress::Stage(s)) => (stage, stage_started, noted) = (s, Instant::now(), false),
+            Ok(Progress::Done(ctx)) => return Ok((*ctx)?),
+            Err(RecvTimeoutError::Timeout) => {
+                if !noted && stage_started.elapsed() >= NOTE_AFTER {
+                    note(stage, timeout);
+                    noted = true;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                bail!("opening the device stopped during {stage} without an answer")
+            }
+        }
+    }
+}
+
+fn note(stage: &str, timeout: Duration) {
+    let why = match stage {
+        "compiling the kernels" => " (first run on this driver: its shader cache is filling)",
+        _ => "",
+    };
+    eprintln!(
+        "note: {stage}…{why}; --timeout {} s covers it",
+        timeout.as_secs_f64()
+    );
+}
