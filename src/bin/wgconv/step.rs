@@ -8,14 +8,15 @@ use anyhow::bail;
 use clap::Args;
 
 use wgconv::gpu::TrainVersions;
-use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::io::{self, ImageOptions};
+use wgconv::outputs::Outputs;
 use wgconv::sgd::Sgd;
 use wgconv::{weights, AdapterRequest, ConvShape, Tensor4};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
 
 use crate::shared::{
-    check_failed, commit, ensure_fused_ran, loss_csv, open, parse_pair, parse_train_kernel,
-    print_check,
+    check_failed, commit, declare, ensure_fused_ran, loss_csv, open, parse_pair,
+    parse_train_kernel, print_check,
 };
 
 #[derive(Args)]
@@ -94,6 +95,7 @@ struct Problem {
 
 pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
     let p = read_problem(&args)?;
+    let outputs = declare_files(&args)?;
     let ctx = open(request)?;
     println!("shape: {}", p.shape);
     let log_capacity = args.steps.min(1024) as u32;
@@ -123,8 +125,32 @@ pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode>
         losses[0],
         losses[losses.len() - 1]
     );
-    write_outputs(&args, &trainer, &losses)?;
+    write_outputs(outputs, &args, &trainer, &losses)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every file `step` reads and writes, declared before any GPU work.
+fn declare_files(args: &StepArgs) -> anyhow::Result<Outputs> {
+    let inputs = [
+        ("--input", args.input.as_path()),
+        ("--weight", args.weight.as_path()),
+        ("--bias", args.bias.as_path()),
+        ("--target", args.target.as_path()),
+    ];
+    let mut outputs = vec![
+        ("--out-weight", args.out_weight.clone()),
+        ("--out-bias", args.out_bias.clone()),
+    ];
+    let optional = [
+        ("--grad-weight", &args.grad_weight),
+        ("--grad-bias", &args.grad_bias),
+        ("--grad-input", &args.grad_input),
+        ("--loss-log", &args.loss_log),
+    ];
+    for (flag, path) in optional {
+        outputs.extend(path.clone().map(|p| (flag, p)));
+    }
+    declare(&inputs, &outputs)
 }
 
 fn read_problem(args: &StepArgs) -> anyhow::Result<Problem> {
@@ -194,12 +220,16 @@ fn checked(
     Ok(check.passed().then_some(check.losses))
 }
 
-fn write_outputs(args: &StepArgs, trainer: &Trainer, losses: &[f32]) -> anyhow::Result<()> {
+fn write_outputs(
+    mut outputs: Outputs,
+    args: &StepArgs,
+    trainer: &Trainer,
+    losses: &[f32],
+) -> anyhow::Result<()> {
     let state = trainer.read_state()?;
     // A finite loss can hide non-finite weights behind the ReLU (every output cut to 0).
     state.w.ensure_finite("updated weights")?;
     wgconv::tensor::ensure_finite_slice("updated bias", &state.b)?;
-    let mut outputs = Outputs::new();
     outputs.add_npy(&args.out_weight, &state.w)?;
     outputs.add_npy_vec(&args.out_bias, &state.b)?;
     if args.grad_weight.is_some() || args.grad_bias.is_some() {

@@ -9,13 +9,14 @@ use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use wgconv::drawing;
-use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::io::{self, ImageOptions};
+use wgconv::outputs::Outputs;
 use wgconv::pictures::{self, MapKind, Scale};
 use wgconv::sgd::Sgd;
 use wgconv::teacher_student::{self, Data, TeachConfig, TeachRun};
 use wgconv::{weights, AdapterRequest, ConvShape, ConvShapeSpec, GpuContext, Tensor4};
 
-use crate::shared::{commit, ensure_fused_ran, loss_csv, open, parse_train_kernel};
+use crate::shared::{commit, declare, ensure_fused_ran, loss_csv, open, parse_train_kernel};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -63,6 +64,7 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
     let cfg = config(&args)?;
     // Fail on bad inputs (crops of a small image, batch 0) before opening a device.
     teacher_student::make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
+    let outputs = declare_files(&args)?;
     let ctx = open(request)?;
     let run = run_with_progress(&ctx, &cfg)?;
     ensure_fused_ran(cfg.versions, run.versions)?;
@@ -81,8 +83,31 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
         run.losses[0].1
     );
     println!("max |w_student − w_teacher| = {w_err:e}; max |b_student − b_teacher| = {b_err:e}");
-    write_outputs(&ctx, &args, &run)?;
+    write_outputs(outputs, &ctx, &args, &run)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The files `--out DIR` holds.
+const OUT_FILES: [&str; 7] = [
+    "loss.csv",
+    "loss.png",
+    "filters.png",
+    "maps_before.png",
+    "maps_after.png",
+    "maps_teacher.png",
+    "input.png",
+];
+
+/// Every file `train` reads and writes, declared before any GPU work.
+fn declare_files(args: &TrainArgs) -> anyhow::Result<Outputs> {
+    let inputs: Vec<_> = args
+        .input
+        .iter()
+        .map(|p| ("--input", p.as_path()))
+        .collect();
+    let mut outputs: Vec<_> = OUT_FILES.map(|f| ("--out", args.out.join(f))).into();
+    outputs.extend(args.save.clone().map(|p| ("--save", p)));
+    declare(&inputs, &outputs)
 }
 
 fn config(args: &TrainArgs) -> anyhow::Result<TeachConfig> {
@@ -134,7 +159,12 @@ fn run_with_progress(ctx: &GpuContext, cfg: &TeachConfig) -> anyhow::Result<Teac
     Ok(run?)
 }
 
-fn write_outputs(ctx: &GpuContext, args: &TrainArgs, run: &TeachRun) -> anyhow::Result<()> {
+fn write_outputs(
+    mut outputs: Outputs,
+    ctx: &GpuContext,
+    args: &TrainArgs,
+    run: &TeachRun,
+) -> anyhow::Result<()> {
     let (w, b) = run.student();
     let before = &run.snapshots[0];
     // The feature maps of the first training image under the given weights.
@@ -145,7 +175,6 @@ fn write_outputs(ctx: &GpuContext, args: &TrainArgs, run: &TeachRun) -> anyhow::
             .y;
         Ok(pictures::map_grid(&y, MapKind::PostRelu, Scale::Shared))
     };
-    let mut outputs = Outputs::new();
     let dir = &args.out;
     let csv = loss_csv(run.losses.iter().copied());
     outputs.add(&dir.join("loss.csv"), csv.as_bytes())?;
