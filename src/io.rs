@@ -1,6 +1,6 @@
-//! The CLI's files: inputs read from images or `.npy`, and outputs written atomically.
+//! The CLI's inputs, read from images or `.npy` (its outputs: [`crate::outputs`]).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::npy::{self, NpyError};
@@ -70,82 +70,5 @@ pub fn image_to_tensor(img: &image::DynamicImage, options: ImageOptions) -> Tens
             dims: [1, 1, h, w],
             data: luma.as_raw().iter().map(|v| v.clamp(0.0, 1.0)).collect(),
         }
-    }
-}
-
-/// Output files staged in temporary files beside their destinations. Nothing appears at a
-/// destination until [`Outputs::commit`]; dropping the set (on any error) deletes the
-/// temporaries, so a failed run leaves no half-written file and clobbers nothing.
-#[derive(Default)]
-pub struct Outputs {
-    staged: Vec<(tempfile::NamedTempFile, PathBuf)>,
-}
-
-impl Outputs {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Stages `bytes` for `path` (the parent directory is created if missing).
-    pub fn add(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
-        use std::io::Write;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".wgconv-")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
-        tmp.write_all(bytes)
-            .and_then(|_| tmp.flush())
-            .map_err(|e| Error::io(path, e))?;
-        self.staged.push((tmp, path.to_path_buf()));
-        Ok(())
-    }
-
-    /// Stages an empty file for `path` and hands it out, to be written as the run goes (a loss
-    /// log); like every staged file it reaches `path` only on [`Outputs::commit`].
-    pub fn stage_file(&mut self, path: &Path) -> Result<&mut std::fs::File> {
-        self.add(path, &[])?;
-        match self.staged.last_mut() {
-            Some((tmp, _)) => Ok(tmp.as_file_mut()),
-            None => Err(Error::Invalid(format!("{}: not staged", path.display()))),
-        }
-    }
-
-    /// Stages an f32 `.npy` file.
-    pub fn add_npy(&mut self, path: &Path, t: &Tensor4) -> Result<()> {
-        self.add(path, &npy::encode_f32(&t.dims, &t.data))
-    }
-
-    /// Stages a rank-1 f32 `.npy` file.
-    pub fn add_npy_vec(&mut self, path: &Path, v: &[f32]) -> Result<()> {
-        self.add(path, &npy::encode_f32(&[v.len()], v))
-    }
-
-    /// Stages a PNG.
-    pub fn add_png(&mut self, path: &Path, img: &image::RgbImage) -> Result<()> {
-        let mut bytes = Vec::new();
-        img.write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .map_err(|error| Error::Image {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        self.add(path, &bytes)
-    }
-
-    /// Moves every staged file to its destination (each by an atomic rename).
-    pub fn commit(self) -> Result<Vec<PathBuf>> {
-        let mut done = Vec::with_capacity(self.staged.len());
-        for (tmp, path) in self.staged {
-            tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-            done.push(path);
-        }
-        Ok(done)
     }
 }

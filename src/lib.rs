@@ -6,9 +6,10 @@
 //! against it element by element with a bound derived from f32 summation error
 //! ([`compare::forward_bound`]).
 //!
-//! The default `cli` feature adds what the `wgconv` command line uses: image input and atomic
-//! output files (`io`), pictures (`pictures`, `drawing`), the notebook's demo (`demo`) and
-//! the teacher/student task (`teacher_student`). Without it the library needs no CLI crates.
+//! The default `cli` feature adds what the `wgconv` command line uses: image input (`io`),
+//! checked and atomic output files (`outputs`), pictures (`pictures`, `drawing`), the
+//! notebook's demo (`demo`) and the teacher/student task (`teacher_student`). Without it the
+//! library needs no CLI crates.
 //!
 //! ## A forward pass
 //!
@@ -86,6 +87,8 @@ pub mod limits;
 pub mod loss_trace;
 pub mod notebook;
 pub mod npy;
+#[cfg(feature = "cli")]
+pub mod outputs;
 #[cfg(feature = "cli")]
 pub mod pictures;
 pub mod sgd;

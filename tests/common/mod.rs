@@ -1,6 +1,9 @@
 //! Shared by the integration tests: one GPU context per test binary.
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod tree;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;

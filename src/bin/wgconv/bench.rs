@@ -10,14 +10,15 @@ use indicatif::ProgressBar;
 
 use wgconv::bench;
 use wgconv::gpu::{KernelChoice, Pass, TrainVersions};
-use wgconv::io::Outputs;
 use wgconv::{AdapterRequest, ConvShape, GpuContext};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
 
 use crate::bench_report::{print_table, Measurement, Report, Row, Subject};
 use wgconv::limits::bytes_of;
 
-use crate::shared::{commit, ensure_binding, ensure_host, open, parse_kernel};
+use crate::shared::{
+    check_failed, commit, declare, ensure_binding, ensure_host, open, parse_kernel,
+};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -73,6 +74,8 @@ struct Plan {
 
 pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> {
     let plan = plan(&args)?;
+    let json: Vec<_> = args.json.iter().map(|p| ("--json", p.clone())).collect();
+    let mut outputs = declare(&[], &json)?;
     let ctx = open(request)?;
     let timer = if ctx.key_limits().timestamp_query {
         "GPU timestamps"
@@ -100,17 +103,17 @@ pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode
     bar.finish_and_clear();
     print_table(&rows, plan.versions.iter().any(|(_, v)| v.fused_loop));
     let failed = rows.iter().any(|r| matches!(r, Row::Failed { .. }));
+    if failed {
+        return Ok(check_failed(
+            "a version failed its validation; no JSON written",
+        ));
+    }
     if let Some(path) = &args.json {
         let report = Report::new(ctx.adapter().to_string(), timer, rows);
-        let mut outputs = Outputs::new();
         outputs.add(path, serde_json::to_string_pretty(&report)?.as_bytes())?;
-        commit(outputs)?;
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    commit(outputs)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The most `--repeats` and `--warmup`: a million passes is hours on the smallest shape.

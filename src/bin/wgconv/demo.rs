@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
-use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::io::{self, ImageOptions};
 use wgconv::AdapterRequest;
 
-use crate::shared::{check_failed, commit, open};
+use crate::shared::{check_failed, commit, declare, open};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -21,11 +21,26 @@ pub struct DemoArgs {
     input: Option<PathBuf>,
 }
 
+/// The files `Demo::pictures` makes, each declared before any GPU work.
+const PICTURES: [&str; 4] = [
+    "input_windows.png",
+    "pre_activation.png",
+    "feature_maps.png",
+    "filters.png",
+];
+
 pub fn run(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let x = match &args.input {
         Some(path) => Some(read_image(path)?),
         None => None,
     };
+    let inputs: Vec<_> = args
+        .input
+        .iter()
+        .map(|p| ("--input", p.as_path()))
+        .collect();
+    let files = PICTURES.map(|name| ("--out", args.out.join(name)));
+    let mut outputs = declare(&inputs, &files)?;
     let ctx = open(request)?;
     let demo = wgconv::demo::run(&ctx, x)?;
     print!("{}", demo.report());
@@ -34,7 +49,6 @@ pub fn run(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode>
             "GPU and CPU disagree beyond the bound; no pictures written",
         ));
     }
-    let mut outputs = Outputs::new();
     for (name, img) in demo.pictures() {
         outputs.add_png(&args.out.join(name), &img)?;
     }

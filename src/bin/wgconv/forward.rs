@@ -8,14 +8,17 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use wgconv::gpu::{ForwardOutput, KernelVersion};
-use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::io::{self, ImageOptions};
+use wgconv::outputs::Outputs;
 use wgconv::pictures::{self, MapKind, Scale};
 use wgconv::{init, notebook, weights, AdapterRequest, ConvShape, Tensor4};
 
 use wgconv::limits::bytes_of;
 
-use crate::shared::{check_failed, commit, ensure_binding, ensure_host, open, print_check};
-use crate::shared::{parse_forward_kernel, parse_hw, parse_pair};
+use crate::shared::{
+    check_failed, commit, declare, ensure_binding, ensure_host, open, parse_forward_kernel,
+    parse_hw, parse_pair, print_check,
+};
 
 #[derive(Args)]
 pub struct ForwardArgs {
@@ -90,6 +93,7 @@ struct Problem {
 
 pub fn run(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCode> {
     let p = read_problem(&args)?;
+    let outputs = declare_files(&args, &p.shape)?;
     let ctx = open(request)?;
     let shape = &p.shape;
     println!("shape: {shape}");
@@ -119,8 +123,41 @@ pub fn run(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCo
     if args.check && !check(&p, &out) {
         return Ok(check_failed("elements over their bound; no output written"));
     }
-    write_outputs(&args, &p, &out)?;
+    write_outputs(outputs, &args, &p, &out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The pictures `--maps DIR` holds, besides `--per-map`'s.
+const MAP_FILES: [&str; 4] = [
+    "feature_maps.png",
+    "pre_activation.png",
+    "filters.png",
+    "input.png",
+];
+
+/// Every file `forward` reads and writes, declared before any GPU work.
+fn declare_files(args: &ForwardArgs, shape: &ConvShape) -> anyhow::Result<Outputs> {
+    let mut inputs = vec![("--input", args.input.as_path())];
+    inputs.extend(args.weight.as_deref().map(|p| ("--weight", p)));
+    inputs.extend(args.bias.as_deref().map(|p| ("--bias", p)));
+    let mut outputs = Vec::new();
+    outputs.extend(args.output.clone().map(|p| ("--output", p)));
+    let z = args.pre_activation.clone();
+    outputs.extend(z.map(|p| ("--pre-activation", p)));
+    if let Some(dir) = &args.maps {
+        outputs.extend(MAP_FILES.map(|name| ("--maps", dir.join(name))));
+        if args.per_map {
+            for prefix in ["y", "z"] {
+                for n in 0..shape.n {
+                    for k in 0..shape.k {
+                        let name = format!("{prefix}_n{n}_k{k}.png");
+                        outputs.push(("--per-map", dir.join(name)));
+                    }
+                }
+            }
+        }
+    }
+    declare(&inputs, &outputs)
 }
 
 fn read_problem(args: &ForwardArgs) -> anyhow::Result<Problem> {
@@ -225,8 +262,12 @@ fn check(p: &Problem, out: &ForwardOutput) -> bool {
     r.passed()
 }
 
-fn write_outputs(args: &ForwardArgs, p: &Problem, out: &ForwardOutput) -> anyhow::Result<()> {
-    let mut outputs = Outputs::new();
+fn write_outputs(
+    mut outputs: Outputs,
+    args: &ForwardArgs,
+    p: &Problem,
+    out: &ForwardOutput,
+) -> anyhow::Result<()> {
     if let Some(path) = &args.output {
         outputs.add_npy(path, &out.y)?;
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use wgconv::io::Outputs;
+use wgconv::outputs::Outputs;
 
 /// Where the losses go, and the first and last of them.
 pub struct LossLog<'a> {
@@ -30,7 +30,7 @@ impl<'a> LossLog<'a> {
     pub fn new(outputs: &'a mut Outputs, path: Option<&Path>) -> anyhow::Result<Self> {
         let file = match path {
             Some(p) => {
-                let mut w = BufWriter::new(outputs.stage_file(p)?);
+                let mut w = BufWriter::new(outputs.file(p)?);
                 w.write_all(b"step,loss\n")
                     .with_context(|| format!("{}: cannot write", p.display()))?;
                 Some((p.to_path_buf(), w))

@@ -38,13 +38,14 @@ pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContex
     loop {
         let left = timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
-            bail!(
-                "--timeout {}: {stage} did not finish within {} s (opening the device compiles \
-                 every kernel, which on a driver's first run, e.g. OpenGL with a cold shader \
-                 cache, can take minutes); raise --timeout",
+            eprintln!(
+                "error: --timeout {}: {stage} did not finish within {} s (opening the device \
+                 compiles every kernel, which on a driver's first run, e.g. OpenGL with a cold \
+                 shader cache, can take minutes); raise --timeout",
                 timeout.as_secs_f64(),
                 timeout.as_secs_f64()
             );
+            leave_now(2);
         }
         let until_note = NOTE_AFTER.saturating_sub(stage_started.elapsed());
         let wait = if noted { left } else { left.min(until_note) };
@@ -62,6 +63,24 @@ pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContex
             }
         }
     }
+}
+
+/// Exits at once with `code`, skipping the process's exit handlers: the worker thread may be
+/// inside the driver (loading its LLVM, compiling), and running exit handlers under it can
+/// crash the process (seen on lavapipe: "LLVM ERROR: inconsistency in registered CommandLine
+/// options", a signal instead of exit 2). Nothing is on disk yet: outputs are staged only at
+/// the end of a run.
+fn leave_now(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stderr().flush();
+    let _ = std::io::stdout().flush();
+    #[cfg(unix)]
+    // SAFETY: _exit only ends the process; it touches no Rust state.
+    unsafe {
+        libc::_exit(code)
+    }
+    #[cfg(not(unix))]
+    std::process::exit(code)
 }
 
 fn note(stage: &str, timeout: Duration) {

@@ -1,6 +1,7 @@
 //! What several subcommands share: the device options, argument parsers, check reports and
 //! the commit of staged outputs.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use clap::Args;
 
 use wgconv::compare::Comparison;
 use wgconv::gpu::{KernelChoice, KernelVersion, TrainVersions};
-use wgconv::io::Outputs;
+use wgconv::outputs::Outputs;
 use wgconv::{AdapterRequest, GpuContext};
 
 /// The adapter options, global to every subcommand.
@@ -186,6 +187,19 @@ pub fn print_check(name: &str, c: &Comparison) {
 pub fn check_failed(what: &str) -> ExitCode {
     eprintln!("check failed: {what}");
     ExitCode::from(1)
+}
+
+/// A command's inputs and outputs (flag, path), declared and checked before any work: no output
+/// is a directory, a FIFO, a device, another output or an input; see [`wgconv::outputs`].
+pub fn declare(inputs: &[(&str, &Path)], outputs: &[(&str, PathBuf)]) -> anyhow::Result<Outputs> {
+    let mut declared = Outputs::new();
+    for (flag, path) in inputs {
+        declared.input(flag, path)?;
+    }
+    for (flag, path) in outputs {
+        declared.declare(flag, path)?;
+    }
+    Ok(declared)
 }
 
 /// Moves the staged files into place and lists them.

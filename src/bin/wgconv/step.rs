@@ -8,15 +8,16 @@ use anyhow::bail;
 use clap::Args;
 
 use wgconv::gpu::TrainVersions;
-use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::io::{self, ImageOptions};
+use wgconv::outputs::Outputs;
 use wgconv::sgd::Sgd;
 use wgconv::{weights, AdapterRequest, ConvShape, Tensor4};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
 
 use crate::loss_log::LossLog;
 use crate::shared::{
-    check_failed, checked_sgd, commit, ensure_fused_ran, open, parse_pair, parse_train_kernel,
-    print_check,
+    check_failed, checked_sgd, commit, declare, ensure_fused_ran, open, parse_pair,
+    parse_train_kernel, print_check,
 };
 
 #[derive(Args)]
@@ -96,6 +97,7 @@ struct Problem {
 
 pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
     let p = read_problem(&args)?;
+    let mut outputs = declare_files(&args)?;
     let ctx = open(request)?;
     println!("shape: {}", p.shape);
     let log_capacity = args.steps.min(1024) as u32;
@@ -106,7 +108,6 @@ pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode>
     ensure_fused_ran(p.versions, trainer.versions())?;
     let want_dx = args.grad_input.is_some();
     // The loss log goes to its staged file as the losses come back: no memory per step.
-    let mut outputs = Outputs::new();
     let mut log = LossLog::new(&mut outputs, args.loss_log.as_deref())?;
     let started = Instant::now();
     if args.check {
@@ -126,8 +127,32 @@ pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode>
         losses.first,
         losses.last
     );
-    write_outputs(&args, &trainer, outputs)?;
+    write_outputs(outputs, &args, &trainer)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every file `step` reads and writes, declared before any GPU work.
+fn declare_files(args: &StepArgs) -> anyhow::Result<Outputs> {
+    let inputs = [
+        ("--input", args.input.as_path()),
+        ("--weight", args.weight.as_path()),
+        ("--bias", args.bias.as_path()),
+        ("--target", args.target.as_path()),
+    ];
+    let mut outputs = vec![
+        ("--out-weight", args.out_weight.clone()),
+        ("--out-bias", args.out_bias.clone()),
+    ];
+    let optional = [
+        ("--grad-weight", &args.grad_weight),
+        ("--grad-bias", &args.grad_bias),
+        ("--grad-input", &args.grad_input),
+        ("--loss-log", &args.loss_log),
+    ];
+    for (flag, path) in optional {
+        outputs.extend(path.clone().map(|p| (flag, p)));
+    }
+    declare(&inputs, &outputs)
 }
 
 fn read_problem(args: &StepArgs) -> anyhow::Result<Problem> {
@@ -203,7 +228,7 @@ fn checked(
     Ok(check.passed())
 }
 
-fn write_outputs(args: &StepArgs, trainer: &Trainer, mut outputs: Outputs) -> anyhow::Result<()> {
+fn write_outputs(mut outputs: Outputs, args: &StepArgs, trainer: &Trainer) -> anyhow::Result<()> {
     let state = trainer.read_state()?;
     // A finite loss can hide non-finite weights behind the ReLU (every output cut to 0).
     state.w.ensure_finite("updated weights")?;

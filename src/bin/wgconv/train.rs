@@ -9,7 +9,8 @@ use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use wgconv::drawing;
-use wgconv::io::{self, ImageOptions, Outputs};
+use wgconv::io::{self, ImageOptions};
+use wgconv::outputs::Outputs;
 use wgconv::pictures::{self, MapKind, Scale};
 use wgconv::sgd::Sgd;
 use wgconv::teacher_student::{self, Data, TeachConfig, TeachRun};
@@ -18,7 +19,7 @@ use wgconv::{weights, AdapterRequest, ConvShape, ConvShapeSpec, GpuContext, Tens
 use wgconv::limits::bytes_of;
 
 use crate::loss_log::LossLog;
-use crate::shared::{checked_sgd, parse_train_kernel};
+use crate::shared::{checked_sgd, declare, parse_train_kernel};
 use crate::shared::{commit, ensure_binding, ensure_fused_ran, ensure_host, open};
 
 #[derive(Args)]
@@ -68,9 +69,9 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
     let cfg = config(&args)?;
     // Fail on bad inputs (crops of a small image, batch 0) before opening a device.
     teacher_student::make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
+    let mut outputs = declare_files(&args)?;
     let ctx = open(request)?;
     // loss.csv goes to its staged file as the losses come back: no memory per step.
-    let mut outputs = Outputs::new();
     let mut log = LossLog::new(&mut outputs, Some(&args.out.join("loss.csv")))?;
     let run = run_with_progress(&ctx, &cfg, &mut log)?;
     let losses = log.finish()?;
@@ -91,6 +92,29 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
     println!("max |w_student − w_teacher| = {w_err:e}; max |b_student − b_teacher| = {b_err:e}");
     write_outputs(&ctx, &args, &run, outputs)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The files `--out DIR` holds.
+const OUT_FILES: [&str; 7] = [
+    "loss.csv",
+    "loss.png",
+    "filters.png",
+    "maps_before.png",
+    "maps_after.png",
+    "maps_teacher.png",
+    "input.png",
+];
+
+/// Every file `train` reads and writes, declared before any GPU work.
+fn declare_files(args: &TrainArgs) -> anyhow::Result<Outputs> {
+    let inputs: Vec<_> = args
+        .input
+        .iter()
+        .map(|p| ("--input", p.as_path()))
+        .collect();
+    let mut outputs: Vec<_> = OUT_FILES.map(|f| ("--out", args.out.join(f))).into();
+    outputs.extend(args.save.clone().map(|p| ("--save", p)));
+    declare(&inputs, &outputs)
 }
 
 fn config(args: &TrainArgs) -> anyhow::Result<TeachConfig> {
