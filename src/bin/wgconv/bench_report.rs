@@ -135,7 +135,6 @@ impl Measurement {
             validation_worst_ratio: validation.worst_ratio,
         }
     }
-
 }
 
 /// The table: one row per timed pass or failed validation, and what a fused step is.
