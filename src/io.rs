@@ -7,6 +7,8 @@ use crate::npy::{self, NpyError};
 use crate::tensor::Tensor4;
 use crate::weights::{npy_error, read_bytes};
 
+mod image_end;
+
 /// How to read an image as an input tensor.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImageOptions {
@@ -16,10 +18,48 @@ pub struct ImageOptions {
     pub resize: Option<(u32, u32)>,
 }
 
+/// What an input file holds.
+pub enum Input {
+    /// A `.npy` array, as (N, C, H, W).
+    Array(Tensor4),
+    /// A decoded image, whole.
+    Image(image::DynamicImage),
+}
+
 /// An input tensor (N, C, H, W) from an image (any format the image crate reads, scaled to
-/// [0, 1]) or a `.npy` array of rank 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W).
+/// [0, 1]) or a `.npy` array of rank 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W). `options` apply
+/// to images: asked of a `.npy` array they are an error naming the flags (`--rgb`, `--resize`).
 pub fn read_input(path: &Path, options: ImageOptions) -> Result<Tensor4> {
+    match read_any(path)? {
+        Input::Image(img) => Ok(image_to_tensor(&img, options)),
+        Input::Array(t) => {
+            let flags: Vec<&str> = [
+                options.rgb.then_some("--rgb"),
+                options.resize.map(|_| "--resize"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !flags.is_empty() {
+                let verb = if flags.len() == 1 { "applies" } else { "apply" };
+                return Err(Error::Invalid(format!(
+                    "{} {verb} to an image input only, and {} is a .npy array (used as it is)",
+                    flags.join(" and "),
+                    path.display()
+                )));
+            }
+            Ok(t)
+        }
+    }
+}
+
+/// Reads an input file: a `.npy` array (also one cut inside its magic, which is reported as
+/// such) or an image, refused when truncated.
+pub fn read_any(path: &Path) -> Result<Input> {
     let bytes = read_bytes(path)?;
+    if bytes.is_empty() {
+        return Err(npy_error(path, NpyError::Empty));
+    }
     if npy::is_npy(&bytes) {
         let a = npy::parse(&bytes).map_err(|e| npy_error(path, e))?;
         let dims = match a.shape[..] {
@@ -36,13 +76,19 @@ pub fn read_input(path: &Path, options: ImageOptions) -> Result<Tensor4> {
                 ))
             }
         };
-        return Ok(Tensor4::new(&path.display().to_string(), dims, a.data)?);
+        let t = Tensor4::new(&path.display().to_string(), dims, a.data)?;
+        return Ok(Input::Array(t));
     }
-    let img = image::load_from_memory(&bytes).map_err(|error| Error::Image {
+    let image_error = |error| Error::Image {
         path: path.to_path_buf(),
         error,
-    })?;
-    Ok(image_to_tensor(&img, options))
+    };
+    let format = image::guess_format(&bytes).map_err(image_error)?;
+    if let Some(why) = image_end::truncated(format, &bytes) {
+        return Err(Error::Invalid(format!("{}: {why}", path.display())));
+    }
+    let img = image::load_from_memory_with_format(&bytes, format).map_err(image_error)?;
+    Ok(Input::Image(img))
 }
 
 /// An image as a (1, C, H, W) tensor in [0, 1].

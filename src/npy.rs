@@ -1,25 +1,53 @@
 //! A small reader and writer for NumPy's `.npy` format (versions 1.0–3.0): little-endian
 //! f32 or f64, C order. Anything else is refused with an error that says what was found.
 
+mod header;
+
+use header::Header;
+
 /// What can be wrong with a `.npy` file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NpyError {
+    #[error("the file is empty")]
+    Empty,
     #[error("not a .npy file (it does not start with \\x93NUMPY)")]
     Magic,
+    #[error("a truncated .npy file: it ends inside the 6-byte magic \\x93NUMPY (after {0} bytes)")]
+    TruncatedMagic(usize),
     #[error("unsupported .npy version {0}.{1} (1.0, 2.0 and 3.0 are read)")]
     Version(u8, u8),
     #[error("the file ends inside its header")]
     TruncatedHeader,
     #[error("bad .npy header: {0}")]
     Header(String),
+    #[error(
+        "bad .npy header: the key '{0}' appears twice (NumPy would take the last; wgconv refuses)"
+    )]
+    DuplicateKey(String),
+    #[error(
+        "bad .npy header: unknown key '{0}' (the keys are 'descr', 'fortran_order' and 'shape')"
+    )]
+    UnknownKey(String),
+    #[error("bad .npy header: no '{0}' key")]
+    MissingKey(String),
     #[error("dtype {0:?} is not supported: use little-endian float32 ('<f4') or float64 ('<f8')")]
     Dtype(String),
     #[error("Fortran-order arrays are not supported: save a C-order array (np.ascontiguousarray)")]
     FortranOrder,
     #[error(
-        "the header says shape {shape:?} ({expected} bytes of data) but the file holds {got} bytes"
+        "the header says shape {shape:?} ({expected} bytes of data) but the file holds {got} bytes: \
+         it is truncated"
     )]
     DataLength {
+        shape: Vec<usize>,
+        expected: u64,
+        got: u64,
+    },
+    #[error(
+        "trailing bytes: the header's shape {shape:?} needs {expected} bytes of data, the file \
+         holds {got} ({} after the data)", .got - .expected
+    )]
+    TrailingBytes {
         shape: Vec<usize>,
         expected: u64,
         got: u64,
@@ -37,24 +65,73 @@ pub struct NpyArray {
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// True when `bytes` starts like a `.npy` file.
+/// True when `bytes` starts like a `.npy` file, or is a `.npy` file cut inside its magic.
 pub fn is_npy(bytes: &[u8]) -> bool {
-    bytes.starts_with(MAGIC)
+    bytes.starts_with(MAGIC) || (!bytes.is_empty() && MAGIC.starts_with(bytes))
 }
 
 /// Parses a whole `.npy` file.
 pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
-    if !is_npy(bytes) {
-        return Err(NpyError::Magic);
+    let (header, data) = split(bytes)?;
+    if header.fortran_order {
+        return Err(NpyError::FortranOrder);
+    }
+    let overflow = || NpyError::Header(format!("shape {:?} overflows", header.shape));
+    let expected = header
+        .shape
+        .iter()
+        .try_fold(header.item, |acc, &d| acc.checked_mul(d as u64))
+        .ok_or_else(overflow)?;
+    let got = data.len() as u64;
+    let shape = header.shape;
+    if got < expected {
+        return Err(NpyError::DataLength {
+            shape,
+            expected,
+            got,
+        });
+    }
+    if got > expected {
+        return Err(NpyError::TrailingBytes {
+            shape,
+            expected,
+            got,
+        });
+    }
+    let values = if header.item == 4 {
+        data.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    } else {
+        data.chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
+            .collect()
+    };
+    Ok(NpyArray {
+        shape,
+        data: values,
+    })
+}
+
+/// The checked header and the bytes after it.
+fn split(bytes: &[u8]) -> Result<(Header, &[u8]), NpyError> {
+    if bytes.is_empty() {
+        return Err(NpyError::Empty);
+    }
+    if !bytes.starts_with(MAGIC) {
+        return Err(if is_npy(bytes) {
+            NpyError::TruncatedMagic(bytes.len())
+        } else {
+            NpyError::Magic
+        });
     }
     let (major, minor) = match bytes.get(6..8) {
         Some(&[a, b]) => (a, b),
         _ => return Err(NpyError::TruncatedHeader),
     };
-    let (len_bytes, utf8) = match major {
-        1 => (2, false),
-        2 => (4, false),
-        3 => (4, true),
+    let len_bytes = match (major, minor) {
+        (1, 0) => 2,
+        (2, 0) | (3, 0) => 4,
         _ => return Err(NpyError::Version(major, minor)),
     };
     let len_end = 8 + len_bytes;
@@ -69,7 +146,7 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     let header_bytes = bytes
         .get(len_end..header_end)
         .ok_or(NpyError::TruncatedHeader)?;
-    let header = if utf8 {
+    let text = if major == 3 {
         std::str::from_utf8(header_bytes).map_err(|_| NpyError::Header("not UTF-8".into()))?
     } else {
         if !header_bytes.is_ascii() {
@@ -79,107 +156,8 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
         }
         std::str::from_utf8(header_bytes).map_err(|_| NpyError::Header("not ASCII".into()))?
     };
-    let header = Header::parse(header)?;
-    let item = match header.descr.as_str() {
-        "<f4" => 4,
-        "<f8" => 8,
-        other => return Err(NpyError::Dtype(other.to_string())),
-    };
-    if header.fortran_order {
-        return Err(NpyError::FortranOrder);
-    }
-    let data = &bytes[header_end..];
-    let count = header
-        .shape
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
-        .ok_or_else(|| NpyError::Header(format!("shape {:?} overflows", header.shape)))?;
-    let expected = count
-        .checked_mul(item)
-        .ok_or_else(|| NpyError::Header(format!("shape {:?} overflows", header.shape)))?;
-    if data.len() as u64 != expected {
-        return Err(NpyError::DataLength {
-            shape: header.shape,
-            expected,
-            got: data.len() as u64,
-        });
-    }
-    let values = if item == 4 {
-        data.chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    } else {
-        data.chunks_exact(8)
-            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
-            .collect()
-    };
-    Ok(NpyArray {
-        shape: header.shape,
-        data: values,
-    })
-}
-
-struct Header {
-    descr: String,
-    fortran_order: bool,
-    shape: Vec<usize>,
-}
-
-impl Header {
-    /// Parses the Python dict literal, e.g. `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`.
-    fn parse(text: &str) -> Result<Self, NpyError> {
-        let bad = |what: &str| NpyError::Header(format!("{what} in {:?}", text.trim()));
-        let body = text
-            .trim()
-            .strip_prefix('{')
-            .and_then(|t| t.trim_end().strip_suffix('}'))
-            .ok_or_else(|| bad("not a dict"))?;
-        let value_of = |key: &str| -> Result<&str, NpyError> {
-            let quoted = [format!("'{key}'"), format!("\"{key}\"")];
-            let at = quoted
-                .iter()
-                .find_map(|q| body.find(q.as_str()).map(|i| i + q.len()))
-                .ok_or_else(|| bad(&format!("no '{key}' key")))?;
-            let rest = body[at..].trim_start();
-            let rest = rest.strip_prefix(':').ok_or_else(|| bad("missing ':'"))?;
-            Ok(rest.trim_start())
-        };
-        let descr_raw = value_of("descr")?;
-        let quote = descr_raw.chars().next().ok_or_else(|| bad("empty descr"))?;
-        if quote != '\'' && quote != '"' {
-            return Err(NpyError::Dtype(descr_raw.chars().take(20).collect()));
-        }
-        let end = descr_raw[1..]
-            .find(quote)
-            .ok_or_else(|| bad("unterminated descr"))?;
-        let descr = descr_raw[1..1 + end].to_string();
-        let fortran_raw = value_of("fortran_order")?;
-        let fortran_order = if fortran_raw.starts_with("True") {
-            true
-        } else if fortran_raw.starts_with("False") {
-            false
-        } else {
-            return Err(bad("fortran_order is neither True nor False"));
-        };
-        let shape_raw = value_of("shape")?;
-        let inner = shape_raw
-            .strip_prefix('(')
-            .and_then(|s| s.split_once(')'))
-            .map(|(inside, _)| inside)
-            .ok_or_else(|| bad("shape is not a tuple"))?;
-        let shape = inner
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.trim_end_matches('L').parse::<usize>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| bad("shape holds something other than integers"))?;
-        Ok(Header {
-            descr,
-            fortran_order,
-            shape,
-        })
-    }
+    let header = Header::parse(text, major < 3)?;
+    Ok((header, &bytes[header_end..]))
 }
 
 /// Encodes an f32 array of `shape` as a version 1.0 `.npy` file.
@@ -281,13 +259,20 @@ mod tests {
         ));
         assert!(matches!(
             f("<f4", "False", "(3,)", &four),
-            Err(NpyError::DataLength {
+            Err(NpyError::TrailingBytes {
                 expected: 12,
                 got: 16,
                 ..
             })
         ));
         assert_eq!(parse(b"PK\x03\x04"), Err(NpyError::Magic));
+        assert_eq!(parse(b""), Err(NpyError::Empty));
+        for cut in 1..6 {
+            assert_eq!(parse(&MAGIC[..cut]), Err(NpyError::TruncatedMagic(cut)));
+        }
+        let mut minor = encode_f32(&[1], &[1.0]);
+        minor[7] = 1;
+        assert_eq!(parse(&minor), Err(NpyError::Version(1, 1)));
         assert_eq!(
             parse(b"\x93NUMPY\x01\x00\xff"),
             Err(NpyError::TruncatedHeader)

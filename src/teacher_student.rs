@@ -133,10 +133,11 @@ fn raw_inputs(data: &Data, batch: u32, seed: u64) -> Result<Tensor4> {
             Ok(notebook::image())
         }
         Data::Crops(img) => {
-            let [_, c, h, w] = img.dims;
-            if c != 1 || h < 24 || w < 24 {
+            let [n, c, h, w] = img.dims;
+            if n != 1 || c != 1 || h < 24 || w < 24 {
                 return Err(Error::Invalid(format!(
-                    "crops need a grayscale image of at least 24×24 (got {c} channel(s), {h}×{w})"
+                    "crops need one grayscale image of at least 24×24 (got {n} image(s) of {c} \
+                     channel(s), {h}×{w})"
                 )));
             }
             let mut data = Vec::with_capacity(b * 576);

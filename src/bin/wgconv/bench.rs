@@ -154,6 +154,13 @@ fn plan(args: &BenchArgs) -> anyhow::Result<Plan> {
         Some(name) => vec![parse_kernel(name)?],
         None => KernelChoice::ALL.to_vec(),
     };
+    if chosen == [KernelChoice::Fused] && !passes.contains(&Pass::Step) {
+        bail!(
+            "--kernel fused with --pass {}: the fused loop is a whole training step, timed by \
+             --pass step (or all)",
+            args.pass
+        );
+    }
     let versions = chosen
         .into_iter()
         .map(|k| (k.name(), k.train_versions()))

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
-use wgconv::io::{self, ImageOptions};
+use wgconv::io::{self, ImageOptions, Input};
 use wgconv::AdapterRequest;
 
 use crate::shared::{check_failed, commit, declare, open};
@@ -56,13 +56,16 @@ pub fn run(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// The demo's input: one 24×24 grayscale image.
+/// The demo's input: one 24×24 grayscale image (an image is resized; an array must fit).
 fn read_image(path: &Path) -> anyhow::Result<wgconv::Tensor4> {
     let options = ImageOptions {
         rgb: false,
         resize: Some((24, 24)),
     };
-    let x = io::read_input(path, options)?;
+    let x = match io::read_any(path)? {
+        Input::Image(img) => io::image_to_tensor(&img, options),
+        Input::Array(x) => x,
+    };
     if x.dims != [1, 1, 24, 24] {
         bail!(
             "--input {}: the demo needs one 24×24 grayscale image, got dims {:?}",

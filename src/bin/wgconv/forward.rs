@@ -39,9 +39,9 @@ pub struct ForwardArgs {
     /// or `random:K` (K filters uniform in ±1/√(C·R·S), from --seed). Default: seed.
     #[arg(long, value_name = "seed|random:K")]
     filters: Option<String>,
-    /// Kernel size R or R,S for `--filters random:K`.
-    #[arg(long, value_name = "R|R,S", value_parser = parse_pair, default_value = "5")]
-    kernel_size: (u32, u32),
+    /// Kernel size R or R,S for `--filters random:K` [default: 5].
+    #[arg(long, value_name = "R|R,S", value_parser = parse_pair)]
+    kernel_size: Option<(u32, u32)>,
     /// Bias as a .npy array (K). Default: zeros.
     #[arg(long, value_name = "B.npy")]
     bias: Option<PathBuf>,
@@ -72,9 +72,9 @@ pub struct ForwardArgs {
     /// any element is over (and write nothing).
     #[arg(long)]
     check: bool,
-    /// Seed for `--filters random:K`.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Seed for `--filters random:K` [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Forward kernel version: simple or tiled (default: picked for the shape); fused is a
     /// training loop and is refused here.
     #[arg(long, value_name = "NAME")]
@@ -196,37 +196,48 @@ fn read_problem(args: &ForwardArgs) -> anyhow::Result<Problem> {
     })
 }
 
-/// The weights: a .npy file, or built-in seed/random filters for C channels.
+/// The weights: a .npy file, or built-in seed/random filters for C channels. `--kernel-size`
+/// and `--seed` shape random filters only: given with other weights they are an error.
 fn weights_for(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
+    let spec = args.filters.as_deref().unwrap_or("seed");
+    if args.weight.is_some() || spec == "seed" {
+        let from = match &args.weight {
+            Some(_) => "--weight",
+            None => "the seed filters",
+        };
+        for (flag, given) in [
+            ("--kernel-size", args.kernel_size.is_some()),
+            ("--seed", args.seed.is_some()),
+        ] {
+            if given {
+                bail!("{flag} applies to --filters random:K only, not to {from}");
+            }
+        }
+    }
     if let Some(path) = &args.weight {
         return Ok(weights::read_weight(path)?);
     }
-    match args.filters.as_deref().unwrap_or("seed") {
-        "seed" => Ok(notebook::filters_for_channels(c)),
-        spec => {
-            let k = spec
-                .strip_prefix("random:")
-                .and_then(|k| k.parse::<usize>().ok())
-                .filter(|&k| k > 0)
-                .with_context(|| {
-                    format!("--filters {spec:?}: use `seed` or `random:K` with K ≥ 1")
-                })?;
-            let (r, s) = args.kernel_size;
-            if r == 0 || s == 0 {
-                bail!("--kernel-size must be at least 1");
-            }
-            let flag = format!("--filters {spec} --kernel-size {r},{s}");
-            let what = format!("the filters (K, C, R, S) = ({k}, {c}, {r}, {s}) as f32");
-            let bytes = [k as u64, c as u64, r.into(), s.into()]
-                .into_iter()
-                .try_fold(4u64, u64::checked_mul);
-            ensure_binding(&flag, &what, bytes)?;
-            ensure_host(&flag, &what, bytes)?;
-            Ok(init::random_filters(
-                k, c, r as usize, s as usize, args.seed,
-            ))
-        }
+    if spec == "seed" {
+        return Ok(notebook::filters_for_channels(c));
     }
+    let k = spec
+        .strip_prefix("random:")
+        .and_then(|k| k.parse::<usize>().ok())
+        .filter(|&k| k > 0)
+        .with_context(|| format!("--filters {spec:?}: use `seed` or `random:K` with K ≥ 1"))?;
+    let (r, s) = args.kernel_size.unwrap_or((5, 5));
+    if r == 0 || s == 0 {
+        bail!("--kernel-size must be at least 1");
+    }
+    let flag = format!("--filters {spec} --kernel-size {r},{s}");
+    let what = format!("the filters (K, C, R, S) = ({k}, {c}, {r}, {s}) as f32");
+    let bytes = [k as u64, c as u64, r.into(), s.into()]
+        .into_iter()
+        .try_fold(4u64, u64::checked_mul);
+    ensure_binding(&flag, &what, bytes)?;
+    ensure_host(&flag, &what, bytes)?;
+    let seed = args.seed.unwrap_or(0);
+    Ok(init::random_filters(k, c, r as usize, s as usize, seed))
 }
 
 /// `--resize HxW` against what it implies, before the image is read: one image is one binding

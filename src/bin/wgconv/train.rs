@@ -37,9 +37,10 @@ pub struct TrainArgs {
     /// Weight decay (≥ 0).
     #[arg(long, allow_hyphen_values = true, default_value_t = 0.0)]
     weight_decay: f32,
-    /// Images per batch (full-batch training on a fixed set).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 4)]
-    batch: u32,
+    /// Images per batch (full-batch training on a fixed set) [default: 4; --builtin is one
+    /// image, batch 1].
+    #[arg(long, allow_negative_numbers = true)]
+    batch: Option<u32>,
     /// Seed of the images and of the student's initial weights.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -132,7 +133,13 @@ fn config(args: &TrainArgs) -> anyhow::Result<TeachConfig> {
         (None, true) => Data::Builtin,
         (None, false) => Data::Random,
     };
-    let batch = if args.builtin { 1 } else { args.batch };
+    let batch = match (args.builtin, args.batch) {
+        (true, Some(b)) if b != 1 => {
+            bail!("--batch {b} with --builtin: the built-in image is one image (batch 1)")
+        }
+        (true, _) => 1,
+        (false, b) => b.unwrap_or(4),
+    };
     if batch == 0 {
         bail!("--batch must be at least 1");
     }
