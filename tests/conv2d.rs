@@ -169,3 +169,12 @@ fn safetensors_round_trip_under_pytorchs_names() {
         Conv2d::from_safetensors(ctx, Conv2dConfig::new(3, 4, (3, 3)), &bytes).expect_err("dims");
     assert!(e.to_string().contains("weight w dims"), "{e}");
 }
+
+#[test]
+fn warming_up_runs_every_kernel_and_leaves_no_buffer() {
+    // A device of its own: the other tests allocate on the shared one concurrently.
+    let ctx = &wgconv::GpuContext::new(&wgconv::AdapterRequest::from_env()).expect("adapter");
+    let before = ctx.memory_use();
+    ctx.warm_up().expect("warm up");
+    assert_eq!(ctx.memory_use(), before, "warm-up buffers outlived it");
+}

@@ -17,6 +17,11 @@ pub struct AdapterRequest {
     pub require_gpu: bool,
     /// Longest wait for one GPU submission before giving up with [`Error::Timeout`].
     pub timeout: Duration,
+    /// Longest wait for opening the device and the kernels' first compile (see
+    /// [`GpuContext::warm_up`](crate::GpuContext::warm_up)): on a driver's first run, e.g.
+    /// OpenGL on llvmpipe with a cold shader cache, that takes minutes. wgconv's CLI enforces
+    /// it; the library records it for callers that open the device on a thread of their own.
+    pub compile_timeout: Duration,
 }
 
 impl Default for AdapterRequest {
@@ -26,6 +31,7 @@ impl Default for AdapterRequest {
             adapter_name: None,
             require_gpu: false,
             timeout: Duration::from_secs(120),
+            compile_timeout: Duration::from_secs(900),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod table;
 pub mod tensor;
 pub mod trainer;
 pub mod versions;
+mod warm_up;
 pub mod wgsl;
 
 pub use adapter::{list_adapters, parse_backends, AdapterRequest, AdapterSummary};

@@ -1,7 +1,8 @@
-//! Opening the device within `--timeout`. Finding the adapter, opening the device and compiling
-//! every kernel run on a worker thread (wgpu gives them no timeout: the driver compiles
-//! synchronously); the main thread waits at most the timeout, says which stage is slow, and on
-//! a timeout the process exits with an error, the worker thread with it.
+//! Opening the device within its timeout (`--timeout`, or 900 s without it). Finding the
+//! adapter, opening the device, compiling every kernel and running each once (drivers that
+//! compile at first dispatch do it then) run on a worker thread: wgpu gives them no timeout, the
+//! driver compiles synchronously. The main thread waits at most the timeout, says which stage is
+//! slow, and on a timeout the process exits with an error, the worker thread with it.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -9,6 +10,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 
 use wgconv::{AdapterRequest, GpuContext};
+
+/// The stage that runs every kernel once: drivers that compile at first dispatch (OpenGL on
+/// llvmpipe) compile here, under the timeout, not in the middle of the command's work.
+const WARMING_UP: &str = "running every kernel once";
 
 /// A stage still running after this long gets a note on stderr.
 const NOTE_AFTER: Duration = Duration::from_secs(2);
@@ -18,7 +23,8 @@ enum Progress {
     Done(Box<wgconv::Result<GpuContext>>),
 }
 
-/// [`GpuContext::new`], given up on after `request.timeout`.
+/// [`GpuContext::new`] and [`GpuContext::warm_up`], given up on after
+/// `request.compile_timeout`.
 pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContext> {
     let (tx, rx) = mpsc::channel();
     let worker_request = request.clone();
@@ -28,11 +34,15 @@ pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContex
             let stages = tx.clone();
             let ctx = GpuContext::new_reporting(&worker_request, |s| {
                 let _ = stages.send(Progress::Stage(s));
+            })
+            .and_then(|ctx| {
+                let _ = stages.send(Progress::Stage(WARMING_UP));
+                ctx.warm_up().map(|()| ctx)
             });
             let _ = tx.send(Progress::Done(Box::new(ctx)));
         })
         .context("cannot start a thread to open the device")?;
-    let timeout = request.timeout;
+    let timeout = request.compile_timeout;
     let started = Instant::now();
     let (mut stage, mut stage_started, mut noted) = ("starting", started, false);
     loop {
@@ -41,7 +51,7 @@ pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContex
             eprintln!(
                 "error: --timeout {}: {stage} did not finish within {} s (opening the device \
                  compiles every kernel, which on a driver's first run, e.g. OpenGL with a cold \
-                 shader cache, can take minutes); raise --timeout",
+                 shader cache, can take minutes); raise --timeout (it sets this limit too)",
                 timeout.as_secs_f64(),
                 timeout.as_secs_f64()
             );
@@ -85,7 +95,9 @@ fn leave_now(code: i32) -> ! {
 
 fn note(stage: &str, timeout: Duration) {
     let why = match stage {
-        "compiling the kernels" => " (first run on this driver: its shader cache is filling)",
+        "compiling the kernels" | WARMING_UP => {
+            " (first run on this driver: its shader cache is filling)"
+        }
         _ => "",
     };
     eprintln!(

@@ -25,10 +25,11 @@ pub struct DeviceArgs {
     /// Refuse CPU/software adapters (lavapipe, llvmpipe, WARP, SwiftShader).
     #[arg(long, global = true)]
     require_gpu: bool,
-    /// Give up on opening the device (compiling its kernels included) or on a GPU submission
-    /// that has not finished after this many seconds (> 0, at most 86400).
-    #[arg(long, allow_hyphen_values = true, global = true, value_name = "SECS", default_value = "120", value_parser = parse_timeout)]
-    timeout: Duration,
+    /// Give up on a GPU submission not finished after this many seconds (> 0, at most 86400;
+    /// default 120), and on opening the device — compiling every kernel and running each once,
+    /// minutes on a driver's first run — after as many (default 900).
+    #[arg(long, allow_hyphen_values = true, global = true, value_name = "SECS", value_parser = parse_timeout)]
+    timeout: Option<Duration>,
 }
 
 /// The longest `--timeout`: a day.
@@ -59,7 +60,9 @@ impl DeviceArgs {
             r.adapter_name = self.adapter.clone();
         }
         r.require_gpu = self.require_gpu;
-        r.timeout = self.timeout;
+        if let Some(t) = self.timeout {
+            (r.timeout, r.compile_timeout) = (t, t);
+        }
         Ok(r)
     }
 }
