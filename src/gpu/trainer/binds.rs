@@ -51,39 +51,7 @@ impl Binds {
         let (device, k) = (&ctx.device, &ctx.kernels);
         let (w, b) = (layer.weight().buffer(), layer.bias_buffer());
         let (x, dz) = (&*buf.x, &*buf.dz);
-        let bwd_weight = match &buf.dw_partials {
-            None => k.bwd_weight.bind(
-                device,
-                &[
-                    ("params", &u.bwd_weight),
-                    ("x", x),
-                    ("dz", dz),
-                    ("dw", &buf.dw),
-                    ("db", &buf.db),
-                ],
-            )?,
-            Some(partial) => k.bwd_weight_tiled.bind(
-                device,
-                &[
-                    ("params", &u.bwd_weight),
-                    ("x", x),
-                    ("dz", dz),
-                    ("partial", partial),
-                ],
-            )?,
-        };
-        let bwd_weight_reduce = match &buf.dw_partials {
-            None => None,
-            Some(partial) => Some(k.bwd_weight_reduce.bind(
-                device,
-                &[
-                    ("params", &u.bwd_weight_reduce),
-                    ("partial", partial),
-                    ("dw", &buf.dw),
-                    ("db", &buf.db),
-                ],
-            )?),
-        };
+        let (bwd_weight, bwd_weight_reduce) = weight_grad_binds(ctx, buf, u)?;
         let bwd_input = match versions.bwd_input {
             KernelVersion::Simple => &k.bwd_input,
             KernelVersion::Tiled => &k.bwd_input_tiled,
@@ -138,6 +106,51 @@ impl Binds {
             },
         })
     }
+}
+
+/// The weight gradient's bind groups: the simple kernel's, or the tiled one's partial sums and
+/// their reduction.
+fn weight_grad_binds(
+    ctx: &GpuContext,
+    buf: &Buffers,
+    u: &Uniforms,
+) -> Result<(wgpu::BindGroup, Option<wgpu::BindGroup>)> {
+    let (device, k) = (&ctx.device, &ctx.kernels);
+    let (x, dz) = (&*buf.x, &*buf.dz);
+    let bwd_weight = match &buf.dw_partials {
+        None => k.bwd_weight.bind(
+            device,
+            &[
+                ("params", &u.bwd_weight),
+                ("x", x),
+                ("dz", dz),
+                ("dw", &buf.dw),
+                ("db", &buf.db),
+            ],
+        )?,
+        Some(partial) => k.bwd_weight_tiled.bind(
+            device,
+            &[
+                ("params", &u.bwd_weight),
+                ("x", x),
+                ("dz", dz),
+                ("partial", partial),
+            ],
+        )?,
+    };
+    let bwd_weight_reduce = match &buf.dw_partials {
+        None => None,
+        Some(partial) => Some(k.bwd_weight_reduce.bind(
+            device,
+            &[
+                ("params", &u.bwd_weight_reduce),
+                ("partial", partial),
+                ("dw", &buf.dw),
+                ("db", &buf.db),
+            ],
+        )?),
+    };
+    Ok((bwd_weight, bwd_weight_reduce))
 }
 
 /// Binds the fused loop to the trainer's buffers, with a uniform for full dispatches and one
