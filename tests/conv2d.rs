@@ -175,6 +175,12 @@ fn warming_up_runs_every_kernel_and_leaves_no_buffer() {
     // A device of its own: the other tests allocate on the shared one concurrently.
     let ctx = &wgconv::GpuContext::new(&wgconv::AdapterRequest::from_env()).expect("adapter");
     let before = ctx.memory_use();
-    ctx.warm_up().expect("warm up");
+    use wgconv::gpu::WarmUp;
+    let all = [
+        WarmUp::All,
+        WarmUp::Forward(KernelVersion::Simple),
+        WarmUp::Forward(KernelVersion::Tiled),
+    ];
+    ctx.warm_up(&all).expect("warm up");
     assert_eq!(ctx.memory_use(), before, "warm-up buffers outlived it");
 }

@@ -12,7 +12,7 @@ pub mod table;
 pub mod tensor;
 pub mod trainer;
 pub mod versions;
-mod warm_up;
+pub mod warm_up;
 pub mod wgsl;
 
 pub use adapter::{list_adapters, parse_backends, AdapterRequest, AdapterSummary};
@@ -30,3 +30,4 @@ pub use versions::{
     bwd_input_version_for, bwd_weight_version_for, fits_fused_loop, forward_version_for,
     KernelChoice, TrainVersions,
 };
+pub use warm_up::WarmUp;

@@ -73,7 +73,7 @@ impl TrainVersions {
     }
 
     /// Every pass in `version`, no fused loop.
-    pub fn all(version: KernelVersion) -> Self {
+    pub const fn all(version: KernelVersion) -> Self {
         TrainVersions {
             forward: version,
             bwd_weight: version,
@@ -83,10 +83,12 @@ impl TrainVersions {
     }
 
     /// The fused loop for steps (falling back to the simple kernels where it cannot run).
-    pub fn fused() -> Self {
+    pub const fn fused() -> Self {
         TrainVersions {
+            forward: KernelVersion::Simple,
+            bwd_weight: KernelVersion::Simple,
+            bwd_input: KernelVersion::Simple,
             fused_loop: true,
-            ..Self::all(KernelVersion::Simple)
         }
     }
 }

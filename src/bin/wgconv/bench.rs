@@ -9,6 +9,7 @@ use clap::Args;
 use indicatif::ProgressBar;
 
 use wgconv::bench;
+use wgconv::gpu::WarmUp;
 use wgconv::gpu::{KernelChoice, Pass, TrainVersions};
 use wgconv::{AdapterRequest, ConvShape, GpuContext};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
@@ -76,7 +77,7 @@ pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode
     let plan = plan(&args)?;
     let json: Vec<_> = args.json.iter().map(|p| ("--json", p.clone())).collect();
     let mut outputs = declare(&[], &json)?;
-    let ctx = open(request)?;
+    let ctx = open(request, &[WarmUp::All])?;
     let timer = if ctx.key_limits().timestamp_query {
         "GPU timestamps"
     } else {

@@ -8,6 +8,7 @@ use clap::Args;
 
 use wgconv::check::{run_case, Case, CaseGenerator};
 use wgconv::gpu::KernelVersion;
+use wgconv::gpu::WarmUp;
 use wgconv::{AdapterRequest, GpuContext};
 
 use crate::shared::{open, parse_forward_kernel};
@@ -40,7 +41,8 @@ pub fn run(request: &AdapterRequest, args: CheckArgs) -> anyhow::Result<ExitCode
         None => KernelVersion::ALL.to_vec(),
         Some(name) => vec![parse_forward_kernel(name)?],
     };
-    let ctx = open(request)?;
+    let warm: Vec<WarmUp> = versions.iter().map(|&v| WarmUp::Forward(v)).collect();
+    let ctx = open(request, &warm)?;
     let names: Vec<&str> = versions.iter().map(|v| v.name()).collect();
     println!("forward versions checked: {}", names.join(", "));
     let mut gen = CaseGenerator::new(args.seed);

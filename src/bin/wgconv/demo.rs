@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
+use wgconv::gpu::WarmUp;
 use wgconv::io::{self, ImageOptions, Input};
 use wgconv::AdapterRequest;
 
@@ -41,7 +42,8 @@ pub fn run(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode>
         .collect();
     let files = PICTURES.map(|name| ("--out", args.out.join(name)));
     let mut outputs = declare(&inputs, &files)?;
-    let ctx = open(request)?;
+    let version = wgconv::gpu::forward_version_for(&wgconv::ConvShape::SEED);
+    let ctx = open(request, &[WarmUp::Forward(version)])?;
     let demo = wgconv::demo::run(&ctx, x)?;
     print!("{}", demo.report());
     if !demo.check.passed() {

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Args;
 
+use wgconv::gpu::WarmUp;
 use wgconv::gpu::{ForwardOutput, KernelVersion};
 use wgconv::io::{self, ImageOptions};
 use wgconv::outputs::Outputs;
@@ -94,7 +95,7 @@ struct Problem {
 pub fn run(request: &AdapterRequest, args: ForwardArgs) -> anyhow::Result<ExitCode> {
     let p = read_problem(&args)?;
     let outputs = declare_files(&args, &p.shape)?;
-    let ctx = open(request)?;
+    let ctx = open(request, &[WarmUp::Forward(p.version)])?;
     let shape = &p.shape;
     println!("shape: {shape}");
     println!(

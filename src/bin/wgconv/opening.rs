@@ -1,6 +1,6 @@
 //! Opening the device within its timeout (`--timeout`, or 900 s without it). Finding the
-//! adapter, opening the device, compiling every kernel and running each once (drivers that
-//! compile at first dispatch do it then) run on a worker thread: wgpu gives them no timeout, the
+//! adapter, opening the device, compiling every kernel and running those the command uses once
+//! (drivers that compile at first dispatch do it then) run on a worker thread: wgpu gives them no timeout, the
 //! driver compiles synchronously. The main thread waits at most the timeout, says which stage is
 //! slow, and on a timeout the process exits with an error, the worker thread with it.
 
@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+use wgconv::gpu::WarmUp;
 use wgconv::{AdapterRequest, GpuContext};
 
-/// The stage that runs every kernel once: drivers that compile at first dispatch (OpenGL on
+/// The stage that runs the command's kernels once: drivers that compile at first dispatch (OpenGL on
 /// llvmpipe) compile here, under the timeout, not in the middle of the command's work.
-const WARMING_UP: &str = "running every kernel once";
+const WARMING_UP: &str = "running the kernels once";
 
 /// A stage still running after this long gets a note on stderr.
 const NOTE_AFTER: Duration = Duration::from_secs(2);
@@ -25,9 +26,13 @@ enum Progress {
 
 /// [`GpuContext::new`] and [`GpuContext::warm_up`], given up on after
 /// `request.compile_timeout`.
-pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContext> {
+pub fn open_within_timeout(
+    request: &AdapterRequest,
+    warm: &[WarmUp],
+) -> anyhow::Result<GpuContext> {
     let (tx, rx) = mpsc::channel();
     let worker_request = request.clone();
+    let warm = warm.to_vec();
     std::thread::Builder::new()
         .name("open-device".into())
         .spawn(move || {
@@ -37,7 +42,7 @@ pub fn open_within_timeout(request: &AdapterRequest) -> anyhow::Result<GpuContex
             })
             .and_then(|ctx| {
                 let _ = stages.send(Progress::Stage(WARMING_UP));
-                ctx.warm_up().map(|()| ctx)
+                ctx.warm_up(&warm).map(|()| ctx)
             });
             let _ = tx.send(Progress::Done(Box::new(ctx)));
         })

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use wgconv::compare::Comparison;
-use wgconv::gpu::{KernelChoice, KernelVersion, TrainVersions};
+use wgconv::gpu::{KernelChoice, KernelVersion, TrainVersions, WarmUp};
 use wgconv::outputs::Outputs;
 use wgconv::{AdapterRequest, GpuContext};
 
@@ -67,9 +67,10 @@ impl DeviceArgs {
     }
 }
 
-/// Opens the device and says which adapter it is on: see [`crate::opening`].
-pub fn open(request: &AdapterRequest) -> anyhow::Result<GpuContext> {
-    let ctx = crate::opening::open_within_timeout(request)?;
+/// Opens the device, runs the kernels `warm` names once, and says which adapter it is on: see
+/// [`crate::opening`].
+pub fn open(request: &AdapterRequest, warm: &[WarmUp]) -> anyhow::Result<GpuContext> {
+    let ctx = crate::opening::open_within_timeout(request, warm)?;
     println!("adapter: {}", ctx.adapter());
     Ok(ctx)
 }

@@ -8,6 +8,7 @@ use anyhow::bail;
 use clap::Args;
 
 use wgconv::gpu::TrainVersions;
+use wgconv::gpu::WarmUp;
 use wgconv::io::{self, ImageOptions};
 use wgconv::outputs::Outputs;
 use wgconv::sgd::Sgd;
@@ -98,7 +99,10 @@ struct Problem {
 pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode> {
     let p = read_problem(&args)?;
     let mut outputs = declare_files(&args)?;
-    let ctx = open(request)?;
+    let versions = p
+        .versions
+        .unwrap_or_else(|| TrainVersions::for_shape(&p.shape));
+    let ctx = open(request, &[WarmUp::Train(versions)])?;
     println!("shape: {}", p.shape);
     let log_capacity = args.steps.min(1024) as u32;
     let layer = Conv2d::from_weights(&ctx, Conv2dConfig::of_shape(&p.shape), &p.w, Some(&p.b))?;

@@ -9,6 +9,7 @@ use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use wgconv::drawing;
+use wgconv::gpu::{TrainVersions, WarmUp};
 use wgconv::io::{self, ImageOptions};
 use wgconv::outputs::Outputs;
 use wgconv::pictures::{self, MapKind, Scale};
@@ -71,7 +72,14 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
     // Fail on bad inputs (crops of a small image, batch 0) before opening a device.
     teacher_student::make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
     let mut outputs = declare_files(&args)?;
-    let ctx = open(request)?;
+    let shape = ConvShape::new(ConvShapeSpec {
+        n: cfg.batch,
+        ..ConvShape::SEED.spec()
+    })?;
+    let versions = cfg
+        .versions
+        .unwrap_or_else(|| TrainVersions::for_shape(&shape));
+    let ctx = open(request, &[WarmUp::Train(versions)])?;
     // loss.csv goes to its staged file as the losses come back: no memory per step.
     let mut log = LossLog::new(&mut outputs, Some(&args.out.join("loss.csv")))?;
     let run = run_with_progress(&ctx, &cfg, &mut log)?;
