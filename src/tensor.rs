@@ -65,6 +65,21 @@ impl Tensor4 {
         unflatten(self.dims, i)
     }
 
+    /// Errors when the data's length is not the product of the dims (the fields are public, so
+    /// a tensor can be built without [`Tensor4::new`]'s check).
+    pub fn ensure_len(&self, name: &str) -> Result<(), TensorError> {
+        let expected = self.dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if expected == Some(self.data.len()) {
+            return Ok(());
+        }
+        Err(TensorError::Length {
+            name: name.to_string(),
+            dims: self.dims,
+            expected: expected.unwrap_or(usize::MAX),
+            got: self.data.len(),
+        })
+    }
+
     /// Errors on the first NaN or infinity, naming the tensor and the element.
     pub fn ensure_finite(&self, name: &str) -> Result<(), TensorError> {
         first_non_finite(name, &self.data, |i| self.index_of(i))

@@ -147,7 +147,7 @@ fn a_tiny_timeout_covers_opening_the_device() {
     }
     let mut args = vec!["--timeout", "0.000001", "train", "--out", "o"];
     args.extend(["--steps", "18446744073709551615"]);
-    refused(&args, &["--timeout 0.000001"], None, true);
+    refused(&args, &["--timeout", "within 0.000001 s"], None, true);
 }
 
 #[test]

@@ -184,3 +184,37 @@ fn warming_up_runs_every_kernel_and_leaves_no_buffer() {
     ctx.warm_up(&all).expect("warm up");
     assert_eq!(ctx.memory_use(), before, "warm-up buffers outlived it");
 }
+
+#[test]
+fn tensors_whose_data_does_not_fill_their_dims_are_refused() {
+    let ctx = common::gpu();
+    // The fields are public: a tensor can be built without Tensor4::new's check.
+    let short = Tensor4 {
+        dims: [1, 1, 8, 8],
+        data: vec![0.0; 4],
+    };
+    let e = DeviceTensor::upload(ctx, "x", &short).expect_err("short data");
+    assert!(e.to_string().contains("need 64 values, got 4"), "{e}");
+    let layer = Conv2d::new(ctx, Conv2dConfig::new(1, 1, (3, 3)), 0).expect("layer");
+    let t = Tensor4::zeros([1, 1, 6, 6]);
+    let options = TrainerOptions::new(Sgd::new(0.1));
+    let e = Trainer::new(layer, &short, &t, options).expect_err("short x");
+    assert!(e.to_string().contains("input x"), "{e}");
+}
+
+/// The kernels index the padded input in i32: a padding past it is refused by the trainer too,
+/// not only by the forward pass (dX would silently miss pixels).
+#[test]
+fn padding_past_the_kernels_i32_indices_is_refused_by_the_trainer() {
+    let ctx = common::gpu();
+    let huge = 1 << 31;
+    let config = Conv2dConfig::new(1, 1, (1, 1))
+        .with_stride((huge, huge))
+        .with_padding((huge, huge));
+    let x = Tensor4::new("x", [1, 1, 1, 1], vec![1.0]).expect("x");
+    let shape = config.shape_for(x.dims).expect("a valid shape");
+    let t = Tensor4::zeros([1, 1, shape.p() as usize, shape.q() as usize]);
+    let layer = Conv2d::new(ctx, config, 0).expect("layer");
+    let e = Trainer::new(layer, &x, &t, TrainerOptions::new(Sgd::new(0.1))).expect_err("refused");
+    assert!(e.to_string().contains("i32 indices"), "{e}");
+}

@@ -169,6 +169,12 @@ impl GpuContext {
         memory::buffer_init(&self.device, &self.ledger, label, bytes, usage)
     }
 
+    /// Whether this adapter can run the fused loop (enough storage buffers, workgroup memory
+    /// and invocations per workgroup).
+    pub fn has_fused_loop(&self) -> bool {
+        self.kernels.fused_loop.is_some()
+    }
+
     /// The limits that matter for this crate.
     pub fn key_limits(&self) -> KeyLimits {
         let l = &self.limits;

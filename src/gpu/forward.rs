@@ -130,18 +130,23 @@ pub(crate) fn images_per_dispatch(ctx: &GpuContext, shape: &ConvShape) -> Result
         let what = format!("one output image (K·P·Q f32) of {shape}");
         return Err(too_big(ctx, what, image_out));
     }
-    // The kernel computes window corners in i32.
-    let padded_h = u64::from(shape.h) + 2 * u64::from(shape.padding.0);
-    let padded_w = u64::from(shape.w) + 2 * u64::from(shape.padding.1);
-    if padded_h.max(padded_w) >= 1 << 31 {
-        return Err(Error::Invalid(format!(
-            "padded input {padded_h}×{padded_w} is too large for the kernel's i32 indices"
-        )));
-    }
+    check_i32_indices(shape)?;
     let per_chunk = (cap / image_in)
         .min(cap / image_out)
         .min(u64::from(shape.n));
     Ok(per_chunk as u32)
+}
+
+/// The kernels compute window corners and input positions in i32: the padded input must fit.
+pub(crate) fn check_i32_indices(shape: &ConvShape) -> Result<()> {
+    let padded_h = u64::from(shape.h) + 2 * u64::from(shape.padding.0);
+    let padded_w = u64::from(shape.w) + 2 * u64::from(shape.padding.1);
+    if padded_h.max(padded_w) >= 1 << 31 {
+        return Err(Error::Invalid(format!(
+            "padded input {padded_h}×{padded_w} is too large for the kernels' i32 indices"
+        )));
+    }
+    Ok(())
 }
 
 fn mismatch(
@@ -170,6 +175,8 @@ pub fn check_forward_inputs(shape: &ConvShape, x: &Tensor4, w: &Tensor4, b: &[f3
     if b.len() != d(shape.k) {
         return Err(mismatch("bias length (K)", shape.k, b.len()));
     }
+    x.ensure_len("input x")?;
+    w.ensure_len("weight w")?;
     x.ensure_finite("input x")?;
     w.ensure_finite("weight w")?;
     crate::tensor::ensure_finite_slice("bias b", b)?;

@@ -19,24 +19,24 @@ fn checked_bytes(ctx: &GpuContext, name: &str, dims: [usize; 4]) -> Result<u64> 
     let max = ctx.limits.max_buffer_size;
     let bytes = dims
         .iter()
-        .try_fold(4u64, |acc, &d| acc.checked_mul(d as u64))
-        .filter(|&b| b <= max);
-    bytes.ok_or_else(|| Error::LimitExceeded {
-        what: format!("the tensor {name} of dims {dims:?}"),
-        limit: "max_buffer_size",
-        needed: dims
-            .iter()
-            .map(|&d| d as u64)
-            .product::<u64>()
-            .saturating_mul(4),
-        max,
-    })
+        .try_fold(4u64, |acc, &d| acc.checked_mul(d as u64));
+    match bytes {
+        // Buffers are allocated in multiples of 16 bytes.
+        Some(b) if b.next_multiple_of(16) <= max => Ok(b),
+        _ => Err(Error::LimitExceeded {
+            what: format!("the tensor {name} of dims {dims:?}"),
+            limit: "max_buffer_size",
+            needed: bytes.unwrap_or(u64::MAX),
+            max,
+        }),
+    }
 }
 
 impl DeviceTensor {
     /// Copies `t` to the device. NaN and infinity are allowed here; the operations that need
     /// finite inputs check their host inputs.
     pub fn upload(ctx: &GpuContext, name: &str, t: &Tensor4) -> Result<Self> {
+        t.ensure_len(name)?;
         checked_bytes(ctx, name, t.dims)?;
         let buffer = ctx.scoped("uploading a tensor", || {
             ctx.buffer_init(name, bytemuck::cast_slice(&t.data), STORAGE)
@@ -84,9 +84,11 @@ impl DeviceTensor {
                 got: format!("{:?}", t.dims),
             }));
         }
-        ctx.queue
-            .write_buffer(&self.buffer, 0, bytemuck::cast_slice(&t.data));
-        Ok(())
+        t.ensure_len("the tensor written to the device")?;
+        ctx.scoped("writing a tensor", || {
+            ctx.queue
+                .write_buffer(&self.buffer, 0, bytemuck::cast_slice(&t.data))
+        })
     }
 
     pub(crate) fn buffer(&self) -> &wgpu::Buffer {

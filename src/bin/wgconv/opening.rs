@@ -54,10 +54,9 @@ pub fn open_within_timeout(
         let left = timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
             eprintln!(
-                "error: --timeout {}: {stage} did not finish within {} s (opening the device \
-                 compiles every kernel, which on a driver's first run, e.g. OpenGL with a cold \
-                 shader cache, can take minutes); raise --timeout (it sets this limit too)",
-                timeout.as_secs_f64(),
+                "error: {stage} did not finish within {} s, the limit on opening the device \
+                 (compiling every kernel, which on a driver's first run, e.g. OpenGL with a cold \
+                 shader cache, can take minutes); raise it with --timeout (without it the limit is 900 s)",
                 timeout.as_secs_f64()
             );
             leave_now(2);

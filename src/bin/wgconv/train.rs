@@ -79,12 +79,23 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
     let versions = cfg
         .versions
         .unwrap_or_else(|| TrainVersions::for_shape(&shape));
-    let ctx = open(request, &[WarmUp::Train(versions)])?;
+    // The teacher's targets and the pictures' maps run the forward pass the crate picks.
+    let forward = WarmUp::Forward(wgconv::gpu::forward_version_for(&shape));
+    let ctx = open(request, &[WarmUp::Train(versions), forward])?;
+    if versions.fused_loop && cfg.versions.is_some() && !ctx.has_fused_loop() {
+        // Checked before training, not after: the run would fall back to unfused steps.
+        ensure_fused_ran(
+            cfg.versions,
+            TrainVersions {
+                fused_loop: false,
+                ..versions
+            },
+        )?;
+    }
     // loss.csv goes to its staged file as the losses come back: no memory per step.
     let mut log = LossLog::new(&mut outputs, Some(&args.out.join("loss.csv")))?;
     let run = run_with_progress(&ctx, &cfg, &mut log)?;
     let losses = log.finish()?;
-    ensure_fused_ran(cfg.versions, run.versions)?;
     let (w_err, b_err) = run.max_param_error();
     println!(
         "teacher/student on {}: {} steps in {:.3} s ({:.0} steps/s, losses read back every {} steps)",

@@ -11,7 +11,7 @@ mod run;
 
 use crate::error::{Error, Result};
 use crate::gpu::conv2d::Conv2d;
-use crate::gpu::forward::ForwardPlan;
+use crate::gpu::forward::{check_i32_indices, ForwardPlan};
 use crate::gpu::grids::fused_lanes;
 use crate::gpu::params::FusedLoopParams;
 use crate::gpu::versions::{fits_fused_loop, TrainVersions};
@@ -96,6 +96,9 @@ fn validate(
     options: &TrainerOptions,
 ) -> Result<ConvShape> {
     let shape = layer.config().shape_for(x.dims)?;
+    check_i32_indices(&shape)?;
+    x.ensure_len("input x")?;
+    t.ensure_len("target t")?;
     x.ensure_finite("input x")?;
     let out_dims = [shape.n, shape.k, shape.p(), shape.q()].map(|d| d as usize);
     if t.dims != out_dims {
@@ -170,6 +173,17 @@ fn fused_params(shape: &ConvShape, sgd: &Sgd, scale: f32) -> FusedLoopParams {
         momentum: sgd.momentum,
         weight_decay: sgd.weight_decay,
         scale,
+    }
+}
+
+impl std::fmt::Debug for Trainer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer")
+            .field("shape", &self.shape.to_string())
+            .field("sgd", &self.sgd)
+            .field("versions", &self.versions)
+            .field("steps_done", &self.steps_done)
+            .finish_non_exhaustive()
     }
 }
 

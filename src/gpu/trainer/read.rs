@@ -66,7 +66,8 @@ impl Trainer<'_> {
         ))
     }
 
-    /// dL/dx of the last step run with `input_grad_last` (zeros if none was).
+    /// dL/dx of the latest step that computed it (a run with `input_grad_last`); zeros before
+    /// any did.
     pub fn read_input_grad(&self) -> Result<Tensor4> {
         let s = &self.shape;
         self.tensor("dx", [s.n, s.c, s.h, s.w], &self.buffers.dx)
