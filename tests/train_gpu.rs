@@ -314,14 +314,12 @@ fn bad_training_settings_are_refused_before_any_gpu_work() {
     }
     let wrong = Tensor4::zeros([1, 2, 19, 20]);
     let e = common::trainer(ctx, &shape, &x, &wrong, &w, &b, Sgd::new(0.1), 1, None)
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(e.to_string().contains("target t dims"), "{e}");
     let mut nan_t = t.clone();
     nan_t.data[5] = f32::NAN;
     let e = common::trainer(ctx, &shape, &x, &nan_t, &w, &b, Sgd::new(0.1), 1, None)
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(
         e.to_string().contains("target t") && e.to_string().contains("NaN"),
         "{e}"
