@@ -122,7 +122,7 @@ impl ColourBar {
     }
 
     /// The bar's width in pixels, its labels included.
-    pub const WIDTH: u32 = 96;
+    pub const WIDTH: u32 = 110;
 
     /// Draws the bar in `area`, its top at `top`, `height` px tall.
     pub(crate) fn draw<DB: DrawingBackend>(
@@ -242,7 +242,7 @@ pub fn map_figure(
         0
     };
     let width = (cols as u32 * cell_w + shared_w).max(560);
-    let height = TITLE_H + rows as u32 * cell_h + 24;
+    let height = TITLE_H + rows as u32 * cell_h + 30;
     let cell_bars: Vec<ColourBar> = panels.iter().map(&colours).collect();
     let (mut img, areas) = render(width, height, |root| {
         root.draw(&Text::new(title, (10, 8), font(18)))?;
