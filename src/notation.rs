@@ -150,19 +150,7 @@ pub fn notation_figure(n: &Notation<'_>) -> Result<RgbImage, PlotError> {
             mark: Some((0, 0, 1, 1)),
         },
     ];
-    let (z, c, b) = (n.z.at(0, 0, 0, 0), n.y.at(0, 0, 0, 0), n.b[0]);
-    let lines = [
-        "c¹₁,₁ = f(Σᵢ Σⱼ w¹ᵢ,ⱼ · xᵢ,ⱼ + b₁)".to_string(),
-        String::new(),
-        format!("Σᵢ Σⱼ w¹ᵢ,ⱼ · xᵢ,ⱼ = {}", value_label(z - b)),
-        format!("b₁ = {}", value_label(b)),
-        format!("z¹₁,₁ = {}", value_label(z)),
-        "f = ReLU: f(z) = max(0, z)".to_string(),
-        format!("c¹₁,₁ = {}", value_label(c)),
-        String::new(),
-        "(values from this run's GPU;".to_string(),
-        " i, j, p, q count from 1)".to_string(),
-    ];
+    let lines = formula(n);
     let draw = |root: &DrawingArea<BitMapBackend<'_>, Shift>| -> Drawn<()> {
         let title = "figure 3.10: the notation of the layer, c¹₁,₁ computed from x, w¹ and b₁";
         root.draw(&Text::new(title, (12, 10), font(18)))?;
@@ -183,4 +171,21 @@ pub fn notation_figure(n: &Notation<'_>) -> Result<RgbImage, PlotError> {
         Ok(())
     };
     Ok(render(1640, 430, draw)?.0)
+}
+
+/// The text beside the grids: c¹₁,₁'s formula and its values.
+fn formula(n: &Notation<'_>) -> Vec<String> {
+    let (z, c, b) = (n.z.at(0, 0, 0, 0), n.y.at(0, 0, 0, 0), n.b[0]);
+    vec![
+        "c¹₁,₁ = f(Σᵢ Σⱼ w¹ᵢ,ⱼ · xᵢ,ⱼ + b₁)".to_string(),
+        String::new(),
+        format!("Σᵢ Σⱼ w¹ᵢ,ⱼ · xᵢ,ⱼ = {}", value_label(z - b)),
+        format!("b₁ = {}", value_label(b)),
+        format!("z¹₁,₁ = {}", value_label(z)),
+        "f = ReLU: f(z) = max(0, z)".to_string(),
+        format!("c¹₁,₁ = {}", value_label(c)),
+        String::new(),
+        "(values from this run's GPU;".to_string(),
+        " i, j, p, q count from 1)".to_string(),
+    ]
 }

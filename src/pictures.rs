@@ -8,7 +8,7 @@
 use image::{Rgb, RgbImage};
 
 use crate::drawing::{draw_rect, upscale};
-use crate::plots::{self, Bars, ColourBar, Colours, MapFigure, Panel, PlotError};
+use crate::plots::{self, Bars, ColourBar, Colours, Indices, MapFigure, Panel, PlotError};
 use crate::tensor::Tensor4;
 
 /// How map values are scaled to colours.
@@ -167,7 +167,7 @@ pub fn map_figure(
         Scale::PerMap => Bars::PerPanel,
         _ => Bars::Shared(bar_of(&t.data, &t.data, kind, scale)),
     };
-    plots::map_figure(title, &panels, k_, bars, |p| {
+    plots::map_figure(title, Indices::Output, &panels, k_, bars, |p| {
         bar_of(p.values, &t.data, kind, scale)
     })
 }
@@ -218,7 +218,14 @@ pub fn weights_figure(title: &str, named: &[(String, &Tensor4)]) -> Result<MapFi
     }
     let bar = bar_of(&all, &all, MapKind::PreActivation, Scale::Shared);
     let cols = named.len() * c_;
-    plots::map_figure(title, &panels, cols, Bars::Shared(bar), |_| bar)
+    plots::map_figure(
+        title,
+        Indices::Weights,
+        &panels,
+        cols,
+        Bars::Shared(bar),
+        |_| bar,
+    )
 }
 
 /// Superscript digits: 12 → "¹²".
@@ -270,7 +277,7 @@ pub fn input_with_windows(
     let panels: Vec<Panel<'_>> = positions
         .iter()
         .map(|&(row, col)| Panel {
-            label: format!("window at p = {}, q = {}", row + 1, col + 1),
+            label: format!("window at i = {}, j = {}", row + 1, col + 1),
             values,
             h,
             w,
@@ -283,7 +290,14 @@ pub fn input_with_windows(
     };
     let title = format!("figure 3.9: a {r}×{s} filter slides over the {h}×{w} input x");
     let bars = Bars::Shared(bar);
-    let mut fig = plots::map_figure(&title, &panels, positions.len(), bars, |_| bar)?;
+    let mut fig = plots::map_figure(
+        &title,
+        Indices::Input,
+        &panels,
+        positions.len(),
+        bars,
+        |_| bar,
+    )?;
     let f = fig.factor;
     for (&(row, col), &(x0, y0, ..)) in positions.iter().zip(&fig.areas) {
         let (x, y) = (x0 + col as u32 * f, y0 + row as u32 * f);

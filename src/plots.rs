@@ -5,12 +5,14 @@
 use std::ops::Range;
 use std::sync::Once;
 
-use image::{Rgb, RgbImage};
+use image::RgbImage;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor;
 
 use crate::drawing::upscale;
+
+mod bar;
+pub use bar::{ColourBar, Colours};
 
 /// DejaVu Sans (its license: `assets/fonts/LICENSE-DejaVu.txt`).
 static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
@@ -77,101 +79,6 @@ pub fn value_label(v: f32) -> String {
     }
 }
 
-/// How values become colours.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Colours {
-    /// 0 (and below) black, `max` (and above) white.
-    Gray { max: f32 },
-    /// −`max_abs` blue, 0 white, +`max_abs` red.
-    Diverging { max_abs: f32 },
-}
-
-impl Colours {
-    pub fn colour(self, v: f32) -> Rgb<u8> {
-        match self {
-            Colours::Gray { max } => crate::pictures::gray(v, max),
-            Colours::Diverging { max_abs } => crate::pictures::diverging(v, max_abs),
-        }
-    }
-}
-
-/// A colour bar: the colours of the values `lo..=hi`, labelled.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ColourBar {
-    pub lo: f32,
-    pub hi: f32,
-    pub colours: Colours,
-}
-
-impl ColourBar {
-    /// The values the bar labels, bottom to top: its ends (`lo` first, `hi` last), zero where it
-    /// lies well inside, else the middle.
-    pub fn ticks(&self) -> Vec<f32> {
-        let (lo, hi) = (self.lo, self.hi);
-        if hi <= lo {
-            return vec![lo, hi];
-        }
-        let inside = |v: f32| v > lo + 0.12 * (hi - lo) && v < hi - 0.12 * (hi - lo);
-        let middle = if inside(0.0) { 0.0 } else { (lo + hi) / 2.0 };
-        vec![lo, middle, hi]
-    }
-
-    /// The texts drawn beside the bar, bottom to top (the first is `lo`'s, the last `hi`'s).
-    pub fn labels(&self) -> Vec<String> {
-        self.ticks().into_iter().map(value_label).collect()
-    }
-
-    /// The bar's width in pixels, its labels included.
-    pub const WIDTH: u32 = 110;
-
-    /// Draws the bar in `area`, its top at `top`, `height` px tall.
-    pub(crate) fn draw<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        x: i32,
-        top: i32,
-        height: i32,
-    ) -> Drawn<()>
-    where
-        DB::ErrorType: 'static,
-    {
-        let (lo, hi) = (self.lo, self.hi);
-        let height = height.max(2);
-        let bar_w = 16;
-        let y_of = |v: f32| {
-            let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
-            top + ((1.0 - t) * (height - 1) as f32).round() as i32
-        };
-        for row in 0..height {
-            let t = 1.0 - row as f32 / (height - 1) as f32;
-            let Rgb([r, g, b]) = self.colours.colour(lo + t * (hi - lo));
-            let style = RGBColor(r, g, b).filled();
-            area.draw(&Rectangle::new(
-                [(x, top + row), (x + bar_w, top + row + 1)],
-                style,
-            ))?;
-        }
-        let frame = RGBColor(120, 120, 120);
-        area.draw(&Rectangle::new(
-            [(x, top), (x + bar_w, top + height)],
-            frame.stroke_width(1),
-        ))?;
-        for (v, text) in self.ticks().into_iter().zip(self.labels()) {
-            let y = y_of(v);
-            area.draw(&PathElement::new(
-                vec![(x + bar_w, y), (x + bar_w + 4, y)],
-                BLACK,
-            ))?;
-            let style = font(13).pos(text_anchor::Pos::new(
-                text_anchor::HPos::Left,
-                text_anchor::VPos::Center,
-            ));
-            area.draw(&Text::new(text, (x + bar_w + 7, y), style))?;
-        }
-        Ok(())
-    }
-}
-
 /// One map in a figure: its label and its h×w values, row-major.
 pub struct Panel<'a> {
     pub label: String,
@@ -208,15 +115,48 @@ pub fn map_factor(h: usize, w: usize) -> u32 {
 const TITLE_H: u32 = 34;
 const CAPTION_H: u32 = 26;
 const LEFT_H: u32 = 52;
+/// Room left of a panel's row label, so that no glyph touches the panel's edge.
+const LEFT_PAD: u32 = 8;
 const BOTTOM_H: u32 = 46;
 const RIGHT_GAP: u32 = 18;
-const NOTE: &str =
-    "p (row), q (column) count from 1, as in the notebook: c¹₁,₁ is the top-left pixel";
+
+/// Which of the notebook's index names a figure's axes carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indices {
+    /// An input x: xᵢ,ⱼ, i down and j across.
+    Input,
+    /// Weights w: wᵏᵢ,ⱼ.
+    Weights,
+    /// Outputs c (and z): cᵏₚ,q, p down and q across.
+    Output,
+}
+
+impl Indices {
+    /// The (row, column) axis names.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Indices::Input | Indices::Weights => ("i", "j"),
+            Indices::Output => ("p", "q"),
+        }
+    }
+
+    /// The line under the figure that says how it counts.
+    pub fn note(self) -> String {
+        let (row, col) = self.names();
+        let first = match self {
+            Indices::Input => "x₁,₁ is the top-left pixel",
+            Indices::Weights => "w¹₁,₁ is the top-left weight",
+            Indices::Output => "c¹₁,₁ is the top-left pixel",
+        };
+        format!("{row} (row) and {col} (column) count from 1, as in the notebook: {first}")
+    }
+}
 
 /// Maps in a grid of `cols` columns, each with pixel axes p (down) and q (across) counted from 1,
 /// with colour bars, under `title`; `colours` gives each panel's colour scale and bar range.
 pub fn map_figure(
     title: &str,
+    indices: Indices,
     panels: &[Panel<'_>],
     cols: usize,
     bars: Bars,
@@ -234,7 +174,7 @@ pub fn map_figure(
     } else {
         0
     };
-    let cell_w = LEFT_H + mw + RIGHT_GAP + per_bar;
+    let cell_w = LEFT_PAD + LEFT_H + mw + RIGHT_GAP + per_bar;
     let cell_h = CAPTION_H + mh + BOTTOM_H;
     let shared_w = if per_bar == 0 {
         ColourBar::WIDTH + 10
@@ -246,19 +186,24 @@ pub fn map_figure(
     let cell_bars: Vec<ColourBar> = panels.iter().map(&colours).collect();
     let (mut img, areas) = render(width, height, |root| {
         root.draw(&Text::new(title, (10, 8), font(18)))?;
-        root.draw(&Text::new(NOTE, (10, height as i32 - 20), font(13)))?;
+        let note = indices.note();
+        root.draw(&Text::new(
+            note.as_str(),
+            (10, height as i32 - 20),
+            font(13),
+        ))?;
         let mut areas = Vec::with_capacity(panels.len());
         for (i, panel) in panels.iter().enumerate() {
             let (x0, y0) = (
                 (i % cols) as u32 * cell_w,
                 TITLE_H + (i / cols) as u32 * cell_h,
             );
-            let caption = (x0 as i32 + LEFT_H as i32, y0 as i32 + 4);
+            let caption = ((x0 + LEFT_PAD + LEFT_H) as i32, y0 as i32 + 4);
             root.draw(&Text::new(panel.label.as_str(), caption, font(15)))?;
             let cell = root
                 .clone()
                 .shrink((x0, y0 + CAPTION_H), (cell_w - per_bar, cell_h - CAPTION_H));
-            let area = axes(&cell, panel)?;
+            let area = axes(&cell, panel, indices.names())?;
             if per_bar > 0 {
                 let (xs, ys) = (&area.0, &area.1);
                 cell_bars[i].draw(root, xs.end + 10, ys.start, ys.end - ys.start)?;
@@ -339,6 +284,7 @@ pub fn pixel_ticks(n: usize) -> Vec<f64> {
 fn axes<DB: DrawingBackend>(
     cell: &DrawingArea<DB, Shift>,
     panel: &Panel<'_>,
+    (row, col): (&str, &str),
 ) -> Drawn<(Range<i32>, Range<i32>)>
 where
     DB::ErrorType: 'static,
@@ -355,6 +301,7 @@ where
     let mut chart = ChartBuilder::on(cell)
         .margin_right(RIGHT_GAP)
         .x_label_area_size(BOTTOM_H)
+        .margin_left(LEFT_PAD)
         .y_label_area_size(LEFT_H)
         .build_cartesian_2d(x_range, y_range)?;
     let whole = |v: &f64| format!("{}", v.round() as i64);
@@ -363,8 +310,8 @@ where
         .disable_mesh()
         .x_label_formatter(&whole)
         .y_label_formatter(&whole)
-        .x_desc("q (column)")
-        .y_desc("p (row)")
+        .x_desc(format!("{col} (column)"))
+        .y_desc(format!("{row} (row)"))
         .label_style(font(12))
         .axis_desc_style(font(13))
         .draw()?;
@@ -434,8 +381,15 @@ mod tests {
             hi: 0.5,
             colours: Colours::Gray { max: 1.0 },
         };
-        let shared = map_figure("t", &panels(2), 2, Bars::Shared(bar(&panels(1)[0])), bar);
-        let each = map_figure("t", &panels(2), 2, Bars::PerPanel, bar);
+        let shared = map_figure(
+            "t",
+            Indices::Output,
+            &panels(2),
+            2,
+            Bars::Shared(bar(&panels(1)[0])),
+            bar,
+        );
+        let each = map_figure("t", Indices::Output, &panels(2), 2, Bars::PerPanel, bar);
         let (shared, each) = (shared.expect("shared"), each.expect("each"));
         assert!(each.img.width() > shared.img.width());
         assert_eq!(each.bars.len(), 2);
