@@ -52,6 +52,7 @@ where
         .configure_mesh()
         .x_desc("step")
         .y_desc("loss (mean squared error, log scale)")
+        .y_labels(24)
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .label_style(font(13))
         .axis_desc_style(font(14))
