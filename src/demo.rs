@@ -7,9 +7,12 @@ use image::RgbImage;
 use crate::check::{compare_forward, Case, CaseResult};
 use crate::cpu::{self, ForwardRef};
 use crate::error::Result;
+use crate::figures;
 use crate::gpu::{ForwardOutput, GpuContext};
+use crate::notation::{self, Notation};
 use crate::notebook;
-use crate::pictures::{self, MapKind, Scale};
+use crate::pictures::{self, sup, MapKind, Scale};
+use crate::plots::PlotError;
 use crate::shape::ConvShape;
 use crate::tensor::Tensor4;
 
@@ -19,6 +22,16 @@ pub const WINDOW_POSITIONS: [(usize, usize); 4] = [(0, 0), (0, 5), (5, 0), (19, 
 
 /// The demo's biases b₁, b₂: slightly negative, so that weak responses are cut by the ReLU too.
 pub const DEMO_BIAS: [f32; 2] = [-0.1, -0.1];
+
+/// The files `Demo::pictures` makes, in order.
+pub const PICTURES: [&str; 6] = [
+    "input_windows.png",
+    "notation.png",
+    "pre_activation.png",
+    "feature_maps.png",
+    "filters.png",
+    "relu.png",
+];
 
 /// Everything the demo computed.
 pub struct Demo {
@@ -56,14 +69,6 @@ pub fn run(ctx: &GpuContext, x: Option<Tensor4>) -> Result<Demo> {
         reference,
         check,
     })
-}
-
-fn sup(n: usize) -> String {
-    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-    n.to_string()
-        .chars()
-        .map(|c| DIGITS[c.to_digit(10).unwrap_or(0) as usize])
-        .collect()
 }
 
 impl Demo {
@@ -149,23 +154,30 @@ impl Demo {
         out
     }
 
-    /// The PNGs: file name and picture.
-    pub fn pictures(&self) -> Vec<(&'static str, RgbImage)> {
-        let mut out = vec![(
-            "input_windows.png",
-            pictures::input_with_windows(&self.x, 5, 5, &WINDOW_POSITIONS),
-        )];
-        if let Some(z) = &self.gpu.z {
-            out.push((
+    /// The PNGs: file name and picture (see `PICTURES`).
+    pub fn pictures(&self) -> Result<Vec<(&'static str, RgbImage)>, PlotError> {
+        let z = self.gpu.z.as_ref().unwrap_or(&self.gpu.y);
+        let notation = Notation {
+            x: &self.x,
+            w: &self.w,
+            b: &self.b,
+            z,
+            y: &self.gpu.y,
+        };
+        let windows = pictures::input_with_windows(&self.x, 5, 5, &WINDOW_POSITIONS)?;
+        Ok(vec![
+            ("input_windows.png", windows),
+            (
                 "pre_activation.png",
-                pictures::map_grid(z, MapKind::PreActivation, Scale::Shared),
-            ));
-        }
-        out.push((
-            "feature_maps.png",
-            pictures::map_grid(&self.gpu.y, MapKind::PostRelu, Scale::Shared),
-        ));
-        out.push(("filters.png", pictures::filter_grid(&self.w)));
-        out
+                pictures::map_grid(z, MapKind::PreActivation, Scale::Shared)?,
+            ),
+            (
+                "feature_maps.png",
+                pictures::map_grid(&self.gpu.y, MapKind::PostRelu, Scale::Shared)?,
+            ),
+            ("filters.png", pictures::filter_grid(&self.w)?),
+            ("relu.png", figures::relu_figure(&z.data, &self.gpu.y.data)?),
+            ("notation.png", notation::notation_figure(&notation)?),
+        ])
     }
 }

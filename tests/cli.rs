@@ -104,10 +104,11 @@ fn forward_on_a_png_writes_maps() {
         assert_eq!(png_size(&d.join(format!("maps/y_n0_k{k}.png"))), (180, 130));
         assert_eq!(png_size(&d.join(format!("maps/z_n0_k{k}.png"))), (180, 130));
     }
+    // The figure draws the 26×36 maps ×⌈240/36⌉ = 7: two 252×182 maps with axes and a bar.
     let (w, h) = png_size(&d.join("maps/feature_maps.png"));
     assert!(
-        w >= 2 * 180 && h >= 130,
-        "grid {w}×{h} holds two 180×130 maps"
+        w >= 2 * 252 && h >= 182,
+        "figure {w}×{h} holds two 252×182 maps"
     );
     assert_eq!(png_size(&d.join("maps/pre_activation.png")), (w, h));
     assert_eq!(png_size(&d.join("maps/input.png")), (40, 30));
@@ -156,14 +157,18 @@ fn demo_prints_the_notebooks_numbers_and_writes_pictures() {
     );
     // c¹₁,₁ on the built-in image: 33/48 − 0.1 = 0.5875 (see tests/notebook.rs).
     assert!(r.stdout.contains("c¹₁,₁ = 0.587500"), "{}", r.stdout);
-    // Four 24×24 panels upscaled ×7 (⌈160/24⌉) side by side; 20×20 maps upscaled ×8.
+    // Four 24×24 panels upscaled ×10 (⌈240/24⌉) side by side; 20×20 maps upscaled ×12.
     let (w, h) = png_size(&d.join("demo/input_windows.png"));
-    assert!(w >= 4 * 168 && h >= 168, "{w}×{h}");
+    assert!(w >= 4 * 240 && h >= 240, "{w}×{h}");
     for name in ["feature_maps.png", "pre_activation.png"] {
         let (w, h) = png_size(&d.join("demo").join(name));
-        assert!(w >= 2 * 160 && h >= 160, "{name}: {w}×{h}");
+        assert!(w >= 2 * 240 && h >= 240, "{name}: {w}×{h}");
     }
-    png_size(&d.join("demo/filters.png"));
+    // Two 5×5 filters upscaled ×48, one above the other.
+    let (w, h) = png_size(&d.join("demo/filters.png"));
+    assert!(w >= 240 && h >= 2 * 240, "filters: {w}×{h}");
+    assert_eq!(png_size(&d.join("demo/relu.png")), (720, 560));
+    assert_eq!(png_size(&d.join("demo/notation.png")), (1640, 430));
 
     // Another image, resized to 24×24.
     let img = image::GrayImage::from_fn(50, 70, |x, y| image::Luma([((x + y) * 2) as u8]));

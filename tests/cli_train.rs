@@ -356,9 +356,17 @@ fn train_writes_its_pictures_and_a_loadable_safetensors_file() {
     assert!(out.contains("max |w_student − w_teacher|"), "{out}");
     let csv = std::fs::read_to_string(d.join("run/loss.csv")).expect("csv");
     assert_eq!(csv.lines().count(), 121);
-    assert_eq!(
-        image::open(d.join("run/loss.png")).expect("png").width(),
-        640
+    let size = |name: &str| {
+        let img = image::open(d.join("run").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        (img.width(), img.height())
+    };
+    assert_eq!(size("loss.png"), (800, 500));
+    assert_eq!(size("prediction_vs_learning.png"), (1400, 600));
+    // Two rows of 5×5 filters upscaled ×48: each at least 240 px.
+    assert!(
+        size("filters.png").1 >= 2 * 240,
+        "{:?}",
+        size("filters.png")
     );
     for name in [
         "filters.png",

@@ -22,14 +22,6 @@ pub struct DemoArgs {
     input: Option<PathBuf>,
 }
 
-/// The files `Demo::pictures` makes, each declared before any GPU work.
-const PICTURES: [&str; 4] = [
-    "input_windows.png",
-    "pre_activation.png",
-    "feature_maps.png",
-    "filters.png",
-];
-
 pub fn run(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let x = match &args.input {
         Some(path) => Some(read_image(path)?),
@@ -40,7 +32,7 @@ pub fn run(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode>
         .iter()
         .map(|p| ("--input", p.as_path()))
         .collect();
-    let files = PICTURES.map(|name| ("--out", args.out.join(name)));
+    let files = wgconv::demo::PICTURES.map(|name| ("--out", args.out.join(name)));
     let mut outputs = declare(&inputs, &files)?;
     let version = wgconv::gpu::forward_version_for(&wgconv::ConvShape::SEED);
     let ctx = open(request, &[WarmUp::Forward(version)])?;
@@ -51,7 +43,7 @@ pub fn run(request: &AdapterRequest, args: DemoArgs) -> anyhow::Result<ExitCode>
             "GPU and CPU disagree beyond the bound; no pictures written",
         ));
     }
-    for (name, img) in demo.pictures() {
+    for (name, img) in demo.pictures()? {
         outputs.add_png(&args.out.join(name), &img)?;
     }
     commit(outputs)?;

@@ -301,12 +301,13 @@ fn stage_maps(
 ) -> anyhow::Result<()> {
     let (y, z, scale) = (&out.y, out.z.as_ref(), p.scale);
     let maps = |t, kind| pictures::map_grid(t, kind, scale);
-    outputs.add_png(&dir.join("feature_maps.png"), &maps(y, MapKind::PostRelu))?;
+
+    outputs.add_png(&dir.join("feature_maps.png"), &maps(y, MapKind::PostRelu)?)?;
     if let Some(z) = z {
-        let img = maps(z, MapKind::PreActivation);
+        let img = maps(z, MapKind::PreActivation)?;
         outputs.add_png(&dir.join("pre_activation.png"), &img)?;
     }
-    outputs.add_png(&dir.join("filters.png"), &pictures::filter_grid(&p.w))?;
+    outputs.add_png(&dir.join("filters.png"), &pictures::filter_grid(&p.w)?)?;
     outputs.add_png(&dir.join("input.png"), &pictures::input_picture(&p.x, 0))?;
     if per_map {
         let mut each = |prefix: &str, t, kind| -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use wgconv::drawing;
+use wgconv::figures::{self, Predictions};
 use wgconv::gpu::{TrainVersions, WarmUp};
 use wgconv::io::{self, ImageOptions};
 use wgconv::outputs::Outputs;
@@ -54,8 +55,8 @@ pub struct TrainArgs {
     /// Losses come back from the GPU every this many steps (and at the end).
     #[arg(long, allow_negative_numbers = true, default_value_t = 50)]
     log_every: u32,
-    /// Folder for loss.csv, loss.png, filters.png, maps_before.png, maps_after.png,
-    /// maps_teacher.png.
+    /// Folder for loss.csv, loss.png, prediction_vs_learning.png (the notebook's figure 3.11),
+    /// filters.png, maps_before.png, maps_after.png, maps_teacher.png, input.png.
     #[arg(long, value_name = "DIR", default_value = "wgconv-train")]
     out: PathBuf,
     /// Kernel versions: simple, tiled or fused (default: the fused loop, which fits the
@@ -115,9 +116,10 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
 }
 
 /// The files `--out DIR` holds.
-const OUT_FILES: [&str; 7] = [
+const OUT_FILES: [&str; 8] = [
     "loss.csv",
     "loss.png",
+    "prediction_vs_learning.png",
     "filters.png",
     "maps_before.png",
     "maps_after.png",
@@ -223,22 +225,39 @@ fn write_outputs(
 ) -> anyhow::Result<()> {
     let (w, b) = run.student();
     let before = &run.snapshots[0];
+    let forward = |x: &Tensor4, shape: &ConvShape, w: &Tensor4, b: &[f32]| {
+        ctx.conv2d_bias_relu_fwd(shape, x, w, b, false)
+            .map(|out| out.y)
+    };
     // The feature maps of the first training image under the given weights.
-    let maps = |w: &Tensor4, b: &[f32]| -> anyhow::Result<RgbImage> {
-        let first = Tensor4::new("x", [1, 1, 24, 24], run.x.data[..576].to_vec())?;
-        let y = ctx
-            .conv2d_bias_relu_fwd(&ConvShape::SEED, &first, w, b, false)?
-            .y;
-        Ok(pictures::map_grid(&y, MapKind::PostRelu, Scale::Shared))
+    let first = Tensor4::new("x", [1, 1, 24, 24], run.x.data[..576].to_vec())?;
+    let maps = |w: &Tensor4, b: &[f32], whose: &str| -> anyhow::Result<RgbImage> {
+        let y = forward(&first, &ConvShape::SEED, w, b)?;
+        let title = format!("{whose}: feature maps c of the first training image");
+        Ok(pictures::map_figure(&y, MapKind::PostRelu, Scale::Shared, &title)?.img)
     };
     let dir = &args.out;
+    let points = run.losses.points();
     let title = "teacher/student: loss (log scale) against step";
-    let curve = drawing::loss_curve(&run.losses.points(), title);
+    let curve = figures::loss_curve(&points, title)?;
     outputs.add_png(&dir.join("loss.png"), &curve)?;
-    outputs.add_png(&dir.join("filters.png"), &student_vs_teacher(run))?;
-    outputs.add_png(&dir.join("maps_before.png"), &maps(&before.1, &before.2)?)?;
-    outputs.add_png(&dir.join("maps_after.png"), &maps(w, b)?)?;
-    let teacher = maps(&run.teacher_w, &run.teacher_b)?;
+    // Figure 3.11: every output of the whole batch, student against teacher.
+    let teacher = forward(&run.x, &run.shape, &run.teacher_w, &run.teacher_b)?;
+    let start = forward(&run.x, &run.shape, &before.1, &before.2)?;
+    let end = forward(&run.x, &run.shape, w, b)?;
+    let predictions = Predictions {
+        teacher: &teacher.data,
+        before: &start.data,
+        after: &end.data,
+    };
+    let learning = figures::prediction_vs_learning(&predictions, &points)?;
+    outputs.add_png(&dir.join("prediction_vs_learning.png"), &learning)?;
+    outputs.add_png(&dir.join("filters.png"), &student_vs_teacher(run)?)?;
+    let step0 = maps(&before.1, &before.2, "student at step 0")?;
+    outputs.add_png(&dir.join("maps_before.png"), &step0)?;
+    let last = maps(w, b, "student after training")?;
+    outputs.add_png(&dir.join("maps_after.png"), &last)?;
+    let teacher = maps(&run.teacher_w, &run.teacher_b, "teacher")?;
     outputs.add_png(&dir.join("maps_teacher.png"), &teacher)?;
     let first_input = pictures::stretched_picture(&run.x, 0);
     outputs.add_png(&dir.join("input.png"), &drawing::upscale(&first_input, 8))?;
@@ -248,24 +267,15 @@ fn write_outputs(
     commit(outputs)
 }
 
-/// The student's filters at each snapshot step beside the teacher's: a row per filter.
-fn student_vs_teacher(run: &TeachRun) -> RgbImage {
+/// The student's filters at each snapshot step beside the teacher's: a row per filter, one
+/// shared colour bar.
+fn student_vs_teacher(run: &TeachRun) -> anyhow::Result<RgbImage> {
     let mut all: Vec<(String, &Tensor4)> = run
         .snapshots
         .iter()
-        .map(|(step, w, _)| (format!("step {step}"), w))
+        .map(|(step, w, _)| (format!(", step {step}"), w))
         .collect();
-    all.push(("teacher".to_string(), &run.teacher_w));
-    let max = all
-        .iter()
-        .flat_map(|(_, w)| w.data.iter())
-        .fold(0.0f32, |m, v| m.max(v.abs()));
-    let mut cells = Vec::new();
-    for k in 0..2 {
-        for (label, w) in &all {
-            let img = pictures::diverging_map(&w.data[k * 25..(k + 1) * 25], 5, 5, max);
-            cells.push((format!("k{k} {label}"), drawing::upscale(&img, 16)));
-        }
-    }
-    drawing::grid(&cells, all.len())
+    all.push((", teacher".to_string(), &run.teacher_w));
+    let title = "the student's filters while learning, and the teacher's (blue < 0 < red)";
+    Ok(pictures::weights_figure(title, &all)?.img)
 }

@@ -1,0 +1,398 @@
+//! Figures drawn with `plotters` on an RGB bitmap: axes with ticks, titles, legends and colour
+//! bars. Text uses the DejaVu Sans font bundled in `assets/fonts` (no system font is needed); the
+//! map pixels themselves are blitted from `image` pictures into the plot areas plotters lays out.
+
+use std::ops::Range;
+use std::sync::Once;
+
+use image::RgbImage;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::drawing::upscale;
+
+mod bar;
+pub use bar::{ColourBar, Colours};
+
+/// DejaVu Sans (its license: `assets/fonts/LICENSE-DejaVu.txt`).
+static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+/// The family every text in a figure uses.
+pub(crate) const SANS: &str = "sans-serif";
+
+/// A figure could not be drawn (a plotters error, as text).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw the figure: {0}")]
+pub struct PlotError(pub String);
+
+pub(crate) type Drawn<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is compiled in, so it parses; if it did not, text would fail to draw and
+        // `render` would report it.
+        let _ = plotters::style::register_font(SANS, FontStyle::Normal, FONT);
+    });
+}
+
+/// Draws on a white `w`×`h` bitmap with `draw`, then returns the picture and what `draw` returned.
+pub(crate) fn render<T>(
+    w: u32,
+    h: u32,
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Drawn<T>,
+) -> Result<(RgbImage, T), PlotError> {
+    register_font();
+    let mut buf = vec![255u8; w as usize * h as usize * 3];
+    let out = {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let out = draw(&root).map_err(|e| PlotError(e.to_string()))?;
+        root.present().map_err(|e| PlotError(e.to_string()))?;
+        out
+    };
+    let img = RgbImage::from_raw(w, h, buf).ok_or_else(|| PlotError("buffer size".into()))?;
+    Ok((img, out))
+}
+
+pub fn font(size: u32) -> TextStyle<'static> {
+    (SANS, size).into_font().color(&BLACK)
+}
+
+/// A value as a label: four significant digits, "0" for zero.
+pub fn value_label(v: f32) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return if v.is_finite() {
+            "0".into()
+        } else {
+            v.to_string()
+        };
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    if !(-3..5).contains(&magnitude) {
+        return format!("{v:.3e}");
+    }
+    let decimals = (3 - magnitude).clamp(0, 6) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// One map in a figure: its label and its h×w values, row-major.
+pub struct Panel<'a> {
+    pub label: String,
+    pub values: &'a [f32],
+    pub h: usize,
+    pub w: usize,
+}
+
+/// Where a figure's colour bars go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bars {
+    /// One bar beside each map, the map's own range and colours.
+    PerPanel,
+    /// One bar for the whole figure, at its right.
+    Shared(ColourBar),
+}
+
+/// A figure of maps and where each map's pixels lie in it.
+pub struct MapFigure {
+    pub img: RgbImage,
+    /// Each panel's plot area: x, y, width, height in pixels; one map pixel is `factor` px.
+    pub areas: Vec<(u32, u32, u32, u32)>,
+    pub factor: u32,
+    /// The bars drawn, in order (one per panel, or one shared).
+    pub bars: Vec<ColourBar>,
+}
+
+/// The nearest-neighbour factor that makes a map about 240 px on its longer side.
+pub fn map_factor(h: usize, w: usize) -> u32 {
+    let longest = h.max(w).max(1) as u32;
+    240u32.div_ceil(longest).clamp(1, 48)
+}
+
+const TITLE_H: u32 = 34;
+const CAPTION_H: u32 = 26;
+const LEFT_H: u32 = 52;
+/// Room left of a panel's row label, so that no glyph touches the panel's edge.
+const LEFT_PAD: u32 = 8;
+const BOTTOM_H: u32 = 46;
+const RIGHT_GAP: u32 = 18;
+
+/// Which of the notebook's index names a figure's axes carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indices {
+    /// An input x: xᵢ,ⱼ, i down and j across.
+    Input,
+    /// Weights w: wᵏᵢ,ⱼ.
+    Weights,
+    /// Outputs c (and z): cᵏₚ,q, p down and q across.
+    Output,
+}
+
+impl Indices {
+    /// The (row, column) axis names.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Indices::Input | Indices::Weights => ("i", "j"),
+            Indices::Output => ("p", "q"),
+        }
+    }
+
+    /// The line under the figure that says how it counts.
+    pub fn note(self) -> String {
+        let (row, col) = self.names();
+        let first = match self {
+            Indices::Input => "x₁,₁ is the top-left pixel",
+            Indices::Weights => "w¹₁,₁ is the top-left weight",
+            Indices::Output => "c¹₁,₁ is the top-left pixel",
+        };
+        format!("{row} (row) and {col} (column) count from 1, as in the notebook: {first}")
+    }
+}
+
+/// Maps in a grid of `cols` columns, each with pixel axes p (down) and q (across) counted from 1,
+/// with colour bars, under `title`; `colours` gives each panel's colour scale and bar range.
+pub fn map_figure(
+    title: &str,
+    indices: Indices,
+    panels: &[Panel<'_>],
+    cols: usize,
+    bars: Bars,
+    colours: impl Fn(&Panel<'_>) -> ColourBar,
+) -> Result<MapFigure, PlotError> {
+    let cols = cols.clamp(1, panels.len().max(1));
+    let rows = panels.len().div_ceil(cols).max(1);
+    let (h, w) = panels
+        .iter()
+        .fold((1, 1), |(h, w), p| (h.max(p.h), w.max(p.w)));
+    let factor = map_factor(h, w);
+    let (mw, mh) = (w as u32 * factor, h as u32 * factor);
+    let per_bar = if bars == Bars::PerPanel {
+        ColourBar::WIDTH
+    } else {
+        0
+    };
+    let cell_w = LEFT_PAD + LEFT_H + mw + RIGHT_GAP + per_bar;
+    let cell_h = CAPTION_H + mh + BOTTOM_H;
+    let shared_w = if per_bar == 0 {
+        ColourBar::WIDTH + 10
+    } else {
+        0
+    };
+    let width = (cols as u32 * cell_w + shared_w).max(560);
+    let height = TITLE_H + rows as u32 * cell_h + 30;
+    let cell_bars: Vec<ColourBar> = panels.iter().map(&colours).collect();
+    let (mut img, areas) = render(width, height, |root| {
+        root.draw(&Text::new(title, (10, 8), font(18)))?;
+        let note = indices.note();
+        root.draw(&Text::new(
+            note.as_str(),
+            (10, height as i32 - 20),
+            font(13),
+        ))?;
+        let mut areas = Vec::with_capacity(panels.len());
+        for (i, panel) in panels.iter().enumerate() {
+            let (x0, y0) = (
+                (i % cols) as u32 * cell_w,
+                TITLE_H + (i / cols) as u32 * cell_h,
+            );
+            let caption = ((x0 + LEFT_PAD + LEFT_H) as i32, y0 as i32 + 4);
+            root.draw(&Text::new(panel.label.as_str(), caption, font(15)))?;
+            let cell = root
+                .clone()
+                .shrink((x0, y0 + CAPTION_H), (cell_w - per_bar, cell_h - CAPTION_H));
+            let area = axes(&cell, panel, indices.names())?;
+            if per_bar > 0 {
+                let (xs, ys) = (&area.0, &area.1);
+                cell_bars[i].draw(root, xs.end + 10, ys.start, ys.end - ys.start)?;
+            }
+            areas.push(area);
+        }
+        if let Bars::Shared(bar) = bars {
+            let x = (cols as u32 * cell_w) as i32 + 4;
+            let top = (TITLE_H + CAPTION_H) as i32;
+            bar.draw(root, x, top, mh as i32)?;
+        }
+        Ok(areas)
+    })?;
+    let mut out_areas = Vec::with_capacity(panels.len());
+    for ((panel, (xs, ys)), bar) in panels.iter().zip(areas).zip(&cell_bars) {
+        let map = RgbImage::from_fn(panel.w as u32, panel.h as u32, |x, y| {
+            bar.colours
+                .colour(panel.values[y as usize * panel.w + x as usize])
+        });
+        let big = upscale(&map, factor);
+        image::imageops::replace(&mut img, &big, i64::from(xs.start), i64::from(ys.start));
+        out_areas.push((xs.start as u32, ys.start as u32, big.width(), big.height()));
+    }
+    let bars = match bars {
+        Bars::PerPanel => cell_bars,
+        Bars::Shared(bar) => vec![bar],
+    };
+    Ok(MapFigure {
+        img,
+        areas: out_areas,
+        factor,
+        bars,
+    })
+}
+
+/// A map's axis: pixel i (from 1) spans i − ½..i + ½; the range runs backwards for p (down).
+pub(crate) struct PixelAxis {
+    pub(crate) range: Range<f64>,
+    pub(crate) ticks: Vec<f64>,
+}
+
+impl Ranged for PixelAxis {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let t = (v - self.range.start) / (self.range.end - self.range.start);
+        limit.0 + (t * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, _: H) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.range.clone()
+    }
+}
+
+/// The pixel numbers an axis of `n` pixels labels: 1, then every multiple of a round step.
+pub fn pixel_ticks(n: usize) -> Vec<f64> {
+    let step = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+        .into_iter()
+        .find(|s| n / s <= 6)
+        .unwrap_or(n.max(1));
+    let mut ticks = vec![1.0];
+    ticks.extend(
+        (step..=n)
+            .step_by(step)
+            .filter(|&t| t > 1)
+            .map(|t| t as f64),
+    );
+    ticks
+}
+
+/// A panel's pixel axes; returns the plot area's pixel ranges (x, y): the cell less its label
+/// areas and right gap, which `map_figure` sizes to the upscaled map.
+fn axes<DB: DrawingBackend>(
+    cell: &DrawingArea<DB, Shift>,
+    panel: &Panel<'_>,
+    (row, col): (&str, &str),
+) -> Drawn<(Range<i32>, Range<i32>)>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, h) = (panel.w as f64, panel.h as f64);
+    let x_range = PixelAxis {
+        range: 0.5..w + 0.5,
+        ticks: pixel_ticks(panel.w),
+    };
+    let y_range = PixelAxis {
+        range: h + 0.5..0.5,
+        ticks: pixel_ticks(panel.h),
+    };
+    let mut chart = ChartBuilder::on(cell)
+        .margin_right(RIGHT_GAP)
+        .x_label_area_size(BOTTOM_H)
+        .margin_left(LEFT_PAD)
+        .y_label_area_size(LEFT_H)
+        .build_cartesian_2d(x_range, y_range)?;
+    let whole = |v: &f64| format!("{}", v.round() as i64);
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_label_formatter(&whole)
+        .y_label_formatter(&whole)
+        .x_desc(format!("{col} (column)"))
+        .y_desc(format!("{row} (row)"))
+        .label_style(font(12))
+        .axis_desc_style(font(13))
+        .draw()?;
+    Ok(chart.plotting_area().get_pixel_range())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_labels_keep_four_significant_digits() {
+        assert_eq!(value_label(0.0), "0");
+        assert_eq!(value_label(0.9), "0.9");
+        assert_eq!(value_label(-0.25), "-0.25");
+        assert_eq!(value_label(0.041666668), "0.04167");
+        assert_eq!(value_label(123.456), "123.5");
+        assert_eq!(value_label(1.5e-7), "1.500e-7");
+    }
+
+    #[test]
+    fn pixel_ticks_start_at_one() {
+        assert_eq!(pixel_ticks(5), [1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(pixel_ticks(20), [1.0, 5.0, 10.0, 15.0, 20.0]);
+        assert_eq!(pixel_ticks(24), [1.0, 5.0, 10.0, 15.0, 20.0]);
+        assert_eq!(pixel_ticks(1), [1.0]);
+    }
+
+    #[test]
+    fn a_bar_labels_its_ends_and_zero() {
+        let colours = Colours::Diverging { max_abs: 2.0 };
+        let bar = ColourBar {
+            lo: -1.5,
+            hi: 2.0,
+            colours,
+        };
+        assert_eq!(bar.labels(), ["-1.5", "0", "2"]);
+        let flat = ColourBar {
+            lo: 0.0,
+            hi: 0.0,
+            colours,
+        };
+        assert_eq!(flat.labels(), ["0", "0"]);
+        let gray = ColourBar {
+            lo: 0.0,
+            hi: 0.8,
+            colours: Colours::Gray { max: 0.8 },
+        };
+        assert_eq!(gray.labels(), ["0", "0.4", "0.8"]);
+    }
+
+    #[test]
+    fn per_panel_bars_widen_each_cell() {
+        let values = vec![0.5f32; 400];
+        let panels = |n| -> Vec<Panel<'_>> {
+            (0..n)
+                .map(|i| Panel {
+                    label: format!("{i}"),
+                    values: &values,
+                    h: 20,
+                    w: 20,
+                })
+                .collect()
+        };
+        let bar = |_: &Panel<'_>| ColourBar {
+            lo: 0.5,
+            hi: 0.5,
+            colours: Colours::Gray { max: 1.0 },
+        };
+        let shared = map_figure(
+            "t",
+            Indices::Output,
+            &panels(2),
+            2,
+            Bars::Shared(bar(&panels(1)[0])),
+            bar,
+        );
+        let each = map_figure("t", Indices::Output, &panels(2), 2, Bars::PerPanel, bar);
+        let (shared, each) = (shared.expect("shared"), each.expect("each"));
+        assert!(each.img.width() > shared.img.width());
+        assert_eq!(each.bars.len(), 2);
+        assert_eq!(shared.bars.len(), 1);
+    }
+}
