@@ -77,7 +77,11 @@ pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode
     let plan = plan(&args)?;
     let json: Vec<_> = args.json.iter().map(|p| ("--json", p.clone())).collect();
     let mut outputs = declare(&[], &json)?;
-    let warm: Vec<WarmUp> = plan.versions.iter().map(|&(_, v)| WarmUp::Train(v)).collect();
+    let warm: Vec<WarmUp> = plan
+        .versions
+        .iter()
+        .map(|&(_, v)| WarmUp::Train(v))
+        .collect();
     let ctx = open(request, &warm)?;
     let timer = if ctx.key_limits().timestamp_query {
         "GPU timestamps"
