@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor;
 
 use crate::pictures::{diverging, gray};
-use crate::plots::{font, pixel_ticks, render, value_label, Drawn, PixelAxis, PlotError};
+use crate::plots::{font, render, value_label, Drawn, PixelAxis, PlotError};
 use crate::tensor::Tensor4;
 
 /// What figure 3.10 shows: the first image, the filters, the biases and the layer's outputs
@@ -39,15 +39,7 @@ fn draw_cells<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, cells: &Cells<'
 where
     DB::ErrorType: 'static,
 {
-    let (w, h) = (cells.w as f64, cells.h as f64);
-    let x_axis = PixelAxis {
-        range: 0.5..w + 0.5,
-        ticks: pixel_ticks(cells.w),
-    };
-    let y_axis = PixelAxis {
-        range: h + 0.5..0.5,
-        ticks: pixel_ticks(cells.h),
-    };
+    let (x_axis, y_axis) = PixelAxis::of_map(cells.w, cells.h);
     let mut chart = ChartBuilder::on(area)
         .caption(&cells.caption, font(15))
         .margin(8)

@@ -245,6 +245,22 @@ pub(crate) struct PixelAxis {
     pub(crate) ticks: Vec<f64>,
 }
 
+impl PixelAxis {
+    /// The (column, row) axes of a map of `w` × `h` pixels, rows counted downwards.
+    pub(crate) fn of_map(w: usize, h: usize) -> (PixelAxis, PixelAxis) {
+        let (wf, hf) = (w as f64, h as f64);
+        let x = PixelAxis {
+            range: 0.5..wf + 0.5,
+            ticks: pixel_ticks(w),
+        };
+        let y = PixelAxis {
+            range: hf + 0.5..0.5,
+            ticks: pixel_ticks(h),
+        };
+        (x, y)
+    }
+}
+
 impl Ranged for PixelAxis {
     type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
     type ValueType = f64;
@@ -289,15 +305,7 @@ fn axes<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (w, h) = (panel.w as f64, panel.h as f64);
-    let x_range = PixelAxis {
-        range: 0.5..w + 0.5,
-        ticks: pixel_ticks(panel.w),
-    };
-    let y_range = PixelAxis {
-        range: h + 0.5..0.5,
-        ticks: pixel_ticks(panel.h),
-    };
+    let (x_range, y_range) = PixelAxis::of_map(panel.w, panel.h);
     let mut chart = ChartBuilder::on(cell)
         .margin_right(RIGHT_GAP)
         .x_label_area_size(BOTTOM_H)
