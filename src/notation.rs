@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor;
 
 use crate::pictures::{diverging, gray};
-use crate::plots::{font, render, value_label, Drawn, PixelAxis, PlotError};
+use crate::plots::{draw_pixel_mesh, font, render, value_label, Drawn, PixelAxis, PlotError};
 use crate::tensor::Tensor4;
 
 /// What figure 3.10 shows: the first image, the filters, the biases and the layer's outputs
@@ -46,17 +46,7 @@ where
         .x_label_area_size(40)
         .y_label_area_size(40)
         .build_cartesian_2d(x_axis, y_axis)?;
-    let whole = |v: &f64| format!("{}", v.round() as i64);
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_label_formatter(&whole)
-        .y_label_formatter(&whole)
-        .x_desc(format!("{} (column)", cells.axes.1))
-        .y_desc(format!("{} (row)", cells.axes.0))
-        .label_style(font(12))
-        .axis_desc_style(font(13))
-        .draw()?;
+    draw_pixel_mesh(&mut chart, cells.axes)?;
     let corner = |r: usize, c: usize| (c as f64 + 0.5, r as f64 + 0.5);
     for (i, &v) in cells.values.iter().enumerate() {
         let (r, c) = (i / cells.w, i % cells.w);

@@ -11,7 +11,11 @@ use plotters::prelude::*;
 
 use crate::drawing::upscale;
 
+mod axis;
 mod bar;
+
+pub use axis::pixel_ticks;
+pub(crate) use axis::{draw_pixel_mesh, PixelAxis};
 pub use bar::{ColourBar, Colours};
 
 /// DejaVu Sans (its license: `assets/fonts/LICENSE-DejaVu.txt`).
@@ -239,62 +243,6 @@ pub fn map_figure(
     })
 }
 
-/// A map's axis: pixel i (from 1) spans i − ½..i + ½; the range runs backwards for p (down).
-pub(crate) struct PixelAxis {
-    pub(crate) range: Range<f64>,
-    pub(crate) ticks: Vec<f64>,
-}
-
-impl PixelAxis {
-    /// The (column, row) axes of a map of `w` × `h` pixels, rows counted downwards.
-    pub(crate) fn of_map(w: usize, h: usize) -> (PixelAxis, PixelAxis) {
-        let (wf, hf) = (w as f64, h as f64);
-        let x = PixelAxis {
-            range: 0.5..wf + 0.5,
-            ticks: pixel_ticks(w),
-        };
-        let y = PixelAxis {
-            range: hf + 0.5..0.5,
-            ticks: pixel_ticks(h),
-        };
-        (x, y)
-    }
-}
-
-impl Ranged for PixelAxis {
-    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let t = (v - self.range.start) / (self.range.end - self.range.start);
-        limit.0 + (t * f64::from(limit.1 - limit.0)).round() as i32
-    }
-
-    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, _: H) -> Vec<f64> {
-        self.ticks.clone()
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.range.clone()
-    }
-}
-
-/// The pixel numbers an axis of `n` pixels labels: 1, then every multiple of a round step.
-pub fn pixel_ticks(n: usize) -> Vec<f64> {
-    let step = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
-        .into_iter()
-        .find(|s| n / s <= 6)
-        .unwrap_or(n.max(1));
-    let mut ticks = vec![1.0];
-    ticks.extend(
-        (step..=n)
-            .step_by(step)
-            .filter(|&t| t > 1)
-            .map(|t| t as f64),
-    );
-    ticks
-}
-
 /// A panel's pixel axes; returns the plot area's pixel ranges (x, y): the cell less its label
 /// areas and right gap, which `map_figure` sizes to the upscaled map.
 fn axes<DB: DrawingBackend>(
@@ -312,17 +260,7 @@ where
         .margin_left(LEFT_PAD)
         .y_label_area_size(LEFT_H)
         .build_cartesian_2d(x_range, y_range)?;
-    let whole = |v: &f64| format!("{}", v.round() as i64);
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_label_formatter(&whole)
-        .y_label_formatter(&whole)
-        .x_desc(format!("{col} (column)"))
-        .y_desc(format!("{row} (row)"))
-        .label_style(font(12))
-        .axis_desc_style(font(13))
-        .draw()?;
+    draw_pixel_mesh(&mut chart, (row, col))?;
     Ok(chart.plotting_area().get_pixel_range())
 }
 
