@@ -3,27 +3,29 @@
 // conv2d_bias_relu_fwd.wgsl).
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, TILE, SLICE, BLOCK, the ConvParams struct
-// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/gemm_tile.wgsl.
+// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/gemm_tile.wgsl,
+// common/padding.wgsl, and common/bias_read.wgsl (or common/no_bias.wgsl).
 //
 // Bindings (group 0): as conv2d_bias_relu_fwd.wgsl
 //   0  params  uniform            ConvParams
 //   1  x       storage, read      input          (N, C, H, W) f32
-//   2  w       storage, read      weights        (K, C, R, S) f32, read as vec4 (the host pads the
-//                                 buffer to a multiple of 16 bytes)
-//   3  b       storage, read      bias           (K) f32
-//   4  y       storage, read_write output         (N, K, P, Q) f32, y = max(0, z)
-//   5  z       storage, read_write pre-activation (N, K, P, Q) f32, written only if write_z == 1
+//   2  w       storage, read      weights        (K, C/G, R, S) f32, read as vec4 (the host pads
+//                                 the buffer to a multiple of 16 bytes)
+//   3  y       storage, read_write output         (N, K, P, Q) f32, y = max(0, z)
+//   4  z       storage, read_write pre-activation (N, K, P, Q) f32, written only if write_z == 1
+//   5  b       storage, read      bias           (K) f32 (absent without bias)
 //
-// The GEMM: rows m = (n, p, q) over N·P·Q, columns k over K, reduction j = (c, r, s) over C·R·S;
-// A[m, j] = x[n, c, p·sh + r − ph, q·sw + s − pw] (0 in the padding), B[j, k] = w[k, c, r, s].
+// One GEMM per group g: rows m = (n, p, q) over N·P·Q, columns k over the group's K/G filters,
+// reduction j = (c', r, s) over (C/G)·R·S; A[m, j] = x[n, g·C/G + c', src(p·sh + r·dh − top),
+// src(q·sw + s·dw − left)] (`padded_source`; 0 in zero padding), B[j, k] = w[g·K/G + k, c', r, s].
 // The tile skeleton is common/gemm_tile.wgsl: a workgroup of 16×16 invocations owns a 64×64 tile
 // of (m, k) and walks j in slices of 16; invocation (tx, ty) accumulates the 4×4 outputs
 // m = m0 + tx + 16·i, k = k0 + ty + 16·jj, so neighbouring invocations store neighbouring m
-// (coalesced along q). Tiles are flattened and folded over y/z of the grid.
+// (coalesced along q). Tiles (m, k, g) are flattened and folded over y/z of the grid.
 // Tiles wholly inside the GEMM (all 64 rows and filters, all 16 j of the slice) load without
-// bounds checks (only the zero padding of the image is tested), and read the weights as one
-// vec4 per invocation when C·R·S is a multiple of 4; edge tiles check every index.
-// Each output sums its C·R·S products in j order, then adds the bias: the same bound as the
+// bounds checks (only the padding of the image is tested), and read the weights as one
+// vec4 per invocation when (C/G)·R·S is a multiple of 4; edge tiles check every index.
+// Each output sums its (C/G)·R·S products in j order, then adds the bias: the same bound as the
 // simple kernel. Barriers are in uniform control flow (the branches and the j loop's bound
 // depend only on the workgroup and the uniforms).
 //
@@ -32,9 +34,8 @@
 @group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read_write> z: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> z: array<f32>;
 
 fn weight(i: u32) -> f32 {
     return w[i >> 2u][i & 3u];
@@ -48,26 +49,32 @@ fn main(
 ) {
     let pq = params.p * params.q;
     let rows = params.n * pq;
-    let crs = params.c * params.r * params.s;
+    let cg = params.c / params.conv_groups;
+    let kg = params.k / params.conv_groups;
+    let crs = cg * params.r * params.s;
     let rs = params.r * params.s;
     let tiles_m = (rows + TILE - 1u) / TILE;
+    let tiles_k = (kg + TILE - 1u) / TILE;
     let tile = flat_workgroup(wid, params.groups_x, params.groups_y);
     let m0 = (tile % tiles_m) * TILE;
-    let k0 = (tile / tiles_m) * TILE;
+    let k0 = ((tile / tiles_m) % tiles_k) * TILE;
+    let g = tile / (tiles_m * tiles_k);
+    // Filter k of the group is filter g·K/G + k of the layer.
+    let k_base = g * kg;
     let tx = local.x;
     let ty = local.y;
-    let full_tile = m0 + TILE <= rows && k0 + TILE <= params.k;
+    let full_tile = m0 + TILE <= rows && k0 + TILE <= kg && g < params.conv_groups;
     let vec_weights = full_tile && crs % 4u == 0u;
 
     // The A row this invocation loads is fixed: mm = lid % 64 for all four of its loads.
     let a_mm = lid % TILE;
     let a_m = m0 + a_mm;
-    let a_valid = a_m < rows && k0 < params.k;
+    let a_valid = a_m < rows && k0 < kg && g < params.conv_groups;
     let a_n = a_m / pq;
     let a_pq = a_m % pq;
-    let a_h0 = i32((a_pq / params.q) * params.stride_h) - i32(params.pad_h);
-    let a_w0 = i32((a_pq % params.q) * params.stride_w) - i32(params.pad_w);
-    let a_plane = a_n * params.c;
+    let a_h0 = i32((a_pq / params.q) * params.stride_h) - i32(params.pad_top);
+    let a_w0 = i32((a_pq % params.q) * params.stride_w) - i32(params.pad_left);
+    let a_plane = a_n * params.c + g * cg;
 
     var acc = array<vec4<f32>, 4>();
 
@@ -82,9 +89,9 @@ fn main(
                 let c = j / rs;
                 let r = (j % rs) / params.s;
                 let s = j % params.s;
-                let hi = a_h0 + i32(r);
-                let wi = a_w0 + i32(s);
-                if (hi >= 0 && hi < i32(params.h) && wi >= 0 && wi < i32(params.w)) {
+                let hi = padded_source(a_h0 + i32(r * params.dilation_h), i32(params.h), params.pad_mode);
+                let wi = padded_source(a_w0 + i32(s * params.dilation_w), i32(params.w), params.pad_mode);
+                if (hi >= 0 && wi >= 0) {
                     v = x[((a_plane + c) * params.h + u32(hi)) * params.w + u32(wi)];
                 }
             }
@@ -95,7 +102,7 @@ fn main(
             // Interior: each invocation loads 4 consecutive j of one filter as one vec4.
             let kk = lid / 4u;
             let q4 = lid % 4u;
-            let v = w[((k0 + kk) * crs + j0) / 4u + q4];
+            let v = w[((k_base + k0 + kk) * crs + j0) / 4u + q4];
             b_tile[(4u * q4) * TILE + kk] = v.x;
             b_tile[(4u * q4 + 1u) * TILE + kk] = v.y;
             b_tile[(4u * q4 + 2u) * TILE + kk] = v.z;
@@ -109,8 +116,8 @@ fn main(
                 let j = j0 + jj;
                 let k = k0 + kk;
                 var v = 0.0;
-                if (j < crs && k < params.k) {
-                    v = weight(k * crs + j);
+                if (j < crs && k < kg && g < params.conv_groups) {
+                    v = weight((k_base + k) * crs + j);
                 }
                 b_tile[jj * TILE + kk] = v;
             }
@@ -118,6 +125,9 @@ fn main(
         multiply_slice(&acc, tx, ty);
     }
 
+    if (g >= params.conv_groups) {
+        return;
+    }
     for (var i = 0u; i < 4u; i++) {
         let m = m0 + tx + BLOCK * i;
         if (m >= rows) {
@@ -126,9 +136,9 @@ fn main(
         let base = (m / pq) * params.k * pq + m % pq;
         for (var jk = 0u; jk < 4u; jk++) {
             let k = k0 + ty + BLOCK * jk;
-            if (k < params.k) {
-                let zv = acc[i][jk] + b[k];
-                let o = base + k * pq;
+            if (k < kg) {
+                let zv = acc[i][jk] + bias(k_base + k);
+                let o = base + (k_base + k) * pq;
                 if (params.write_z == 1u) {
                     z[o] = zv;
                 }

@@ -5,14 +5,17 @@
 //
 // Bindings (group 0):
 //   0  params  uniform             ConvParams
-//   1  w       storage, read       weights (K, C, R, S), as used by the forward pass
+//   1  w       storage, read       weights (K, C/G, R, S), as used by the forward pass
 //   2  dz      storage, read       dL/dz (N, K, P, Q)
 //   3  dx      storage, read_write dL/dx (N, C, H, W), overwritten
 //
-// One invocation computes one element dx[n,c,h,w] = Σ dz[n,k,p,q] · w[k,c,r,s] over every
-// (k, r, s) whose window position p = (h + ph − r)/sh, q = (w + pw − s)/sw is whole and inside
-// the output. The grid is folded (common/grid.wgsl). Deterministic: each invocation sums in the
-// same order every run.
+// One invocation computes one element dx[n,c,h,w] = Σ dz[n,k,p,q] · w[k,c',r,s] over the filters
+// k of c's group g (c = g·C/G + c') and every (r, s) whose window position
+// p = (h + top − r·dh)/sh, q = (w + left − s·dw)/sw is whole and inside the output. The grid is
+// folded (common/grid.wgsl). Deterministic: each invocation sums in the same order every run.
+// With a padding mode other than zeros the host runs it on the padded input (H and W padded,
+// top = left = 0) and conv2d_bwd_input_fold.wgsl adds each padded position into the pixel it
+// copies.
 //
 // CPU twin: `cpu::conv2d_bwd_input`.
 
@@ -34,10 +37,14 @@ fn main(
     let hi = (i / params.w) % params.h;
     let c = (i / (params.w * params.h)) % params.c;
     let n = i / (params.w * params.h * params.c);
+    let cg = params.c / params.conv_groups;
+    let kg = params.k / params.conv_groups;
+    let g = c / cg;
+    let ci = c % cg;
     var acc = 0.0;
-    for (var k = 0u; k < params.k; k++) {
+    for (var k = g * kg; k < (g + 1u) * kg; k++) {
         for (var r = 0u; r < params.r; r++) {
-            let ph = i32(hi + params.pad_h) - i32(r);
+            let ph = i32(hi + params.pad_top) - i32(r * params.dilation_h);
             if (ph < 0 || ph % i32(params.stride_h) != 0) {
                 continue;
             }
@@ -46,7 +53,7 @@ fn main(
                 continue;
             }
             for (var s = 0u; s < params.s; s++) {
-                let pw = i32(wi + params.pad_w) - i32(s);
+                let pw = i32(wi + params.pad_left) - i32(s * params.dilation_w);
                 if (pw < 0 || pw % i32(params.stride_w) != 0) {
                     continue;
                 }
@@ -55,7 +62,7 @@ fn main(
                     continue;
                 }
                 acc += dz[((n * params.k + k) * params.p + p) * params.q + q]
-                    * w[((k * params.c + c) * params.r + r) * params.s + s];
+                    * w[((k * cg + ci) * params.r + r) * params.s + s];
             }
         }
     }

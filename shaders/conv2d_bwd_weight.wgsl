@@ -1,18 +1,20 @@
 // conv2d_bwd_weight.wgsl — weight and bias gradients in one reduction (the simple version).
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the ConvParams struct generated from
-// `gpu::params::ConvParams`, common/grid.wgsl, common/reduce.wgsl.
+// `gpu::params::ConvParams`, common/grid.wgsl, common/reduce.wgsl, common/padding.wgsl, and
+// common/bias_grad.wgsl (or common/no_bias.wgsl for a layer without bias).
 //
 // Bindings (group 0):
 //   0  params  uniform             ConvParams
 //   1  x       storage, read       input (N, C, H, W)
 //   2  dz      storage, read       dL/dz (N, K, P, Q)
-//   3  dw      storage, read_write dL/dw (K, C, R, S), overwritten
-//   4  db      storage, read_write dL/db (K), overwritten
+//   3  dw      storage, read_write dL/dw (K, C/G, R, S), overwritten
+//   4  db      storage, read_write dL/db (K), overwritten (common/bias_grad.wgsl; absent without)
 //
-// One workgroup per gradient element e (folded grid): e < K·C·R·S is dw[k,c,r,s] =
-//   Σ over n,p,q of dz[n,k,p,q] · x[n, c, p·sh + r − ph, q·sw + s − pw] (padding reads 0);
-// e = K·C·R·S + k is db[k] = Σ over n,p,q of dz[n,k,p,q].
+// One workgroup per gradient element e (folded grid): e < K·(C/G)·R·S is dw[k,c',r,s] =
+//   Σ over n,p,q of dz[n,k,p,q] · x[n, g·C/G + c', src(p·sh + r·dh − top), src(q·sw + s·dw − left)]
+// (g = k's group, src = `padded_source`; zero padding reads 0); with a bias,
+// e = K·(C/G)·R·S + k is db[k] = Σ over n,p,q of dz[n,k,p,q].
 // Invocation j sums the terms j, j + 64, ... of the N·P·Q sum in order; the workgroup adds the
 // 64 partial sums in a fixed tree (common/reduce.wgsl). Deterministic: no atomics, the same order
 // every run.
@@ -23,7 +25,6 @@
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dz: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
-@group(0) @binding(4) var<storage, read_write> db: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
@@ -31,27 +32,32 @@ fn main(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let e = flat_workgroup(wid, params.groups_x, params.groups_y);
-    let weights = params.k * params.c * params.r * params.s;
+    let cg = params.c / params.conv_groups;
+    let weights = params.k * cg * params.r * params.s;
+    let biases = select(0u, params.k, HAS_BIAS);
     let pq = params.p * params.q;
     let terms = params.n * pq;
     var acc = 0.0;
     if (e < weights) {
         let s = e % params.s;
         let r = (e / params.s) % params.r;
-        let c = (e / (params.s * params.r)) % params.c;
-        let k = e / (params.s * params.r * params.c);
+        let ci = (e / (params.s * params.r)) % cg;
+        let k = e / (params.s * params.r * cg);
+        let c = (k / (params.k / params.conv_groups)) * cg + ci;
         for (var j = lid; j < terms; j += WORKGROUP_SIZE) {
             let n = j / pq;
             let p = (j / params.q) % params.p;
             let q = j % params.q;
-            let hi = i32(p * params.stride_h + r) - i32(params.pad_h);
-            let wi = i32(q * params.stride_w + s) - i32(params.pad_w);
-            if (hi >= 0 && hi < i32(params.h) && wi >= 0 && wi < i32(params.w)) {
+            let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
+            let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
+            let hi = padded_source(hp, i32(params.h), params.pad_mode);
+            let wi = padded_source(wp, i32(params.w), params.pad_mode);
+            if (hi >= 0 && wi >= 0) {
                 let xv = x[((n * params.c + c) * params.h + u32(hi)) * params.w + u32(wi)];
                 acc += dz[(n * params.k + k) * pq + p * params.q + q] * xv;
             }
         }
-    } else if (e < weights + params.k) {
+    } else if (e < weights + biases) {
         let k = e - weights;
         for (var j = lid; j < terms; j += WORKGROUP_SIZE) {
             let n = j / pq;
@@ -62,8 +68,8 @@ fn main(
     if (lid == 0u) {
         if (e < weights) {
             dw[e] = sum;
-        } else if (e < weights + params.k) {
-            db[e - weights] = sum;
+        } else if (e < weights + biases) {
+            store_db(e - weights, sum);
         }
     }
 }

@@ -2,22 +2,25 @@
 // workgroup-memory tiles, register blocking and a split reduction (the fast version; the simple
 // one is conv2d_bwd_weight.wgsl). conv2d_bwd_weight_reduce.wgsl then adds the splits.
 //
-// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, TILE, SLICE, BLOCK, the ConvParams struct
-// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/gemm_tile.wgsl.
+// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, TILE, SLICE, BLOCK, BIAS_COLUMNS (1 with a
+// bias, 0 without), the ConvParams struct generated from `gpu::params::ConvParams`,
+// common/grid.wgsl, common/gemm_tile.wgsl, common/padding.wgsl.
 //
 // Bindings (group 0):
 //   0  params   uniform             ConvParams
 //   1  x        storage, read       input (N, C, H, W)
 //   2  dz       storage, read       dL/dz (N, K, P, Q)
-//   3  partial  storage, read_write (splits, K, C·R·S + 1): each split's sums, overwritten
+//   3  partial  storage, read_write (splits, K, (C/G)·R·S + BIAS_COLUMNS): each split's sums,
+//                                   overwritten
 //
-// The GEMM: rows k over K, columns j over C·R·S + 1, reduction over m = (n, p, q) in N·P·Q;
-// A[k, m] = dz[n, k, p, q], B[m, j] = x[n, c, p·sh + r − ph, q·sw + s − pw] for j = (c, r, s)
-// (0 in the padding) and B[m, C·R·S] = 1, so the last column is db. The reduction is cut into
-// `splits` contiguous ranges of m; workgroup (tile, split) sums its range in m order, 16 m at a
-// time through the tiles of common/gemm_tile.wgsl (its reduction index is m here), invocation
-// (tx, ty) holding the 4×4 outputs k = k0 + tx + 16·i, j = j0 + ty + 16·jj. Deterministic:
-// fixed ranges and orders.
+// One GEMM per group g: rows k over the group's K/G filters, columns j over (C/G)·R·S (+ 1),
+// reduction over m = (n, p, q) in N·P·Q; A[k, m] = dz[n, g·K/G + k, p, q],
+// B[m, j] = x[n, g·C/G + c', src(p·sh + r·dh − top), src(q·sw + s·dw − left)] for j = (c', r, s)
+// (`padded_source`; 0 in zero padding) and, with a bias, B[m, (C/G)·R·S] = 1, so the last column
+// is db. The reduction is cut into `splits` contiguous ranges of m; workgroup (tile, split) sums
+// its range in m order, 16 m at a time through the tiles of common/gemm_tile.wgsl (its reduction
+// index is m here), invocation (tx, ty) holding the 4×4 outputs k = k0 + tx + 16·i,
+// j = j0 + ty + 16·jj. Deterministic: fixed ranges and orders.
 //
 // CPU twin: `cpu::conv2d_bwd_weight`.
 
@@ -35,15 +38,20 @@ fn main(
     let pq = params.p * params.q;
     let terms = params.n * pq;
     let rs = params.r * params.s;
-    let crs = params.c * rs;
-    let cols = crs + 1u;
-    let tiles_k = (params.k + TILE - 1u) / TILE;
+    let cg = params.c / params.conv_groups;
+    let kg = params.k / params.conv_groups;
+    let crs = cg * rs;
+    let cols = crs + BIAS_COLUMNS;
+    let tiles_k = (kg + TILE - 1u) / TILE;
     let tiles_j = (cols + TILE - 1u) / TILE;
-    let group = flat_workgroup(wid, params.groups_x, params.groups_y);
-    let tile = group % (tiles_k * tiles_j);
-    let split = group / (tiles_k * tiles_j);
+    let tiles = tiles_k * tiles_j * params.conv_groups;
+    let workgroup = flat_workgroup(wid, params.groups_x, params.groups_y);
+    let tile = workgroup % tiles;
+    let split = workgroup / tiles;
     let k0 = (tile % tiles_k) * TILE;
-    let j0 = (tile / tiles_k) * TILE;
+    let j0 = ((tile / tiles_k) % tiles_j) * TILE;
+    let g = tile / (tiles_k * tiles_j);
+    let k_base = g * kg;
     let chunk = (terms + params.splits - 1u) / params.splits;
     let m_begin = min(split * chunk, terms);
     let m_end = min(m_begin + chunk, terms);
@@ -53,6 +61,7 @@ fn main(
     var acc = array<vec4<f32>, 4>();
 
     for (var mb = m_begin; mb < m_end; mb += SLICE) {
+        // A slice: 16 m × 64 k.
         for (var t = 0u; t < 4u; t++) {
             let e = lid + WORKGROUP_SIZE * t;
             let mm = e % SLICE;
@@ -60,11 +69,12 @@ fn main(
             let m = mb + mm;
             let k = k0 + kk;
             var v = 0.0;
-            if (m < m_end && k < params.k) {
-                v = dz[((m / pq) * params.k + k) * pq + m % pq];
+            if (m < m_end && k < kg) {
+                v = dz[((m / pq) * params.k + k_base + k) * pq + m % pq];
             }
             a_tile[mm * TILE + kk] = v;
         }
+        // B slice: 16 m × 64 j.
         for (var t = 0u; t < 4u; t++) {
             let e = lid + WORKGROUP_SIZE * t;
             let mm = e % SLICE;
@@ -79,12 +89,14 @@ fn main(
                     let n = m / pq;
                     let p = (m % pq) / params.q;
                     let q = m % params.q;
-                    let c = j / rs;
+                    let c = g * cg + j / rs;
                     let r = (j % rs) / params.s;
                     let s = j % params.s;
-                    let hi = i32(p * params.stride_h + r) - i32(params.pad_h);
-                    let wi = i32(q * params.stride_w + s) - i32(params.pad_w);
-                    if (hi >= 0 && hi < i32(params.h) && wi >= 0 && wi < i32(params.w)) {
+                    let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
+                    let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
+                    let hi = padded_source(hp, i32(params.h), params.pad_mode);
+                    let wi = padded_source(wp, i32(params.w), params.pad_mode);
+                    if (hi >= 0 && wi >= 0) {
                         v = x[((n * params.c + c) * params.h + u32(hi)) * params.w + u32(wi)];
                     }
                 }
@@ -99,13 +111,13 @@ fn main(
     }
     for (var i = 0u; i < 4u; i++) {
         let k = k0 + tx + BLOCK * i;
-        if (k >= params.k) {
+        if (k >= kg) {
             continue;
         }
         for (var jc = 0u; jc < 4u; jc++) {
             let j = j0 + ty + BLOCK * jc;
             if (j < cols) {
-                partial[(split * params.k + k) * cols + j] = acc[i][jc];
+                partial[(split * params.k + k_base + k) * cols + j] = acc[i][jc];
             }
         }
     }

@@ -5,32 +5,36 @@
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, MAX_WEIGHTS, MAX_FILTERS, MAX_OUTPUTS,
 // MAX_INPUTS, the FusedLoopParams struct generated from `gpu::params::FusedLoopParams`,
-// common/reduce.wgsl, common/loss_log.wgsl, common/sgd.wgsl.
+// common/reduce.wgsl, common/loss_log.wgsl, common/sgd.wgsl, common/padding.wgsl, and
+// common/bias_train.wgsl (or common/no_bias.wgsl for a layer without bias).
 //
 // Bindings (group 0):
 //   0  params      uniform             FusedLoopParams
 //   1  x           storage, read       input (N, C, H, W)
 //   2  t           storage, read       target (N, K, P, Q)
-//   3  w           storage, read_write weights (K, C, R, S), updated
-//   4  b           storage, read_write bias (K), updated
-//   5  w_momentum  storage, read_write momentum buffer of w
-//   6  b_momentum  storage, read_write momentum buffer of b
-//   7  log         storage, read_write LossLog: count, then the loss of each step
-//   8  dw          storage, read_write dL/dw of the last step (before its update)
-//   9  db          storage, read_write dL/db of the last step
-//  10  y           storage, read_write y of the last step (N, K, P, Q)
-//  11  dz          storage, read_write dL/dz of the last step
+//   3  w           storage, read_write weights (K, C/G, R, S), updated
+//   4  w_momentum  storage, read_write momentum buffer of w
+//   5  log         storage, read_write LossLog: count, then the loss of each step
+//   6  dw          storage, read_write dL/dw of the last step (before its update)
+//   7  y           storage, read_write y of the last step (N, K, P, Q)
+//   8  dz          storage, read_write dL/dz of the last step
+//   9  b           storage, read_write bias (K), updated        } common/bias_train.wgsl;
+//  10  b_momentum  storage, read_write momentum buffer of b     } absent without bias
+//  11  db          storage, read_write dL/db of the last step   }
+//
+// Groups, dilation, padding and padding modes as conv2d_bias_relu_fwd.wgsl and
+// conv2d_bwd_weight.wgsl.
 //
 // Per step (all invocations, barriers between phases):
 //   1. each invocation computes outputs i = lid, lid + 256, ...: z = b + Σ w·x in (c, r, s) order,
 //      y = max(0, z), dz = 2(y − t)/M where y > 0 else 0, and sums (y − t)²; a fixed tree
 //      (common/reduce.wgsl) adds the 256 partial sums and invocation 0 appends L = sum / M to
 //      the log;
-//   2. gradient element e (K·C·R·S weights, then K biases) is summed over N·P·Q by `lanes`
+//   2. gradient element e (K·(C/G)·R·S weights, then K biases if any) is summed over N·P·Q by `lanes`
 //      invocations (terms lane, lane + lanes, ...), combined in a fixed tree;
 //   3. the SGD update of every parameter (common/sgd.wgsl, as sgd_update.wgsl).
 // Deterministic: fixed orders everywhere, no atomics. Limits (checked by the host,
-// `gpu::train::fits_fused_loop`): K·C·R·S ≤ MAX_WEIGHTS, K ≤ MAX_FILTERS, N·K·P·Q ≤ MAX_OUTPUTS,
+// `gpu::versions::fits_fused_loop`): K·(C/G)·R·S ≤ MAX_WEIGHTS, K ≤ MAX_FILTERS, N·K·P·Q ≤ MAX_OUTPUTS,
 // N·C·H·W ≤ MAX_INPUTS.
 //
 // CPU twins: `cpu::conv2d_bias_relu_fwd`, `cpu::loss_mse_relu_bwd`, `cpu::conv2d_bwd_weight`,
@@ -40,14 +44,11 @@
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> t: array<f32>;
 @group(0) @binding(3) var<storage, read_write> w: array<f32>;
-@group(0) @binding(4) var<storage, read_write> b: array<f32>;
-@group(0) @binding(5) var<storage, read_write> w_momentum: array<f32>;
-@group(0) @binding(6) var<storage, read_write> b_momentum: array<f32>;
-@group(0) @binding(7) var<storage, read_write> log: LossLog;
-@group(0) @binding(8) var<storage, read_write> dw: array<f32>;
-@group(0) @binding(9) var<storage, read_write> db: array<f32>;
-@group(0) @binding(10) var<storage, read_write> y: array<f32>;
-@group(0) @binding(11) var<storage, read_write> dz: array<f32>;
+@group(0) @binding(4) var<storage, read_write> w_momentum: array<f32>;
+@group(0) @binding(5) var<storage, read_write> log: LossLog;
+@group(0) @binding(6) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dz: array<f32>;
 
 var<workgroup> ws: array<f32, MAX_WEIGHTS>;
 var<workgroup> wm: array<f32, MAX_WEIGHTS>;
@@ -65,9 +66,12 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let outputs = params.n * params.k * pq;
     let inputs = params.n * params.c * params.h * params.w;
     let rs = params.r * params.s;
-    let crs = params.c * rs;
+    let cg = params.c / params.conv_groups;
+    let kg = params.k / params.conv_groups;
+    let crs = cg * rs;
     let weights = params.k * crs;
-    let grads = weights + params.k;
+    let biases = select(0u, params.k, HAS_BIAS);
+    let grads = weights + biases;
     let terms = params.n * pq;
     let lanes = params.lanes;
 
@@ -76,8 +80,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
         wm[i] = w_momentum[i];
     }
     for (var i = lid; i < params.k; i += WORKGROUP_SIZE) {
-        bs[i] = b[i];
-        bm[i] = b_momentum[i];
+        let bias = load_bias(i);
+        bs[i] = bias.x;
+        bm[i] = bias.y;
     }
     for (var i = lid; i < inputs; i += WORKGROUP_SIZE) {
         xs[i] = x[i];
@@ -96,20 +101,21 @@ fn main(@builtin(local_invocation_index) lid: u32) {
             let p = (i / params.q) % params.p;
             let k = (i / pq) % params.k;
             let n = i / (pq * params.k);
-            let h0 = i32(p * params.stride_h) - i32(params.pad_h);
-            let w0 = i32(q * params.stride_w) - i32(params.pad_w);
+            let h0 = i32(p * params.stride_h) - i32(params.pad_top);
+            let w0 = i32(q * params.stride_w) - i32(params.pad_left);
+            let c0 = (k / kg) * cg;
             var acc = bs[k];
-            for (var c = 0u; c < params.c; c++) {
+            for (var ci = 0u; ci < cg; ci++) {
                 for (var r = 0u; r < params.r; r++) {
-                    let hi = h0 + i32(r);
-                    if (hi < 0 || hi >= i32(params.h)) {
+                    let hi = padded_source(h0 + i32(r * params.dilation_h), i32(params.h), params.pad_mode);
+                    if (hi < 0) {
                         continue;
                     }
-                    let x_row = ((n * params.c + c) * params.h + u32(hi)) * params.w;
-                    let w_row = (k * params.c + c) * rs + r * params.s;
+                    let x_row = ((n * params.c + c0 + ci) * params.h + u32(hi)) * params.w;
+                    let w_row = (k * cg + ci) * rs + r * params.s;
                     for (var s = 0u; s < params.s; s++) {
-                        let wi = w0 + i32(s);
-                        if (wi < 0 || wi >= i32(params.w)) {
+                        let wi = padded_source(w0 + i32(s * params.dilation_w), i32(params.w), params.pad_mode);
+                        if (wi < 0) {
                             continue;
                         }
                         acc += ws[w_row + s] * xs[x_row + u32(wi)];
@@ -142,16 +148,18 @@ fn main(@builtin(local_invocation_index) lid: u32) {
             var acc = 0.0;
             if (e < weights) {
                 let k = e / crs;
-                let c = (e / rs) % params.c;
+                let c = (k / kg) * cg + (e / rs) % cg;
                 let r = (e / params.s) % params.r;
                 let s = e % params.s;
                 for (var j = lane; j < terms; j += lanes) {
                     let n = j / pq;
                     let p = (j / params.q) % params.p;
                     let q = j % params.q;
-                    let hi = i32(p * params.stride_h + r) - i32(params.pad_h);
-                    let wi = i32(q * params.stride_w + s) - i32(params.pad_w);
-                    if (hi >= 0 && hi < i32(params.h) && wi >= 0 && wi < i32(params.w)) {
+                    let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
+                    let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
+                    let hi = padded_source(hp, i32(params.h), params.pad_mode);
+                    let wi = padded_source(wp, i32(params.w), params.pad_mode);
+                    if (hi >= 0 && wi >= 0) {
                         let xv = xs[((n * params.c + c) * params.h + u32(hi)) * params.w + u32(wi)];
                         acc += dzs[(n * params.k + k) * pq + p * params.q + q] * xv;
                     }
@@ -179,7 +187,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
             ws[i] = u.x;
             wm[i] = u.y;
         }
-        for (var i = lid; i < params.k; i += WORKGROUP_SIZE) {
+        for (var i = lid; i < biases; i += WORKGROUP_SIZE) {
             let u = sgd_step(bs[i], bg[i], bm[i]);
             bs[i] = u.x;
             bm[i] = u.y;
@@ -192,10 +200,8 @@ fn main(@builtin(local_invocation_index) lid: u32) {
         w_momentum[i] = wm[i];
         dw[i] = wg[i];
     }
-    for (var i = lid; i < params.k; i += WORKGROUP_SIZE) {
-        b[i] = bs[i];
-        b_momentum[i] = bm[i];
-        db[i] = bg[i];
+    for (var i = lid; i < biases; i += WORKGROUP_SIZE) {
+        store_bias(i, bs[i], bm[i], bg[i]);
     }
     if (lid == 0u) {
         log.count = log_slot;

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::{Error, Result};
 use crate::gpu::{Conv2d, Conv2dConfig, GpuContext, Pass, TrainVersions, Trainer, TrainerOptions};
 use crate::sgd::Sgd;
-use crate::shape::{ConvShape, ConvShapeSpec};
+use crate::shape::{ConvShape, ConvShapeSpec, Padding};
 use crate::step_check::checked_steps;
 use crate::tensor::Tensor4;
 
@@ -38,7 +38,8 @@ fn shape_of(v: [u32; 9]) -> Result<ConvShape> {
         r: v[5],
         s: v[6],
         stride: (v[7], v[7]),
-        padding: (v[8], v[8]),
+        padding: Padding::symmetric(v[8], v[8]),
+        ..Default::default()
     })?)
 }
 
@@ -86,8 +87,14 @@ pub fn reduced_for_validation(shape: &ConvShape) -> Result<ConvShape> {
     spec.n = spec.n.min((VALIDATION_MACS / per_image).max(1) as u32);
     let mut s = ConvShape::new(spec)?;
     while step_macs(&s) > VALIDATION_MACS {
-        let min_h = spec.r.saturating_sub(2 * spec.padding.0).max(1);
-        let min_w = spec.s.saturating_sub(2 * spec.padding.1).max(1);
+        let min_h = spec
+            .r
+            .saturating_sub(spec.padding.top + spec.padding.bottom)
+            .max(1);
+        let min_w = spec
+            .s
+            .saturating_sub(spec.padding.left + spec.padding.right)
+            .max(1);
         let (h, w) = ((spec.h / 2).max(min_h), (spec.w / 2).max(min_w));
         if (h, w) == (spec.h, spec.w) {
             break;

@@ -12,7 +12,7 @@ use crate::compare::{compare, forward_bound, Comparison};
 use crate::cpu;
 use crate::error::Result;
 use crate::gpu::{GpuContext, KernelVersion};
-use crate::shape::{ConvShape, ConvShapeSpec};
+use crate::shape::{ConvShape, ConvShapeSpec, Padding};
 use crate::tensor::Tensor4;
 
 /// The edge-case family a generated shape belongs to.
@@ -85,13 +85,14 @@ impl CaseGenerator {
             r: 1,
             s: 1,
             stride: (rng.random_range(1..=3), rng.random_range(1..=3)),
-            padding: (rng.random_range(0..=2), rng.random_range(0..=2)),
+            padding: Padding::symmetric(rng.random_range(0..=2), rng.random_range(0..=2)),
+            ..Default::default()
         };
         match family {
             1 => {} // 1×1 kernel as drawn
             2 => {
-                spec.r = spec.h + 2 * spec.padding.0;
-                spec.s = spec.w + 2 * spec.padding.1;
+                spec.r = spec.h + (spec.padding.top + spec.padding.bottom);
+                spec.s = spec.w + (spec.padding.left + spec.padding.right);
             }
             3 => {
                 spec.h = rng.random_range(6..=20);
@@ -103,37 +104,51 @@ impl CaseGenerator {
             4 => {
                 spec.h = rng.random_range(3..=14);
                 spec.w = spec.h + rng.random_range(2..=9);
-                spec.padding = (0, rng.random_range(1..=3));
+                spec.padding = Padding::symmetric(0, rng.random_range(1..=3));
                 spec.r = rng.random_range(1..=3);
                 spec.s = spec.r + rng.random_range(1..=3);
             }
             5 => {
                 spec.n = rng.random_range(2..=4);
                 spec.c = rng.random_range(2..=5);
-                spec.r = rng.random_range(1..=3).min(spec.h + 2 * spec.padding.0);
-                spec.s = rng.random_range(1..=3).min(spec.w + 2 * spec.padding.1);
+                spec.r = rng
+                    .random_range(1..=3)
+                    .min(spec.h + (spec.padding.top + spec.padding.bottom));
+                spec.s = rng
+                    .random_range(1..=3)
+                    .min(spec.w + (spec.padding.left + spec.padding.right));
             }
             6 => {
                 spec.k = rng.random_range(65..=140);
                 spec.h = rng.random_range(1..=6);
                 spec.w = rng.random_range(1..=6);
-                spec.r = rng.random_range(1..=3).min(spec.h + 2 * spec.padding.0);
-                spec.s = rng.random_range(1..=3).min(spec.w + 2 * spec.padding.1);
+                spec.r = rng
+                    .random_range(1..=3)
+                    .min(spec.h + (spec.padding.top + spec.padding.bottom));
+                spec.s = rng
+                    .random_range(1..=3)
+                    .min(spec.w + (spec.padding.left + spec.padding.right));
             }
             7 => {
                 if rng.random_bool(0.5) {
                     spec.h = 1;
-                    spec.padding.0 = 0;
+                    spec.padding.top = 0;
+                    spec.padding.bottom = 0;
                 } else {
                     spec.w = 1;
-                    spec.padding.1 = 0;
+                    spec.padding.left = 0;
+                    spec.padding.right = 0;
                 }
-                spec.r = rng.random_range(1..=(spec.h + 2 * spec.padding.0).min(4));
-                spec.s = rng.random_range(1..=(spec.w + 2 * spec.padding.1).min(4));
+                spec.r = rng
+                    .random_range(1..=(spec.h + (spec.padding.top + spec.padding.bottom)).min(4));
+                spec.s = rng
+                    .random_range(1..=(spec.w + (spec.padding.left + spec.padding.right)).min(4));
             }
             _ => {
-                spec.r = rng.random_range(1..=(spec.h + 2 * spec.padding.0).min(7));
-                spec.s = rng.random_range(1..=(spec.w + 2 * spec.padding.1).min(7));
+                spec.r = rng
+                    .random_range(1..=(spec.h + (spec.padding.top + spec.padding.bottom)).min(7));
+                spec.s = rng
+                    .random_range(1..=(spec.w + (spec.padding.left + spec.padding.right)).min(7));
             }
         }
         // Every spec above keeps every dim ≥ 1 and the kernel inside the padded input.

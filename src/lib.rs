@@ -111,5 +111,7 @@ pub use gpu::{
     TrainerOptions,
 };
 pub use sgd::Sgd;
-pub use shape::{ConvShape, ConvShapeSpec, ShapeError};
+pub use shape::{
+    ConvOptions, ConvShape, ConvShapeSpec, Padding, PaddingMode, PaddingSpec, ShapeError,
+};
 pub use tensor::Tensor4;

@@ -1,7 +1,9 @@
 //! The shape of one convolutional layer, validated once.
 //!
-//! Input x is (N, C, H, W), weights w are (K, C, R, S), bias b is (K), output y is (N, K, P, Q)
-//! with P = ⌊(H + 2·ph − R) / sh⌋ + 1 and Q = ⌊(W + 2·pw − S) / sw⌋ + 1 (all NCHW, row-major).
+//! Input x is (N, C, H, W), weights w are (K, C/G, R, S) for G groups, bias b is (K) when the
+//! layer has one, output y is (N, K, P, Q) (all NCHW, row-major) with
+//! P = ⌊(H + pad_top + pad_bottom − dh·(R − 1) − 1) / sh⌋ + 1 and Q likewise, as PyTorch's
+//! `Conv2d(stride, padding, dilation, groups, bias, padding_mode)`.
 
 use std::fmt;
 
@@ -10,15 +12,54 @@ use std::fmt;
 pub enum ShapeError {
     #[error("shape field `{field}` must be at least 1 (got 0)")]
     Zero { field: &'static str },
-    #[error("kernel height R = {r} is larger than the padded input height H + 2·ph = {padded}")]
+    #[error(
+        "the dilated kernel height dh·(R − 1) + 1 = {r} is larger than the padded input height \
+         H + pad_top + pad_bottom = {padded}"
+    )]
     KernelTallerThanInput { r: u64, padded: u64 },
-    #[error("kernel width S = {s} is larger than the padded input width W + 2·pw = {padded}")]
+    #[error(
+        "the dilated kernel width dw·(S − 1) + 1 = {s} is larger than the padded input width \
+         W + pad_left + pad_right = {padded}"
+    )]
     KernelWiderThanInput { s: u64, padded: u64 },
+    #[error("groups {groups} does not divide {what} = {value}")]
+    GroupsDoNotDivide {
+        groups: u32,
+        what: &'static str,
+        value: u32,
+    },
+    #[error(
+        "padding mode {mode} needs each padding {rule} that side's input size: {side} padding \
+         {pad} with {dim} = {size}"
+    )]
+    PaddingTooLarge {
+        mode: PaddingMode,
+        rule: &'static str,
+        side: &'static str,
+        pad: u32,
+        dim: &'static str,
+        size: u32,
+    },
+    #[error(
+        "padding 'same' is not supported for strided convolutions (stride {sh},{sw}), as in \
+         PyTorch: the output size would depend on the input size"
+    )]
+    SameWithStride { sh: u32, sw: u32 },
     #[error("shape field `{field}` = {value} is too large: {what}")]
     Overflow {
         field: &'static str,
         value: u64,
         what: &'static str,
+    },
+    #[error(
+        "weights have {got} input channels per group (dim 1 of K, C/G, R, S), the input has {c} \
+         channels in {groups} group(s): expected {expected}"
+    )]
+    ChannelsPerGroup {
+        got: usize,
+        c: u32,
+        groups: u32,
+        expected: u32,
     },
     #[error("{what}: expected {expected}, got {got}")]
     Mismatch {
@@ -26,6 +67,248 @@ pub enum ShapeError {
         expected: String,
         got: String,
     },
+}
+
+/// Padding on each side of the image, in pixels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Padding {
+    pub top: u32,
+    pub bottom: u32,
+    pub left: u32,
+    pub right: u32,
+}
+
+impl Padding {
+    pub const ZERO: Padding = Padding::symmetric(0, 0);
+
+    /// `ph` above and below, `pw` left and right (PyTorch's `padding=(ph, pw)`).
+    pub const fn symmetric(ph: u32, pw: u32) -> Self {
+        Padding {
+            top: ph,
+            bottom: ph,
+            left: pw,
+            right: pw,
+        }
+    }
+
+    /// Rows added: top + bottom.
+    pub fn rows(&self) -> u64 {
+        u64::from(self.top) + u64::from(self.bottom)
+    }
+
+    /// Columns added: left + right.
+    pub fn cols(&self) -> u64 {
+        u64::from(self.left) + u64::from(self.right)
+    }
+
+    /// PyTorch's `padding='same'` for stride 1: total dh·(R − 1) rows, the odd one at the
+    /// bottom (and the same for columns, the odd one on the right).
+    pub fn same(kernel: (u32, u32), dilation: (u32, u32)) -> Self {
+        let total_h = dilation.0.saturating_mul(kernel.0.saturating_sub(1));
+        let total_w = dilation.1.saturating_mul(kernel.1.saturating_sub(1));
+        Padding {
+            top: total_h / 2,
+            bottom: total_h - total_h / 2,
+            left: total_w / 2,
+            right: total_w - total_w / 2,
+        }
+    }
+}
+
+impl fmt::Display for Padding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.top == self.bottom && self.left == self.right {
+            write!(f, "{},{}", self.top, self.left)
+        } else {
+            let Padding {
+                top,
+                bottom,
+                left,
+                right,
+            } = self;
+            write!(f, "{top},{bottom},{left},{right}")
+        }
+    }
+}
+
+/// How padding is asked for: explicit sides, or PyTorch's `'same'` and `'valid'`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaddingSpec {
+    Sides(Padding),
+    /// The output has the input's size (stride 1 only).
+    Same,
+    /// No padding.
+    Valid,
+}
+
+impl Default for PaddingSpec {
+    fn default() -> Self {
+        PaddingSpec::Sides(Padding::ZERO)
+    }
+}
+
+impl From<(u32, u32)> for PaddingSpec {
+    fn from((ph, pw): (u32, u32)) -> Self {
+        PaddingSpec::Sides(Padding::symmetric(ph, pw))
+    }
+}
+
+impl From<Padding> for PaddingSpec {
+    fn from(p: Padding) -> Self {
+        PaddingSpec::Sides(p)
+    }
+}
+
+impl PaddingSpec {
+    /// The sides for a kernel of `kernel` (R, S) with `dilation` and `stride`.
+    pub fn resolve(
+        &self,
+        kernel: (u32, u32),
+        dilation: (u32, u32),
+        stride: (u32, u32),
+    ) -> Result<Padding, ShapeError> {
+        match *self {
+            PaddingSpec::Sides(p) => Ok(p),
+            PaddingSpec::Valid => Ok(Padding::ZERO),
+            PaddingSpec::Same if stride != (1, 1) => Err(ShapeError::SameWithStride {
+                sh: stride.0,
+                sw: stride.1,
+            }),
+            PaddingSpec::Same => Ok(Padding::same(kernel, dilation)),
+        }
+    }
+
+    /// Parses `P`, `PH,PW`, `TOP,BOTTOM,LEFT,RIGHT`, `same` or `valid`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "same" => return Ok(PaddingSpec::Same),
+            "valid" => return Ok(PaddingSpec::Valid),
+            _ => {}
+        }
+        let values = text
+            .split(',')
+            .map(|v| v.trim().parse::<u32>())
+            .collect::<Result<Vec<u32>, _>>()
+            .map_err(|e| {
+                format!(
+                    "padding `{text}`: {e}; expected P, PH,PW, TOP,BOTTOM,LEFT,RIGHT, same or valid"
+                )
+            })?;
+        match values[..] {
+            [p] => Ok((p, p).into()),
+            [ph, pw] => Ok((ph, pw).into()),
+            [top, bottom, left, right] => Ok(PaddingSpec::Sides(Padding {
+                top,
+                bottom,
+                left,
+                right,
+            })),
+            _ => Err(format!(
+                "padding `{text}` has {} values; expected 1 (P), 2 (PH,PW) or 4 \
+                 (TOP,BOTTOM,LEFT,RIGHT), or same or valid",
+                values.len()
+            )),
+        }
+    }
+}
+
+impl fmt::Display for PaddingSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PaddingSpec::Sides(p) => p.fmt(f),
+            PaddingSpec::Same => f.write_str("same"),
+            PaddingSpec::Valid => f.write_str("valid"),
+        }
+    }
+}
+
+/// What the padding holds, as PyTorch's `padding_mode`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum PaddingMode {
+    /// Zeros.
+    #[default]
+    Zeros,
+    /// The image mirrored about its edge pixel (x[−1] = x[1]).
+    Reflect,
+    /// The edge pixel repeated (x[−1] = x[0]).
+    Replicate,
+    /// The image wrapped around (x[−1] = x[H − 1]).
+    Circular,
+}
+
+impl PaddingMode {
+    pub const ALL: [PaddingMode; 4] = [
+        PaddingMode::Zeros,
+        PaddingMode::Reflect,
+        PaddingMode::Replicate,
+        PaddingMode::Circular,
+    ];
+
+    /// The name `--padding-mode` and PyTorch take.
+    pub fn name(self) -> &'static str {
+        match self {
+            PaddingMode::Zeros => "zeros",
+            PaddingMode::Reflect => "reflect",
+            PaddingMode::Replicate => "replicate",
+            PaddingMode::Circular => "circular",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The kernels' code for it (`pad_mode` in the params, `shaders/common/padding.wgsl`).
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// The pixel of an axis of `len` pixels that padded coordinate `i` (0 ≤ i + pad) reads, or
+    /// None where it reads zero. Needs `len` > the padding for reflect, ≥ for circular.
+    pub fn source(self, i: i64, len: i64) -> Option<i64> {
+        if (0..len).contains(&i) {
+            return Some(i);
+        }
+        match self {
+            PaddingMode::Zeros => None,
+            PaddingMode::Reflect if i < 0 => Some(-i),
+            PaddingMode::Reflect => Some(2 * (len - 1) - i),
+            PaddingMode::Replicate => Some(i.clamp(0, len - 1)),
+            PaddingMode::Circular => Some(i.rem_euclid(len)),
+        }
+    }
+}
+
+impl fmt::Display for PaddingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A layer's hyper-parameters besides its channels and kernel size, as `torch.nn.Conv2d`'s
+/// keyword arguments. The default is PyTorch's: stride 1, no padding, dilation 1, one group,
+/// zero padding mode, with bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConvOptions {
+    pub stride: (u32, u32),
+    pub padding: PaddingSpec,
+    pub dilation: (u32, u32),
+    pub groups: u32,
+    pub padding_mode: PaddingMode,
+    pub bias: bool,
+}
+
+impl Default for ConvOptions {
+    fn default() -> Self {
+        ConvOptions {
+            stride: (1, 1),
+            padding: PaddingSpec::default(),
+            dilation: (1, 1),
+            groups: 1,
+            padding_mode: PaddingMode::Zeros,
+            bias: true,
+        }
+    }
 }
 
 /// A convolution's full description. Build it with [`ConvShape::new`], which validates it.
@@ -47,11 +330,20 @@ pub struct ConvShape {
     pub s: u32,
     /// Stride (sh, sw).
     pub stride: (u32, u32),
-    /// Zero padding (ph, pw), added on both sides.
-    pub padding: (u32, u32),
+    /// Padding on each side.
+    pub padding: Padding,
+    /// Dilation (dh, dw): the kernel's taps are dh rows and dw columns apart.
+    pub dilation: (u32, u32),
+    /// Groups G: input channels c·C/G .. (c+1)·C/G feed filters g·K/G .. (g+1)·K/G.
+    pub groups: u32,
+    /// What the padding reads.
+    pub padding_mode: PaddingMode,
+    /// Whether the layer adds a bias (and has one to train).
+    pub bias: bool,
 }
 
-/// The unvalidated fields of a [`ConvShape`], for building one.
+/// The unvalidated fields of a [`ConvShape`], for building one. The default is the notebook's
+/// layer, so `ConvShapeSpec { k: 4, ..Default::default() }` changes one field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvShapeSpec {
     pub n: u32,
@@ -62,11 +354,22 @@ pub struct ConvShapeSpec {
     pub r: u32,
     pub s: u32,
     pub stride: (u32, u32),
-    pub padding: (u32, u32),
+    pub padding: Padding,
+    pub dilation: (u32, u32),
+    pub groups: u32,
+    pub padding_mode: PaddingMode,
+    pub bias: bool,
+}
+
+impl Default for ConvShapeSpec {
+    fn default() -> Self {
+        ConvShape::SEED.spec()
+    }
 }
 
 impl ConvShape {
-    /// The notebook's layer: one 24×24 grayscale image, two 5×5 filters, stride 1, no padding.
+    /// The notebook's layer: one 24×24 grayscale image, two 5×5 filters, stride 1, no padding,
+    /// with bias.
     pub const SEED: ConvShape = ConvShape {
         n: 1,
         c: 1,
@@ -76,11 +379,16 @@ impl ConvShape {
         r: 5,
         s: 5,
         stride: (1, 1),
-        padding: (0, 0),
+        padding: Padding::ZERO,
+        dilation: (1, 1),
+        groups: 1,
+        padding_mode: PaddingMode::Zeros,
+        bias: true,
     };
 
-    /// Validates every field: all dims ≥ 1, stride ≥ 1, the kernel fits in the padded input,
-    /// and every size this crate computes fits in a u64.
+    /// Validates every field: all dims ≥ 1, stride, dilation and groups ≥ 1, groups dividing C
+    /// and K, the dilated kernel fits in the padded input, the padding mode's limits (as
+    /// PyTorch's), and every size this crate computes fits in a u64.
     pub fn new(spec: ConvShapeSpec) -> Result<Self, ShapeError> {
         let fields = [
             ("n", spec.n),
@@ -92,26 +400,41 @@ impl ConvShape {
             ("s", spec.s),
             ("stride_h", spec.stride.0),
             ("stride_w", spec.stride.1),
+            ("dilation_h", spec.dilation.0),
+            ("dilation_w", spec.dilation.1),
+            ("groups", spec.groups),
         ];
         for (field, value) in fields {
             if value == 0 {
                 return Err(ShapeError::Zero { field });
             }
         }
-        let padded_h = u64::from(spec.h) + 2 * u64::from(spec.padding.0);
-        let padded_w = u64::from(spec.w) + 2 * u64::from(spec.padding.1);
-        if u64::from(spec.r) > padded_h {
+        for (what, value) in [("C", spec.c), ("K", spec.k)] {
+            if value % spec.groups != 0 {
+                return Err(ShapeError::GroupsDoNotDivide {
+                    groups: spec.groups,
+                    what,
+                    value,
+                });
+            }
+        }
+        let padded_h = u64::from(spec.h) + spec.padding.rows();
+        let padded_w = u64::from(spec.w) + spec.padding.cols();
+        let extent_h = extent(spec.r, spec.dilation.0);
+        let extent_w = extent(spec.s, spec.dilation.1);
+        if extent_h > padded_h {
             return Err(ShapeError::KernelTallerThanInput {
-                r: spec.r.into(),
+                r: extent_h,
                 padded: padded_h,
             });
         }
-        if u64::from(spec.s) > padded_w {
+        if extent_w > padded_w {
             return Err(ShapeError::KernelWiderThanInput {
-                s: spec.s.into(),
+                s: extent_w,
                 padded: padded_w,
             });
         }
+        check_padding_mode(&spec)?;
         let shape = ConvShape {
             n: spec.n,
             c: spec.c,
@@ -122,27 +445,22 @@ impl ConvShape {
             s: spec.s,
             stride: spec.stride,
             padding: spec.padding,
+            dilation: spec.dilation,
+            groups: spec.groups,
+            padding_mode: spec.padding_mode,
+            bias: spec.bias,
         };
         shape.checked_sizes()?;
         Ok(shape)
     }
 
-    /// The shape of input dims x = (N, C, H, W) and weight dims w = (K, C, R, S) with the given
-    /// stride and padding: the channels must agree, and every dim must fit in a u32.
+    /// The shape of input dims x = (N, C, H, W) and weight dims w = (K, C/G, R, S) with
+    /// `options`: the channels must agree, and every dim must fit in a u32.
     pub fn of_dims(
         x: [usize; 4],
         w: [usize; 4],
-        stride: (u32, u32),
-        padding: (u32, u32),
+        options: &ConvOptions,
     ) -> Result<Self, ShapeError> {
-        if x[1] != w[1] {
-            return Err(ShapeError::Mismatch {
-                what:
-                    "the weights' input channels C (dim 1 of K, C, R, S) must equal the input's C",
-                expected: x[1].to_string(),
-                got: w[1].to_string(),
-            });
-        }
         let dim = |field: &'static str, v: usize| {
             u32::try_from(v).map_err(|_| ShapeError::Overflow {
                 field,
@@ -150,29 +468,83 @@ impl ConvShape {
                 what: "a dim above 2³² − 1",
             })
         };
+        let (c, k) = (dim("c", x[1])?, dim("k", w[0])?);
+        let groups = options.groups;
+        if groups == 0 {
+            return Err(ShapeError::Zero { field: "groups" });
+        }
+        for (what, value) in [("C", c), ("K", k)] {
+            if value % groups != 0 {
+                return Err(ShapeError::GroupsDoNotDivide {
+                    groups,
+                    what,
+                    value,
+                });
+            }
+        }
+        let per_group = c / groups;
+        if w[1] != per_group as usize {
+            return Err(ShapeError::ChannelsPerGroup {
+                got: w[1],
+                c,
+                groups,
+                expected: per_group,
+            });
+        }
+        let (r, s) = (dim("r", w[2])?, dim("s", w[3])?);
+        let padding = options
+            .padding
+            .resolve((r, s), options.dilation, options.stride)?;
         ConvShape::new(ConvShapeSpec {
             n: dim("n", x[0])?,
-            c: dim("c", x[1])?,
+            c,
             h: dim("h", x[2])?,
             w: dim("w", x[3])?,
-            k: dim("k", w[0])?,
-            r: dim("r", w[2])?,
-            s: dim("s", w[3])?,
-            stride,
+            k,
+            r,
+            s,
+            stride: options.stride,
             padding,
+            dilation: options.dilation,
+            groups,
+            padding_mode: options.padding_mode,
+            bias: options.bias,
+            ..Default::default()
         })
     }
 
-    /// Output height P = ⌊(H + 2·ph − R) / sh⌋ + 1.
+    /// Output height P = ⌊(H + pad_top + pad_bottom − dh·(R − 1) − 1) / sh⌋ + 1.
     pub fn p(&self) -> u32 {
-        let padded = u64::from(self.h) + 2 * u64::from(self.padding.0);
-        ((padded - u64::from(self.r)) / u64::from(self.stride.0) + 1) as u32
+        let padded = u64::from(self.h) + self.padding.rows();
+        ((padded - extent(self.r, self.dilation.0)) / u64::from(self.stride.0) + 1) as u32
     }
 
-    /// Output width Q = ⌊(W + 2·pw − S) / sw⌋ + 1.
+    /// Output width Q = ⌊(W + pad_left + pad_right − dw·(S − 1) − 1) / sw⌋ + 1.
     pub fn q(&self) -> u32 {
-        let padded = u64::from(self.w) + 2 * u64::from(self.padding.1);
-        ((padded - u64::from(self.s)) / u64::from(self.stride.1) + 1) as u32
+        let padded = u64::from(self.w) + self.padding.cols();
+        ((padded - extent(self.s, self.dilation.1)) / u64::from(self.stride.1) + 1) as u32
+    }
+
+    /// Input channels per group: C/G.
+    pub fn channels_per_group(&self) -> u32 {
+        self.c / self.groups
+    }
+
+    /// Filters per group: K/G.
+    pub fn filters_per_group(&self) -> u32 {
+        self.k / self.groups
+    }
+
+    /// The options this shape was built with (padding as explicit sides).
+    pub fn options(&self) -> ConvOptions {
+        ConvOptions {
+            stride: self.stride,
+            padding: PaddingSpec::Sides(self.padding),
+            dilation: self.dilation,
+            groups: self.groups,
+            padding_mode: self.padding_mode,
+            bias: self.bias,
+        }
     }
 
     /// Elements of x: N·C·H·W.
@@ -180,9 +552,18 @@ impl ConvShape {
         prod(&[self.n, self.c, self.h, self.w])
     }
 
-    /// Elements of w: K·C·R·S.
+    /// Elements of w: K·(C/G)·R·S.
     pub fn weight_len(&self) -> u64 {
-        prod(&[self.k, self.c, self.r, self.s])
+        prod(&[self.k, self.channels_per_group(), self.r, self.s])
+    }
+
+    /// Elements of b: K with a bias, else 0.
+    pub fn bias_len(&self) -> u64 {
+        if self.bias {
+            self.k.into()
+        } else {
+            0
+        }
     }
 
     /// Elements of y (and z): N·K·P·Q.
@@ -190,17 +571,17 @@ impl ConvShape {
         prod(&[self.n, self.k, self.p(), self.q()])
     }
 
-    /// Terms in one output's sum: C·R·S.
+    /// Terms in one output's sum: (C/G)·R·S.
     pub fn reduction_len(&self) -> u64 {
-        prod(&[self.c, self.r, self.s])
+        prod(&[self.channels_per_group(), self.r, self.s])
     }
 
-    /// Trainable parameters: K·C·R·S weights + K biases (52 for the notebook's layer).
+    /// Trainable parameters: K·(C/G)·R·S weights + K biases (52 for the notebook's layer).
     pub fn param_count(&self) -> u64 {
-        self.weight_len() + u64::from(self.k)
+        self.weight_len() + self.bias_len()
     }
 
-    /// Forward FLOPs, counting a multiply-add as two: 2·N·K·P·Q·C·R·S.
+    /// Forward FLOPs, counting a multiply-add as two: 2·N·K·P·Q·(C/G)·R·S.
     pub fn forward_flops(&self) -> u64 {
         2 * self.output_len() * self.reduction_len()
     }
@@ -222,6 +603,10 @@ impl ConvShape {
             s: self.s,
             stride: self.stride,
             padding: self.padding,
+            dilation: self.dilation,
+            groups: self.groups,
+            padding_mode: self.padding_mode,
+            bias: self.bias,
         }
     }
 
@@ -243,12 +628,13 @@ impl ConvShape {
                 }
                 Ok(acc)
             };
+        let cg = self.channels_per_group();
         checked(
             &[("n", self.n), ("c", self.c), ("h", self.h), ("w", self.w)],
             "the input size overflows 64 bits",
         )?;
         checked(
-            &[("k", self.k), ("c", self.c), ("r", self.r), ("s", self.s)],
+            &[("k", self.k), ("c", cg), ("r", self.r), ("s", self.s)],
             "the weight size overflows 64 bits",
         )?;
         let p = self.p();
@@ -259,7 +645,7 @@ impl ConvShape {
                 ("k", self.k),
                 ("p", p),
                 ("q", q),
-                ("c", self.c),
+                ("c", cg),
                 ("r", self.r),
                 ("s", self.s),
             ],
@@ -267,6 +653,44 @@ impl ConvShape {
         )?;
         Ok(())
     }
+}
+
+/// The span of a dilated kernel: d·(R − 1) + 1.
+fn extent(r: u32, d: u32) -> u64 {
+    u64::from(d) * (u64::from(r) - 1) + 1
+}
+
+/// PyTorch's rule: reflect needs each padding < that side's size, circular ≤.
+fn check_padding_mode(spec: &ConvShapeSpec) -> Result<(), ShapeError> {
+    let rule = match spec.padding_mode {
+        PaddingMode::Reflect => "smaller than",
+        PaddingMode::Circular => "at most",
+        PaddingMode::Zeros | PaddingMode::Replicate => return Ok(()),
+    };
+    let p = spec.padding;
+    let sides = [
+        ("top", p.top, "H", spec.h),
+        ("bottom", p.bottom, "H", spec.h),
+        ("left", p.left, "W", spec.w),
+        ("right", p.right, "W", spec.w),
+    ];
+    for (side, pad, dim, size) in sides {
+        let bad = match spec.padding_mode {
+            PaddingMode::Reflect => pad >= size,
+            _ => pad > size,
+        };
+        if bad {
+            return Err(ShapeError::PaddingTooLarge {
+                mode: spec.padding_mode,
+                rule,
+                side,
+                pad,
+                dim,
+                size,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn prod(dims: &[u32]) -> u64 {
@@ -277,27 +701,34 @@ impl fmt::Display for ConvShape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "x({},{},{},{}) w({},{},{},{}) stride {},{} pad {},{} -> y({},{},{},{})",
+            "x({},{},{},{}) w({},{},{},{}) stride {},{} pad {}",
             self.n,
             self.c,
             self.h,
             self.w,
             self.k,
-            self.c,
+            self.channels_per_group(),
             self.r,
             self.s,
             self.stride.0,
             self.stride.1,
-            self.padding.0,
-            self.padding.1,
-            self.n,
-            self.k,
-            self.p(),
-            self.q()
-        )
+            self.padding,
+        )?;
+        if self.padding_mode != PaddingMode::Zeros {
+            write!(f, " {}", self.padding_mode)?;
+        }
+        if self.dilation != (1, 1) {
+            write!(f, " dilation {},{}", self.dilation.0, self.dilation.1)?;
+        }
+        if self.groups != 1 {
+            write!(f, " groups {}", self.groups)?;
+        }
+        if !self.bias {
+            write!(f, " no bias")?;
+        }
+        write!(f, " -> y({},{},{},{})", self.n, self.k, self.p(), self.q())
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,13 +760,13 @@ mod tests {
         // With padding 1 the same kernel fits: 24 + 2 = 26 ≥ 25.
         assert!(ConvShape::new(ConvShapeSpec {
             r: 25,
-            padding: (1, 0),
+            padding: Padding::symmetric(1, 0),
             ..good
         })
         .is_ok());
         let e = ConvShape::new(ConvShapeSpec {
             s: 30,
-            padding: (0, 2),
+            padding: Padding::symmetric(0, 2),
             ..good
         })
         .unwrap_err();
@@ -356,8 +787,7 @@ mod tests {
             k: 1,
             r: 1,
             s: 1,
-            stride: (1, 1),
-            padding: (0, 0),
+            ..Default::default()
         })
         .unwrap_err();
         assert!(matches!(e, ShapeError::Overflow { .. }), "{e}");

@@ -414,7 +414,8 @@ fn the_library_refuses_before_allocating() {
         r: 1,
         s: 1,
         stride: (1, 1),
-        padding: (0, 0),
+        padding: wgconv::Padding::symmetric(0, 0),
+        ..Default::default()
     })
     .expect("a valid shape");
     let e = wgconv::bench::random_problem(&huge, 0).expect_err("64 TiB");

@@ -29,7 +29,8 @@ fn forward_on_npy_matches_the_reference() {
         r: 3,
         s: 2,
         stride: (2, 1),
-        padding: (1, 0),
+        padding: wgconv::Padding::symmetric(1, 0),
+        ..Default::default()
     })
     .expect("valid");
     let case = CaseGenerator::new(11).inputs(shape, "cli");
@@ -298,7 +299,7 @@ fn bad_inputs_give_clear_errors_and_write_nothing() {
         (&["forward", "--input", "nan.npy"], "NaN"),
         (
             &["forward", "--input", "x.npy", "--weight", "w7.npy"],
-            "kernel height R = 7",
+            "kernel height dh·(R − 1) + 1 = 7",
         ),
         (
             &["forward", "--input", "x.npy", "--weight", "w3c2.npy"],
@@ -406,7 +407,8 @@ fn forward_runs_either_kernel_version_on_request() {
             r: 3,
             s: 4,
             stride: (1, 2),
-            padding: (2, 1),
+            padding: wgconv::Padding::symmetric(2, 1),
+            ..Default::default()
         })
         .expect("valid"),
         "cli",

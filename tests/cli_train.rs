@@ -37,7 +37,8 @@ fn step_files(d: &Path) -> StepFiles {
         r: 3,
         s: 3,
         stride: (2, 1),
-        padding: (1, 1),
+        padding: wgconv::Padding::symmetric(1, 1),
+        ..Default::default()
     })
     .expect("valid");
     let mut gen = CaseGenerator::new(21);

@@ -69,7 +69,8 @@ fn analytic_gradients_match_central_differences() {
             r: 3,
             s: 2,
             stride: (1, 2),
-            padding: (1, 0),
+            padding: wgconv::Padding::symmetric(1, 0),
+            ..Default::default()
         },
         ConvShapeSpec {
             n: 1,
@@ -80,7 +81,8 @@ fn analytic_gradients_match_central_differences() {
             r: 5,
             s: 5,
             stride: (1, 1),
-            padding: (0, 0),
+            padding: wgconv::Padding::symmetric(0, 0),
+            ..Default::default()
         },
         ConvShapeSpec {
             n: 3,
@@ -91,7 +93,8 @@ fn analytic_gradients_match_central_differences() {
             r: 2,
             s: 3,
             stride: (3, 1),
-            padding: (2, 1),
+            padding: wgconv::Padding::symmetric(2, 1),
+            ..Default::default()
         },
     ];
     let h = 1e-5;

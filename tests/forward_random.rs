@@ -33,10 +33,12 @@ fn random_shapes_match_the_reference() {
             .position(|f| *f == case.family)
             .expect("family")] += 1;
         stride += usize::from(s.stride.0 > 1 || s.stride.1 > 1);
-        asym_pad += usize::from(s.padding.0 != s.padding.1);
+        asym_pad += usize::from(s.padding.top != s.padding.left);
         non_square += usize::from(s.r != s.s && s.h != s.w);
         one_by_one += usize::from(s.r == 1 && s.s == 1);
-        full_kernel += usize::from(s.p() == 1 && s.q() == 1 && s.r == s.h + 2 * s.padding.0);
+        full_kernel += usize::from(
+            s.p() == 1 && s.q() == 1 && u64::from(s.r) == u64::from(s.h) + s.padding.rows(),
+        );
         batch += usize::from(s.n > 1);
         channels += usize::from(s.c > 1);
         k_odd += usize::from(s.k > 64 && !s.k.is_multiple_of(64));
@@ -92,7 +94,8 @@ fn grid_past_65535_workgroups_folds_into_y() {
         r: 1,
         s: 1,
         stride: (1, 1),
-        padding: (0, 0),
+        padding: wgconv::Padding::symmetric(0, 0),
+        ..Default::default()
     })
     .expect("valid");
     let groups = shape.output_len().div_ceil(64);
@@ -136,7 +139,8 @@ fn batches_over_the_binding_limit_are_split() {
         r: 3,
         s: 2,
         stride: (1, 2),
-        padding: (1, 0),
+        padding: wgconv::Padding::symmetric(1, 0),
+        ..Default::default()
     })
     .expect("valid");
     let case = gen.inputs(shape, "split");
@@ -176,7 +180,8 @@ fn tiled_interior_and_edge_tiles() {
             r,
             s,
             stride: (1, 1),
-            padding: (1, 1),
+            padding: wgconv::Padding::symmetric(1, 1),
+            ..Default::default()
         })
         .expect("valid");
         let case = gen.inputs(shape, "interior");

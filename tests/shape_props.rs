@@ -20,7 +20,7 @@ proptest! {
         n in 0u32..3, c in 0u32..4, h in 0u32..40, w in 0u32..40, k in 0u32..4,
         r in 0u32..45, s in 0u32..45, sh in 0u32..6, sw in 0u32..6, ph in 0u32..4, pw in 0u32..4,
     ) {
-        let spec = ConvShapeSpec { n, c, h, w, k, r, s, stride: (sh, sw), padding: (ph, pw) };
+        let spec = ConvShapeSpec { n, c, h, w, k, r, s, stride: (sh, sw), padding: wgconv::Padding::symmetric(ph, pw), ..Default::default() };
         let any_zero = [n, c, h, w, k, r, s, sh, sw].contains(&0);
         match ConvShape::new(spec) {
             Ok(shape) => {

@@ -113,7 +113,8 @@ fn twenty_steps_with_momentum_and_weight_decay_follow_the_reference() {
         r: 3,
         s: 4,
         stride: (2, 1),
-        padding: (1, 2),
+        padding: wgconv::Padding::symmetric(1, 2),
+        ..Default::default()
     })
     .expect("valid");
     let case = gen.inputs(shape, "trajectory");
@@ -153,7 +154,8 @@ fn the_same_run_twice_gives_bitwise_equal_weights() {
         r: 3,
         s: 3,
         stride: (1, 1),
-        padding: (1, 1),
+        padding: wgconv::Padding::symmetric(1, 1),
+        ..Default::default()
     })
     .expect("valid");
     let case = gen.inputs(shape, "determinism");
@@ -429,7 +431,8 @@ fn tiled_backward_on_a_layer_with_many_splits() {
         r: 3,
         s: 3,
         stride: (1, 1),
-        padding: (1, 1),
+        padding: wgconv::Padding::symmetric(1, 1),
+        ..Default::default()
     })
     .expect("valid");
     let case = CaseGenerator::new(31).inputs(shape, "splits");

@@ -16,66 +16,80 @@ pub struct ForwardRef {
     pub abs_sum: Vec<f64>,
 }
 
+/// Calls `f(w_index, x_index)` for every product of output (n, k, p, q)'s sum, in (c', r, s)
+/// order: the weight w[k, c', r, s] (w is (K, C/G, R, S)) and the input pixel
+/// x[n, g·C/G + c', src(p·sh + r·dh − top), src(q·sw + s·dw − left)] it multiplies, where g is
+/// k's group and src maps a padded coordinate to the pixel it copies (`PaddingMode::source`);
+/// taps that read zero padding are skipped.
+fn for_each_tap(shape: &ConvShape, [n, k, p, q]: [usize; 4], mut f: impl FnMut(usize, usize)) {
+    let (c_, h_, w_) = (shape.c as usize, shape.h as i64, shape.w as i64);
+    let (r_, s_) = (shape.r as usize, shape.s as usize);
+    let cg = shape.channels_per_group() as usize;
+    let g = k / shape.filters_per_group() as usize;
+    let (sh, sw) = (shape.stride.0 as i64, shape.stride.1 as i64);
+    let (dh, dw) = (shape.dilation.0 as i64, shape.dilation.1 as i64);
+    let (top, left) = (shape.padding.top as i64, shape.padding.left as i64);
+    let mode = shape.padding_mode;
+    for ci in 0..cg {
+        let c = g * cg + ci;
+        for r in 0..r_ {
+            let Some(hi) = mode.source(p as i64 * sh + r as i64 * dh - top, h_) else {
+                continue; // a zero-padding row
+            };
+            for s in 0..s_ {
+                let Some(wi) = mode.source(q as i64 * sw + s as i64 * dw - left, w_) else {
+                    continue; // a zero-padding column
+                };
+                let x_index =
+                    ((n * c_ + c) * h_ as usize + hi as usize) * w_ as usize + wi as usize;
+                f(((k * cg + ci) * r_ + r) * s_ + s, x_index);
+            }
+        }
+    }
+}
+
+/// Every output index (n, k, p, q) of `shape`, in flat order.
+fn outputs(shape: &ConvShape) -> impl Iterator<Item = [usize; 4]> {
+    let [n_, k_, p_, q_] = [shape.n, shape.k, shape.p(), shape.q()].map(|d| d as usize);
+    (0..n_ * k_ * p_ * q_).map(move |i| {
+        [
+            i / (k_ * p_ * q_),
+            (i / (p_ * q_)) % k_,
+            (i / q_) % p_,
+            i % q_,
+        ]
+    })
+}
+
 /// Twin of `shaders/conv2d_bias_relu_fwd.wgsl`:
-/// c[n,k,p,q] = f(Σ_c Σ_r Σ_s w[k,c,r,s] · x[n,c,p·sh+r−ph, q·sw+s−pw] + b[k]), f = ReLU,
-/// where x reads 0 outside the image (zero padding).
+/// c[n,k,p,q] = f(Σ_c' Σ_r Σ_s w[k,c',r,s] · x[n, g·C/G + c', p·sh + r·dh − top, q·sw + s·dw − left]
+/// + b[k]), f = ReLU, g = k's group, where a padded coordinate reads what the padding mode says
+/// (`for_each_tap`).
 ///
-/// x is (N,C,H,W), w is (K,C,R,S), b is (K); the result is (N,K,P,Q).
+/// x is (N,C,H,W), w is (K,C/G,R,S), b is (K) (empty without bias); the result is (N,K,P,Q).
 pub fn conv2d_bias_relu_fwd<T: Copy + Into<f64>>(
     shape: &ConvShape,
     x: &[T],
     w: &[T],
     b: &[T],
 ) -> ForwardRef {
-    let (n_, c_, h_, w_) = (
-        shape.n as usize,
-        shape.c as usize,
-        shape.h as i64,
-        shape.w as i64,
-    );
-    let (k_, r_, s_) = (shape.k as usize, shape.r as usize, shape.s as usize);
-    let (p_, q_) = (shape.p() as usize, shape.q() as usize);
-    let (sh, sw) = (shape.stride.0 as i64, shape.stride.1 as i64);
-    let (ph, pw) = (shape.padding.0 as i64, shape.padding.1 as i64);
     let len = shape.output_len() as usize;
     let mut out = ForwardRef {
         z: Vec::with_capacity(len),
         y: Vec::with_capacity(len),
         abs_sum: Vec::with_capacity(len),
     };
-    for n in 0..n_ {
-        for k in 0..k_ {
-            for p in 0..p_ {
-                for q in 0..q_ {
-                    let mut sum: f64 = b[k].into();
-                    let mut abs = sum.abs();
-                    for c in 0..c_ {
-                        for r in 0..r_ {
-                            let hi = p as i64 * sh + r as i64 - ph;
-                            if hi < 0 || hi >= h_ {
-                                continue; // padding row: x reads 0
-                            }
-                            for s in 0..s_ {
-                                let wi = q as i64 * sw + s as i64 - pw;
-                                if wi < 0 || wi >= w_ {
-                                    continue; // padding column
-                                }
-                                let xv = x[((n * c_ + c) * h_ as usize + hi as usize)
-                                    * w_ as usize
-                                    + wi as usize];
-                                let wv = w[((k * c_ + c) * r_ + r) * s_ + s];
-                                let term = wv.into() * xv.into();
-                                sum += term;
-                                abs += term.abs();
-                            }
-                        }
-                    }
-                    out.z.push(sum);
-                    out.y.push(sum.max(0.0));
-                    out.abs_sum.push(abs);
-                }
-            }
-        }
+    for index in outputs(shape) {
+        let mut sum: f64 = if shape.bias { b[index[1]].into() } else { 0.0 };
+        let mut abs = sum.abs();
+        for_each_tap(shape, index, |wi, xi| {
+            let term = w[wi].into() * x[xi].into();
+            sum += term;
+            abs += term.abs();
+        });
+        out.z.push(sum);
+        out.y.push(sum.max(0.0));
+        out.abs_sum.push(abs);
     }
     out
 }
@@ -123,60 +137,32 @@ pub struct BwdWeightRef {
 }
 
 /// Twin of `shaders/conv2d_bwd_weight.wgsl`:
-/// dw[k,c,r,s] = Σ_{n,p,q} dz[n,k,p,q] · x[n, c, p·sh + r − ph, q·sw + s − pw] (padding reads 0),
-/// db[k] = Σ_{n,p,q} dz[n,k,p,q]. x is (N,C,H,W), dz is (N,K,P,Q).
+/// dw[k,c',r,s] = Σ_{n,p,q} dz[n,k,p,q] · (the x that w[k,c',r,s] multiplied for (n,k,p,q)),
+/// db[k] = Σ_{n,p,q} dz[n,k,p,q] (empty without bias). x is (N,C,H,W), dz is (N,K,P,Q).
 pub fn conv2d_bwd_weight<T: Copy + Into<f64>>(
     shape: &ConvShape,
     x: &[T],
     dz: &[T],
 ) -> BwdWeightRef {
-    let (n_, c_, h_, w_) = (
-        shape.n as usize,
-        shape.c as usize,
-        shape.h as i64,
-        shape.w as i64,
-    );
-    let (k_, r_, s_) = (shape.k as usize, shape.r as usize, shape.s as usize);
-    let (p_, q_) = (shape.p() as usize, shape.q() as usize);
-    let (sh, sw) = (shape.stride.0 as i64, shape.stride.1 as i64);
-    let (ph, pw) = (shape.padding.0 as i64, shape.padding.1 as i64);
+    let weights = shape.weight_len() as usize;
+    let biases = shape.bias_len() as usize;
     let mut out = BwdWeightRef {
-        dw: vec![0.0; k_ * c_ * r_ * s_],
-        db: vec![0.0; k_],
-        dw_abs: vec![0.0; k_ * c_ * r_ * s_],
-        db_abs: vec![0.0; k_],
+        dw: vec![0.0; weights],
+        db: vec![0.0; biases],
+        dw_abs: vec![0.0; weights],
+        db_abs: vec![0.0; biases],
     };
-    for n in 0..n_ {
-        for k in 0..k_ {
-            for p in 0..p_ {
-                for q in 0..q_ {
-                    let g: f64 = dz[((n * k_ + k) * p_ + p) * q_ + q].into();
-                    out.db[k] += g;
-                    out.db_abs[k] += g.abs();
-                    for c in 0..c_ {
-                        for r in 0..r_ {
-                            let hi = p as i64 * sh + r as i64 - ph;
-                            if hi < 0 || hi >= h_ {
-                                continue;
-                            }
-                            for s in 0..s_ {
-                                let wi = q as i64 * sw + s as i64 - pw;
-                                if wi < 0 || wi >= w_ {
-                                    continue;
-                                }
-                                let xv: f64 = x[((n * c_ + c) * h_ as usize + hi as usize)
-                                    * w_ as usize
-                                    + wi as usize]
-                                    .into();
-                                let i = ((k * c_ + c) * r_ + r) * s_ + s;
-                                out.dw[i] += g * xv;
-                                out.dw_abs[i] += (g * xv).abs();
-                            }
-                        }
-                    }
-                }
-            }
+    for (o, index) in outputs(shape).enumerate() {
+        let g: f64 = dz[o].into();
+        if shape.bias {
+            out.db[index[1]] += g;
+            out.db_abs[index[1]] += g.abs();
         }
+        for_each_tap(shape, index, |wi, xi| {
+            let term = g * x[xi].into();
+            out.dw[wi] += term;
+            out.dw_abs[wi] += term.abs();
+        });
     }
     out
 }
@@ -188,54 +174,31 @@ pub struct BwdInputRef {
     pub dx: Vec<f64>,
     /// Σ|dz·w| per element: the scale for the error bound.
     pub dx_abs: Vec<f64>,
+    /// Products summed into each element (with reflect, replicate or circular padding a pixel
+    /// also receives the products of the border positions that copy it).
+    pub dx_terms: Vec<u64>,
 }
 
-/// Twin of `shaders/conv2d_bwd_input.wgsl`: dx[n,c,h,w] = Σ dz[n,k,p,q] · w[k,c,r,s] over every
-/// (k, r, s, p, q) with h = p·sh + r − ph and w = q·sw + s − pw. w is (K,C,R,S), dz (N,K,P,Q).
+/// Twin of `shaders/conv2d_bwd_input.wgsl` (and, for padding other than zeros, of
+/// `conv2d_bwd_input_fold.wgsl` after it): dx[n,c,h,w] = Σ dz[n,k,p,q] · w[k,c',r,s] over every
+/// product of the forward sums that read pixel (n, c, h, w) — directly or through a padded
+/// position that copies it. w is (K,C/G,R,S), dz (N,K,P,Q).
 pub fn conv2d_bwd_input<T: Copy + Into<f64>>(shape: &ConvShape, w: &[T], dz: &[T]) -> BwdInputRef {
-    let (n_, c_, h_, w_) = (
-        shape.n as usize,
-        shape.c as usize,
-        shape.h as i64,
-        shape.w as i64,
-    );
-    let (k_, r_, s_) = (shape.k as usize, shape.r as usize, shape.s as usize);
-    let (p_, q_) = (shape.p() as usize, shape.q() as usize);
-    let (sh, sw) = (shape.stride.0 as i64, shape.stride.1 as i64);
-    let (ph, pw) = (shape.padding.0 as i64, shape.padding.1 as i64);
-    let len = n_ * c_ * h_ as usize * w_ as usize;
+    let len = shape.input_len() as usize;
     let mut out = BwdInputRef {
         dx: vec![0.0; len],
         dx_abs: vec![0.0; len],
+        dx_terms: vec![0; len],
     };
-    // Scatter form of the same sum: every (n,k,p,q,c,r,s) adds to the input it read.
-    for n in 0..n_ {
-        for k in 0..k_ {
-            for p in 0..p_ {
-                for q in 0..q_ {
-                    let g: f64 = dz[((n * k_ + k) * p_ + p) * q_ + q].into();
-                    for c in 0..c_ {
-                        for r in 0..r_ {
-                            let hi = p as i64 * sh + r as i64 - ph;
-                            if hi < 0 || hi >= h_ {
-                                continue;
-                            }
-                            for s in 0..s_ {
-                                let wi = q as i64 * sw + s as i64 - pw;
-                                if wi < 0 || wi >= w_ {
-                                    continue;
-                                }
-                                let wv: f64 = w[((k * c_ + c) * r_ + r) * s_ + s].into();
-                                let i = ((n * c_ + c) * h_ as usize + hi as usize) * w_ as usize
-                                    + wi as usize;
-                                out.dx[i] += g * wv;
-                                out.dx_abs[i] += (g * wv).abs();
-                            }
-                        }
-                    }
-                }
-            }
-        }
+    // Scatter form of the same sum: every product adds to the input it read.
+    for (o, index) in outputs(shape).enumerate() {
+        let g: f64 = dz[o].into();
+        for_each_tap(shape, index, |wi, xi| {
+            let term = g * w[wi].into();
+            out.dx[xi] += term;
+            out.dx_abs[xi] += term.abs();
+            out.dx_terms[xi] += 1;
+        });
     }
     out
 }

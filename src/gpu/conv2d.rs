@@ -8,32 +8,29 @@ use crate::gpu::memory::STORAGE;
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::versions::forward_version_for;
 use crate::gpu::GpuContext;
-use crate::shape::ConvShape;
+use crate::shape::{ConvOptions, ConvShape, Padding, PaddingMode, PaddingSpec};
 use crate::tensor::Tensor4;
 
 /// A layer's hyper-parameters, as `torch.nn.Conv2d(in_channels, out_channels, kernel_size,
-/// stride, padding, bias)`. Padding is zero padding on both sides.
+/// stride, padding, dilation, groups, bias, padding_mode)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conv2dConfig {
     pub in_channels: u32,
     pub out_channels: u32,
     /// (R, S): kernel height and width.
     pub kernel_size: (u32, u32),
-    pub stride: (u32, u32),
-    pub padding: (u32, u32),
-    pub bias: bool,
+    /// Stride, padding, dilation, groups, padding mode, bias.
+    pub options: ConvOptions,
 }
 
 impl Conv2dConfig {
-    /// Stride 1, no padding, with bias.
+    /// PyTorch's defaults: stride 1, no padding, dilation 1, one group, with bias.
     pub fn new(in_channels: u32, out_channels: u32, kernel_size: (u32, u32)) -> Self {
         Conv2dConfig {
             in_channels,
             out_channels,
             kernel_size,
-            stride: (1, 1),
-            padding: (0, 0),
-            bias: true,
+            options: ConvOptions::default(),
         }
     }
 
@@ -42,39 +39,67 @@ impl Conv2dConfig {
         in_channels: 1,
         out_channels: 2,
         kernel_size: (5, 5),
-        stride: (1, 1),
-        padding: (0, 0),
-        bias: true,
+        options: ConvOptions {
+            stride: (1, 1),
+            padding: PaddingSpec::Sides(Padding::ZERO),
+            dilation: (1, 1),
+            groups: 1,
+            padding_mode: PaddingMode::Zeros,
+            bias: true,
+        },
     };
 
-    pub fn with_stride(self, stride: (u32, u32)) -> Self {
-        Conv2dConfig { stride, ..self }
+    pub fn with_stride(mut self, stride: (u32, u32)) -> Self {
+        self.options.stride = stride;
+        self
     }
 
-    pub fn with_padding(self, padding: (u32, u32)) -> Self {
-        Conv2dConfig { padding, ..self }
+    /// `(ph, pw)`, a [`Padding`] of four sides, or [`PaddingSpec::Same`] / `Valid`.
+    pub fn with_padding(mut self, padding: impl Into<PaddingSpec>) -> Self {
+        self.options.padding = padding.into();
+        self
     }
 
-    pub fn with_bias(self, bias: bool) -> Self {
-        Conv2dConfig { bias, ..self }
+    pub fn with_dilation(mut self, dilation: (u32, u32)) -> Self {
+        self.options.dilation = dilation;
+        self
     }
 
-    /// The layer of `shape` (with bias).
+    pub fn with_groups(mut self, groups: u32) -> Self {
+        self.options.groups = groups;
+        self
+    }
+
+    pub fn with_padding_mode(mut self, padding_mode: PaddingMode) -> Self {
+        self.options.padding_mode = padding_mode;
+        self
+    }
+
+    pub fn with_bias(mut self, bias: bool) -> Self {
+        self.options.bias = bias;
+        self
+    }
+
+    /// Whether the layer has a bias.
+    pub fn has_bias(&self) -> bool {
+        self.options.bias
+    }
+
+    /// The layer of `shape`.
     pub fn of_shape(shape: &ConvShape) -> Self {
         Conv2dConfig {
             in_channels: shape.c,
             out_channels: shape.k,
             kernel_size: (shape.r, shape.s),
-            stride: shape.stride,
-            padding: shape.padding,
-            bias: true,
+            options: shape.options(),
         }
     }
 
-    /// (K, C, R, S).
+    /// (K, C/G, R, S); C/G rounds down when G does not divide C (`shape_for` refuses that).
     pub fn weight_dims(&self) -> [usize; 4] {
         let (r, s) = self.kernel_size;
-        [self.out_channels, self.in_channels, r, s].map(|d| d as usize)
+        let per_group = self.in_channels / self.options.groups.max(1);
+        [self.out_channels, per_group, r, s].map(|d| d as usize)
     }
 
     /// The whole problem for an input of `x_dims` (N, C, H, W), validated.
@@ -82,9 +107,26 @@ impl Conv2dConfig {
         Ok(ConvShape::of_dims(
             x_dims,
             self.weight_dims(),
-            self.stride,
-            self.padding,
+            &self.options,
         )?)
+    }
+
+    /// The shape of one image just big enough for the kernel and the padding mode, to validate
+    /// the config before any input exists.
+    pub(crate) fn smallest_shape(&self) -> Result<ConvShape> {
+        let (r, s) = self.kernel_size;
+        let o = &self.options;
+        let p = o.padding.resolve((r, s), o.dilation, o.stride)?;
+        let extent = |k: u32, d: u32| u64::from(k.max(1) - 1) * u64::from(d) + 1;
+        // Reflect and circular padding need an image wider than the padding.
+        let room = |a: u32, b: u32| match o.padding_mode {
+            PaddingMode::Reflect | PaddingMode::Circular => u64::from(a.max(b)) + 1,
+            PaddingMode::Zeros | PaddingMode::Replicate => 1,
+        };
+        let h = extent(r, o.dilation.0).max(room(p.top, p.bottom));
+        let w = extent(s, o.dilation.1).max(room(p.left, p.right));
+        let dims = [1, u64::from(self.in_channels), h, w];
+        self.shape_for(dims.map(|d| usize::try_from(d).unwrap_or(usize::MAX)))
     }
 }
 
@@ -111,8 +153,8 @@ pub struct Conv2d<'a> {
     ctx: &'a GpuContext,
     config: Conv2dConfig,
     weight: DeviceTensor,
-    /// Zeros, never updated, when the layer has no bias: the kernels always read one.
-    bias: DeviceTensor,
+    /// None for a layer without bias: its kernels bind none.
+    bias: Option<DeviceTensor>,
 }
 
 impl std::fmt::Debug for Conv2d<'_> {
@@ -129,7 +171,7 @@ impl<'a> Conv2d<'a> {
     /// bias uniform in ±1/√(C·R·S).
     pub fn new(ctx: &'a GpuContext, config: Conv2dConfig, seed: u64) -> Result<Self> {
         let [k, c, r, s] = config.weight_dims();
-        let shape = config.shape_for([1, c, r, s])?;
+        let shape = config.smallest_shape()?;
         // The weights are drawn on the host first: refuse what the device cannot hold before.
         let what = || format!("the weights (K, C, R, S) = ({k}, {c}, {r}, {s})");
         let (max, limit) = ctx.binding_limit();
@@ -145,7 +187,7 @@ impl<'a> Conv2d<'a> {
         crate::limits::ensure_host_fits(what, Some(needed))?;
         let w = crate::init::random_filters(k, c, r, s, seed);
         let b = crate::init::random_bias(k, c * r * s, seed);
-        Self::from_weights(ctx, config, &w, config.bias.then_some(&b[..]))
+        Self::from_weights(ctx, config, &w, config.options.bias.then_some(&b[..]))
     }
 
     /// A layer holding `w` (K, C, R, S) and `b` (K), which must match `config` (and be None
@@ -156,12 +198,10 @@ impl<'a> Conv2d<'a> {
         w: &Tensor4,
         b: Option<&[f32]>,
     ) -> Result<Self> {
-        let [k, c, r, s] = config.weight_dims();
-        let shape = config.shape_for([1, c, r, s])?;
-        let zeros = vec![0.0; k];
-        let bias = match (config.bias, b) {
-            (true, Some(b)) => b,
-            (false, None) => &zeros[..],
+        let k = config.weight_dims()[0];
+        let shape = config.smallest_shape()?;
+        match (config.options.bias, b) {
+            (true, Some(_)) | (false, None) => {}
             (has, _) => {
                 return Err(Error::Invalid(format!(
                     "the layer is configured {} bias but {} was given",
@@ -170,12 +210,18 @@ impl<'a> Conv2d<'a> {
                 )))
             }
         };
-        let x = Tensor4::zeros([1, c, r, s]);
-        check_forward_inputs(&shape, &x, w, bias)?;
+        let x_dims = [shape.n, shape.c, shape.h, shape.w].map(|d| d as usize);
+        check_forward_inputs(&shape, &Tensor4::zeros(x_dims), w, b.unwrap_or(&[]))?;
         // The weights are padded to 16 bytes on the device: the tiled kernel reads vec4.
         let weight = DeviceTensor::upload(ctx, "w", w)?;
-        let bias =
-            DeviceTensor::upload(ctx, "b", &Tensor4::new("b", [k, 1, 1, 1], bias.to_vec())?)?;
+        let bias = match b {
+            Some(b) => Some(DeviceTensor::upload(
+                ctx,
+                "b",
+                &Tensor4::new("b", [k, 1, 1, 1], b.to_vec())?,
+            )?),
+            None => None,
+        };
         Ok(Conv2d {
             ctx,
             config,
@@ -199,12 +245,12 @@ impl<'a> Conv2d<'a> {
 
     /// The bias (K, 1, 1, 1) on the device, if the layer has one.
     pub fn bias(&self) -> Option<&DeviceTensor> {
-        self.config.bias.then_some(&self.bias)
+        self.bias.as_ref()
     }
 
-    /// The bias buffer the kernels read (zeros without bias).
-    pub(crate) fn bias_buffer(&self) -> &wgpu::Buffer {
-        self.bias.buffer()
+    /// The bias buffer the kernels read, if the layer has one.
+    pub(crate) fn bias_buffer(&self) -> Option<&wgpu::Buffer> {
+        self.bias.as_ref().map(DeviceTensor::buffer)
     }
 
     /// Copies the weights and bias back to the host.
@@ -241,7 +287,7 @@ impl<'a> Conv2d<'a> {
             ))
         })?;
         let w = Tensor4::new("weight", dims, weight.data)?;
-        let bias = match (config.bias, has_tensor(bytes, "bias")) {
+        let bias = match (config.options.bias, has_tensor(bytes, "bias")) {
             (true, _) => {
                 let b = parse_safetensors(bytes, "bias", origin)?;
                 if b.shape.len() != 1 {
@@ -304,13 +350,8 @@ impl<'a> Conv2d<'a> {
             let z = z.unwrap_or(y).buffer();
             let bind = plan.bind(
                 ctx,
-                [
-                    x.buffer(),
-                    self.weight.buffer(),
-                    self.bias_buffer(),
-                    y.buffer(),
-                    z,
-                ],
+                [x.buffer(), self.weight.buffer(), y.buffer(), z],
+                self.bias_buffer(),
             )?;
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             {
@@ -351,7 +392,8 @@ impl<'a> Conv2d<'a> {
                 let plan = ForwardPlan::new(ctx, &part, version, z.is_some())?;
                 let bind = plan.bind(
                     ctx,
-                    [&xs, self.weight.buffer(), self.bias_buffer(), &ys, &zs],
+                    [&xs, self.weight.buffer(), &ys, &zs],
+                    self.bias_buffer(),
                 )?;
                 let (bytes_in, bytes_out) = (u64::from(n) * image_in, u64::from(n) * image_out);
                 let (at_in, at_out) = (u64::from(start) * image_in, u64::from(start) * image_out);

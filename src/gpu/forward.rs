@@ -28,8 +28,14 @@ pub(crate) fn conv_params(shape: &ConvShape, grid: Grid) -> ConvParams {
         q: shape.q(),
         stride_h: shape.stride.0,
         stride_w: shape.stride.1,
-        pad_h: shape.padding.0,
-        pad_w: shape.padding.1,
+        pad_top: shape.padding.top,
+        pad_bottom: shape.padding.bottom,
+        pad_left: shape.padding.left,
+        pad_right: shape.padding.right,
+        pad_mode: shape.padding_mode.code(),
+        dilation_h: shape.dilation.0,
+        dilation_w: shape.dilation.1,
+        conv_groups: shape.groups,
         groups_x: grid.0,
         groups_y: grid.1,
         ..Default::default()
@@ -39,6 +45,8 @@ pub(crate) fn conv_params(shape: &ConvShape, grid: Grid) -> ConvParams {
 /// One forward dispatch: which kernel, on how many workgroups, with which uniform.
 pub(crate) struct ForwardPlan {
     pub(crate) version: KernelVersion,
+    /// Whether the layer has a bias (which kernel variant runs).
+    bias: bool,
     grid: Grid,
     params: GpuBuffer,
 }
@@ -63,33 +71,36 @@ impl ForwardPlan {
         );
         Ok(ForwardPlan {
             version,
+            bias: shape.bias,
             grid,
             params,
         })
     }
 
     fn kernel<'c>(&self, ctx: &'c GpuContext) -> &'c Kernel {
-        match self.version {
+        let kernels = match self.version {
             KernelVersion::Simple => &ctx.kernels.forward,
             KernelVersion::Tiled => &ctx.kernels.forward_tiled,
-        }
+        };
+        kernels.get(self.bias)
     }
 
-    /// Binds x (N, C, H, W), w (K, C, R, S), b (K), y and z (N, K, P, Q); z may be a dummy
-    /// when the plan does not write it.
+    /// Binds x (N, C, H, W), w (K, C/G, R, S), b (K) when the layer has a bias, y and z
+    /// (N, K, P, Q); z may be a dummy when the plan does not write it.
     pub(crate) fn bind(
         &self,
         ctx: &GpuContext,
-        [x, w, b, y, z]: [&wgpu::Buffer; 5],
+        [x, w, y, z]: [&wgpu::Buffer; 4],
+        b: Option<&wgpu::Buffer>,
     ) -> Result<wgpu::BindGroup> {
-        let named = [
+        let mut named = vec![
             ("params", &*self.params),
             ("x", x),
             ("w", w),
-            ("b", b),
             ("y", y),
             ("z", z),
         ];
+        named.extend(b.map(|b| ("b", b)));
         self.kernel(ctx).bind(&ctx.device, &named)
     }
 
@@ -139,8 +150,8 @@ pub(crate) fn images_per_dispatch(ctx: &GpuContext, shape: &ConvShape) -> Result
 
 /// The kernels compute window corners and input positions in i32: the padded input must fit.
 pub(crate) fn check_i32_indices(shape: &ConvShape) -> Result<()> {
-    let padded_h = u64::from(shape.h) + 2 * u64::from(shape.padding.0);
-    let padded_w = u64::from(shape.w) + 2 * u64::from(shape.padding.1);
+    let padded_h = u64::from(shape.h) + shape.padding.rows();
+    let padded_w = u64::from(shape.w) + shape.padding.cols();
     if padded_h.max(padded_w) >= 1 << 31 {
         return Err(Error::Invalid(format!(
             "padded input {padded_h}×{padded_w} is too large for the kernels' i32 indices"
@@ -168,12 +179,21 @@ pub fn check_forward_inputs(shape: &ConvShape, x: &Tensor4, w: &Tensor4, b: &[f3
     if x.dims != x_dims {
         return Err(mismatch("input x dims (N, C, H, W)", x_dims, x.dims));
     }
-    let w_dims = [d(shape.k), d(shape.c), d(shape.r), d(shape.s)];
+    let w_dims = [
+        d(shape.k),
+        d(shape.channels_per_group()),
+        d(shape.r),
+        d(shape.s),
+    ];
     if w.dims != w_dims {
-        return Err(mismatch("weight w dims (K, C, R, S)", w_dims, w.dims));
+        return Err(mismatch("weight w dims (K, C/G, R, S)", w_dims, w.dims));
     }
-    if b.len() != d(shape.k) {
-        return Err(mismatch("bias length (K)", shape.k, b.len()));
+    if b.len() as u64 != shape.bias_len() {
+        return Err(mismatch(
+            "bias length (K with a bias, 0 without)",
+            shape.bias_len(),
+            b.len(),
+        ));
     }
     x.ensure_len("input x")?;
     w.ensure_len("weight w")?;
@@ -195,7 +215,8 @@ pub struct ForwardOutput {
 }
 
 impl GpuContext {
-    /// One forward pass from host tensors to host tensors: uploads w (K, C, R, S), b (K) and
+    /// One forward pass from host tensors to host tensors: uploads w (K, C/G, R, S), b (K, or
+    /// empty for a shape without bias) and
     /// x (N, C, H, W), runs a [`Conv2d`] and reads y (and z when `want_z`) back. For repeated
     /// passes build the [`Conv2d`] once instead.
     ///
@@ -232,7 +253,8 @@ impl GpuContext {
         want_z: bool,
     ) -> Result<ForwardOutput> {
         check_forward_inputs(shape, x, w, b)?;
-        let layer = Conv2d::from_weights(self, Conv2dConfig::of_shape(shape), w, Some(b))?;
+        let bias = shape.bias.then_some(b);
+        let layer = Conv2d::from_weights(self, Conv2dConfig::of_shape(shape), w, bias)?;
         let x = DeviceTensor::upload(self, "x", x)?;
         let options = ForwardOptions {
             want_z,

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::kernel::KernelVersion;
-use crate::shape::ConvShape;
+use crate::shape::{ConvShape, PaddingMode};
 
 /// A dispatch's workgroups along x, y and z.
 pub type Grid = (u32, u32, u32);
@@ -44,23 +44,50 @@ pub(crate) fn forward_groups(shape: &ConvShape, version: KernelVersion) -> Resul
         KernelVersion::Simple => groups(shape.output_len(), FORWARD_WORKGROUP_SIZE),
         KernelVersion::Tiled => {
             let rows = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
-            let tiles =
-                rows.div_ceil(u64::from(TILE)) * u64::from(shape.k).div_ceil(u64::from(TILE));
-            u32::try_from(tiles).map_err(|_| too_many(shape))
+            let tiles = tiles(rows) * tiles(shape.filters_per_group().into());
+            u32::try_from(tiles * u64::from(shape.groups)).map_err(|_| too_many(shape))
         }
     }
 }
 
-/// Workgroups of the simple weight gradient: one per weight and one per bias.
-pub(crate) fn bwd_weight_groups(shape: &ConvShape) -> Result<u32> {
-    u32::try_from(shape.weight_len() + u64::from(shape.k)).map_err(|_| too_many(shape))
+/// TILE-wide tiles covering `len`.
+fn tiles(len: u64) -> u64 {
+    len.div_ceil(u64::from(TILE))
 }
 
-/// Tiles of `conv2d_bwd_weight_tiled.wgsl`: TILE filters × TILE columns of C·R·S + 1.
+/// Columns of the weight gradient as the tiled kernel computes it: (C/G)·R·S weights of a
+/// filter, then its bias when the layer has one.
+pub(crate) fn weight_grad_cols(shape: &ConvShape) -> u64 {
+    shape.reduction_len() + u64::from(shape.bias)
+}
+
+/// The (height, width) of the input gradient the dX kernels write: the input's, or with a
+/// padding mode other than zeros the padded input's (`conv2d_bwd_input_fold.wgsl` then adds
+/// each padded position into the pixel it copies).
+pub(crate) fn bwd_input_extent(shape: &ConvShape) -> (u64, u64) {
+    let (h, w) = (u64::from(shape.h), u64::from(shape.w));
+    match shape.padding_mode {
+        PaddingMode::Zeros => (h, w),
+        _ => (h + shape.padding.rows(), w + shape.padding.cols()),
+    }
+}
+
+/// Elements of the input gradient the dX kernels write: N·C·H·W, or N·C·(padded H)·(padded W).
+pub(crate) fn bwd_input_len(shape: &ConvShape) -> u64 {
+    let (h, w) = bwd_input_extent(shape);
+    u64::from(shape.n) * u64::from(shape.c) * h * w
+}
+
+/// Workgroups of the simple weight gradient: one per weight and one per bias.
+pub(crate) fn bwd_weight_groups(shape: &ConvShape) -> Result<u32> {
+    u32::try_from(shape.weight_len() + shape.bias_len()).map_err(|_| too_many(shape))
+}
+
+/// Tiles of `conv2d_bwd_weight_tiled.wgsl`, per group: TILE filters × TILE columns of
+/// (C/G)·R·S (+ 1 with bias).
 pub(crate) fn weight_tiles(shape: &ConvShape) -> Result<u32> {
-    let cols = shape.reduction_len() + 1;
-    u32::try_from(u64::from(shape.k).div_ceil(u64::from(TILE)) * cols.div_ceil(u64::from(TILE)))
-        .map_err(|_| too_many(shape))
+    let per_group = tiles(shape.filters_per_group().into()) * tiles(weight_grad_cols(shape));
+    u32::try_from(per_group * u64::from(shape.groups)).map_err(|_| too_many(shape))
 }
 
 /// Splits of the tiled weight gradient's N·P·Q reduction: enough workgroups to fill a large GPU
@@ -68,7 +95,7 @@ pub(crate) fn weight_tiles(shape: &ConvShape) -> Result<u32> {
 pub(crate) fn weight_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
     let terms = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
     let tiles = u64::from(weight_tiles(shape)?).max(1);
-    let per_split_bytes = 4 * u64::from(shape.k) * (shape.reduction_len() + 1);
+    let per_split_bytes = 4 * u64::from(shape.k) * weight_grad_cols(shape);
     let splits = 512u64
         .div_ceil(tiles)
         .min(terms.div_ceil(256))
@@ -77,11 +104,13 @@ pub(crate) fn weight_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
     Ok(splits as u32)
 }
 
-/// Tiles of `conv2d_bwd_input_tiled.wgsl`: TILE input pixels (N·H·W) × TILE channels.
+/// Tiles of `conv2d_bwd_input_tiled.wgsl`, per group: TILE input pixels (N·H·W, over the
+/// extent of `bwd_input_extent`) × TILE channels of C/G.
 pub(crate) fn input_tiles(shape: &ConvShape) -> Result<u32> {
-    let rows = u64::from(shape.n) * u64::from(shape.h) * u64::from(shape.w);
-    u32::try_from(rows.div_ceil(u64::from(TILE)) * u64::from(shape.c).div_ceil(u64::from(TILE)))
-        .map_err(|_| too_many(shape))
+    let (h, w) = bwd_input_extent(shape);
+    let rows = u64::from(shape.n) * h * w;
+    let per_group = tiles(rows) * tiles(shape.channels_per_group().into());
+    u32::try_from(per_group * u64::from(shape.groups)).map_err(|_| too_many(shape))
 }
 
 /// Invocations per gradient element in the fused loop: the largest power of two that lets

@@ -128,39 +128,62 @@ fn binding_slots<'n>(
     Ok(slots)
 }
 
+/// A kernel that reads or writes the bias, with its variant for a layer without bias.
+pub(crate) struct WithBias<K = Kernel> {
+    with: K,
+    without: K,
+}
+
+impl<K> WithBias<K> {
+    /// The variant for a layer with (`true`) or without a bias.
+    pub(crate) fn get(&self, bias: bool) -> &K {
+        if bias {
+            &self.with
+        } else {
+            &self.without
+        }
+    }
+}
+
 /// Every kernel of the crate, compiled once per context.
 pub(crate) struct Kernels {
-    pub(crate) forward: Kernel,
-    pub(crate) forward_tiled: Kernel,
+    pub(crate) forward: WithBias,
+    pub(crate) forward_tiled: WithBias,
     pub(crate) loss: Kernel,
     pub(crate) loss_reduce: Kernel,
-    pub(crate) bwd_weight: Kernel,
+    pub(crate) bwd_weight: WithBias,
     pub(crate) bwd_input: Kernel,
-    pub(crate) bwd_weight_tiled: Kernel,
-    pub(crate) bwd_weight_reduce: Kernel,
+    pub(crate) bwd_weight_tiled: WithBias,
+    pub(crate) bwd_weight_reduce: WithBias,
     pub(crate) bwd_input_tiled: Kernel,
+    pub(crate) bwd_input_fold: Kernel,
     pub(crate) sgd: Kernel,
     /// The fused loop for tiny layers; None where the device's limits are below its storage
     /// buffers, workgroup memory or invocations.
-    pub(crate) fused_loop: Option<Kernel>,
+    pub(crate) fused_loop: Option<WithBias>,
 }
 
 impl Kernels {
     pub(crate) fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Self {
         let new = |desc| Kernel::new(device, desc);
+        let pair = |with, without| WithBias {
+            with: new(with),
+            without: new(without),
+        };
         Kernels {
             fused_loop: table::FUSED_LOOP
                 .fits(limits)
-                .then(|| new(&table::FUSED_LOOP)),
-            forward: new(&table::FORWARD),
-            forward_tiled: new(&table::FORWARD_TILED),
+                .then(|| pair(&table::FUSED_LOOP, &table::FUSED_LOOP_NO_BIAS)),
+            forward: pair(&table::FORWARD, &table::FORWARD_NO_BIAS),
+            forward_tiled: pair(&table::FORWARD_TILED, &table::FORWARD_TILED_NO_BIAS),
             loss: new(&table::LOSS),
             loss_reduce: new(&table::LOSS_REDUCE),
-            bwd_weight: new(&table::BWD_WEIGHT),
+            bwd_weight: pair(&table::BWD_WEIGHT, &table::BWD_WEIGHT_NO_BIAS),
             bwd_input: new(&table::BWD_INPUT),
-            bwd_weight_tiled: new(&table::BWD_WEIGHT_TILED),
-            bwd_weight_reduce: new(&table::BWD_WEIGHT_REDUCE),
+            bwd_weight_tiled: pair(&table::BWD_WEIGHT_TILED, &table::BWD_WEIGHT_TILED_NO_BIAS),
+            bwd_weight_reduce: pair(&table::BWD_WEIGHT_REDUCE, &table::BWD_WEIGHT_REDUCE_NO_BIAS),
             bwd_input_tiled: new(&table::BWD_INPUT_TILED),
+            bwd_input_fold: new(&table::BWD_INPUT_FOLD),
             sgd: new(&table::SGD),
         }
     }

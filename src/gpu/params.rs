@@ -54,14 +54,19 @@ gpu_params! {
     /// `conv2d_bias_relu_fwd*.wgsl`, `conv2d_bwd_weight*.wgsl`, `conv2d_bwd_input*.wgsl`.
     ConvParams {
         n: u32, c: u32, h: u32, w: u32, k: u32, r: u32, s: u32, p: u32, q: u32,
-        stride_h: u32, stride_w: u32, pad_h: u32, pad_w: u32,
+        stride_h: u32, stride_w: u32,
+        /// Padding on each side; what it reads is `pad_mode` (`PaddingMode::code`).
+        pad_top: u32, pad_bottom: u32, pad_left: u32, pad_right: u32, pad_mode: u32,
+        dilation_h: u32, dilation_w: u32,
+        /// Groups G (C and K are multiples of it).
+        conv_groups: u32,
         /// 1 to also write the pre-activation z (forward only).
         write_z: u32,
         /// Workgroups along x and y of the folded grid.
         groups_x: u32, groups_y: u32,
         /// Slices of the N·P·Q reduction (the tiled weight gradient).
         splits: u32,
-        pad0: u32, pad1: u32, pad2: u32,
+        pad0: u32,
     }
 }
 
@@ -96,7 +101,8 @@ gpu_params! {
     /// Used by `fused_loop.wgsl`: the layer, the loop and the optimiser.
     FusedLoopParams {
         n: u32, c: u32, h: u32, w: u32, k: u32, r: u32, s: u32, p: u32, q: u32,
-        stride_h: u32, stride_w: u32, pad_h: u32, pad_w: u32,
+        stride_h: u32, stride_w: u32, pad_top: u32, pad_left: u32, pad_mode: u32,
+        dilation_h: u32, dilation_w: u32, conv_groups: u32,
         /// Steps this dispatch runs.
         steps: u32,
         /// Invocations per gradient element (a power of two).
@@ -107,3 +113,9 @@ gpu_params! {
         scale: f32,
     }
 }
+
+// Uniform structs are sized in multiples of 16 bytes.
+const _: () = assert!(std::mem::size_of::<ConvParams>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<FusedLoopParams>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<LossParams>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<SgdParams>() % 16 == 0);

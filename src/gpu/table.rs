@@ -98,6 +98,25 @@ impl KernelDesc {
             && limits.max_compute_invocations_per_workgroup >= self.invocations()
     }
 
+    /// Some(whether the layer has a bias) for the kernels that read or write one (they include
+    /// a bias piece of `shaders/common/`); None for the others.
+    pub fn has_bias(&self) -> Option<bool> {
+        self.common.iter().find_map(|c| match c {
+            Common::BiasRead | Common::BiasGrad | Common::BiasTrain => Some(true),
+            Common::NoBias => Some(false),
+            _ => None,
+        })
+    }
+
+    /// The first bias binding (`b` or `db`; the bias bindings come last), declared by the bias
+    /// piece at `BIAS_BINDING`.
+    pub fn bias_binding(&self) -> Option<u32> {
+        self.bindings
+            .iter()
+            .position(|b| b.name == "b" || b.name == "db")
+            .map(|i| i as u32)
+    }
+
     /// The binding number of the variable `name`.
     pub fn binding(&self, name: &str) -> Option<u32> {
         self.bindings
@@ -113,22 +132,37 @@ const GEMM: &[Common] = &[Common::Grid, Common::GemmTile];
 const GEMM_BYTES: u32 = 2 * 4 * TILE * TILE_SLICE;
 const SIMPLE_WORKGROUP: [u32; 3] = [ELEMENTWISE, 1, 1];
 const TILED_WORKGROUP: [u32; 3] = [TILE_BLOCK, TILE_BLOCK, 1];
+/// The forward's bindings; the bias (from common/bias_read.wgsl) comes last, absent without one.
 const FORWARD_BINDINGS: &[Binding] = &[
     uniform("params"),
     read("x"),
     read("w"),
-    read("b"),
     read_write("y"),
     read_write("z"),
+    read("b"),
 ];
+const FORWARD_BINDINGS_NO_BIAS: &[Binding] = FORWARD_BINDINGS.split_at(5).0;
 const BWD_INPUT_BINDINGS: &[Binding] =
     &[uniform("params"), read("w"), read("dz"), read_write("dx")];
+const BWD_WEIGHT_BINDINGS: &[Binding] = &[
+    uniform("params"),
+    read("x"),
+    read("dz"),
+    read_write("dw"),
+    read_write("db"),
+];
+const BWD_WEIGHT_REDUCE_BINDINGS: &[Binding] = &[
+    uniform("params"),
+    read("partial"),
+    read_write("dw"),
+    read_write("db"),
+];
 
 pub const FORWARD: KernelDesc = KernelDesc {
     name: "conv2d_bias_relu_fwd",
     body: include_str!("../../shaders/conv2d_bias_relu_fwd.wgsl"),
     params: CONV,
-    common: &[Common::Grid],
+    common: &[Common::Grid, Common::Padding, Common::BiasRead],
     consts: &[],
     bindings: FORWARD_BINDINGS,
     workgroup_size: SIMPLE_WORKGROUP,
@@ -136,16 +170,38 @@ pub const FORWARD: KernelDesc = KernelDesc {
     grid: "⌈N·K·P·Q / 64⌉ workgroups, one output per invocation (`forward::forward_groups`)",
 };
 
+pub const FORWARD_NO_BIAS: KernelDesc = KernelDesc {
+    common: &[Common::Grid, Common::Padding, Common::NoBias],
+    bindings: FORWARD_BINDINGS_NO_BIAS,
+    ..FORWARD
+};
+
 pub const FORWARD_TILED: KernelDesc = KernelDesc {
     name: "conv2d_bias_relu_fwd_tiled",
     body: include_str!("../../shaders/conv2d_bias_relu_fwd_tiled.wgsl"),
     params: CONV,
-    common: GEMM,
+    common: &[
+        Common::Grid,
+        Common::GemmTile,
+        Common::Padding,
+        Common::BiasRead,
+    ],
     consts: &[],
     bindings: FORWARD_BINDINGS,
     workgroup_size: TILED_WORKGROUP,
     workgroup_bytes: GEMM_BYTES,
-    grid: "⌈N·P·Q / 64⌉ · ⌈K / 64⌉ tiles (`forward::forward_groups`)",
+    grid: "⌈N·P·Q / 64⌉ · ⌈(K/G) / 64⌉ · G tiles (`grids::forward_groups`)",
+};
+
+pub const FORWARD_TILED_NO_BIAS: KernelDesc = KernelDesc {
+    common: &[
+        Common::Grid,
+        Common::GemmTile,
+        Common::Padding,
+        Common::NoBias,
+    ],
+    bindings: FORWARD_BINDINGS_NO_BIAS,
+    ..FORWARD_TILED
 };
 
 pub const LOSS: KernelDesc = KernelDesc {
@@ -182,26 +238,37 @@ pub const BWD_WEIGHT: KernelDesc = KernelDesc {
     name: "conv2d_bwd_weight",
     body: include_str!("../../shaders/conv2d_bwd_weight.wgsl"),
     params: CONV,
-    common: &[Common::Grid, Common::Reduce],
-    consts: &[],
-    bindings: &[
-        uniform("params"),
-        read("x"),
-        read("dz"),
-        read_write("dw"),
-        read_write("db"),
+    common: &[
+        Common::Grid,
+        Common::Reduce,
+        Common::Padding,
+        Common::BiasGrad,
     ],
+    consts: &[],
+    bindings: BWD_WEIGHT_BINDINGS,
     workgroup_size: SIMPLE_WORKGROUP,
     workgroup_bytes: 4 * ELEMENTWISE,
-    grid: "K·C·R·S + K workgroups, one per gradient element (`Trainer::new_with`)",
+    grid: "K·(C/G)·R·S (+ K) workgroups, one per gradient element (`grids::bwd_weight_groups`)",
+};
+
+pub const BWD_WEIGHT_NO_BIAS: KernelDesc = KernelDesc {
+    common: &[
+        Common::Grid,
+        Common::Reduce,
+        Common::Padding,
+        Common::NoBias,
+    ],
+    bindings: BWD_WEIGHT_BINDINGS.split_at(4).0,
+    ..BWD_WEIGHT
 };
 
 pub const BWD_WEIGHT_TILED: KernelDesc = KernelDesc {
     name: "conv2d_bwd_weight_tiled",
     body: include_str!("../../shaders/conv2d_bwd_weight_tiled.wgsl"),
     params: CONV,
-    common: GEMM,
-    consts: &[],
+    common: &[Common::Grid, Common::GemmTile, Common::Padding],
+    // The bias gradient is one more column of ones; none without bias.
+    consts: &[("BIAS_COLUMNS", 1)],
     bindings: &[
         uniform("params"),
         read("x"),
@@ -210,25 +277,31 @@ pub const BWD_WEIGHT_TILED: KernelDesc = KernelDesc {
     ],
     workgroup_size: TILED_WORKGROUP,
     workgroup_bytes: GEMM_BYTES,
-    grid: "⌈K / 64⌉ · ⌈(C·R·S + 1) / 64⌉ tiles × splits (`train::weight_tiles`, \
-           `train::weight_splits`)",
+    grid: "⌈(K/G) / 64⌉ · ⌈((C/G)·R·S + 1) / 64⌉ · G tiles × splits (`grids::weight_tiles`, \
+           `grids::weight_splits`)",
+};
+
+pub const BWD_WEIGHT_TILED_NO_BIAS: KernelDesc = KernelDesc {
+    consts: &[("BIAS_COLUMNS", 0)],
+    ..BWD_WEIGHT_TILED
 };
 
 pub const BWD_WEIGHT_REDUCE: KernelDesc = KernelDesc {
     name: "conv2d_bwd_weight_reduce",
     body: include_str!("../../shaders/conv2d_bwd_weight_reduce.wgsl"),
     params: CONV,
-    common: &[Common::Grid],
+    common: &[Common::Grid, Common::BiasGrad],
     consts: &[],
-    bindings: &[
-        uniform("params"),
-        read("partial"),
-        read_write("dw"),
-        read_write("db"),
-    ],
+    bindings: BWD_WEIGHT_REDUCE_BINDINGS,
     workgroup_size: SIMPLE_WORKGROUP,
     workgroup_bytes: 0,
-    grid: "⌈K·(C·R·S + 1) / 64⌉ workgroups, one (k, j) per invocation (`Trainer::new_with`)",
+    grid: "⌈K·((C/G)·R·S + 1) / 64⌉ workgroups, one (k, j) per invocation",
+};
+
+pub const BWD_WEIGHT_REDUCE_NO_BIAS: KernelDesc = KernelDesc {
+    common: &[Common::Grid, Common::NoBias],
+    bindings: BWD_WEIGHT_REDUCE_BINDINGS.split_at(3).0,
+    ..BWD_WEIGHT_REDUCE
 };
 
 pub const BWD_INPUT: KernelDesc = KernelDesc {
@@ -240,7 +313,20 @@ pub const BWD_INPUT: KernelDesc = KernelDesc {
     bindings: BWD_INPUT_BINDINGS,
     workgroup_size: SIMPLE_WORKGROUP,
     workgroup_bytes: 0,
-    grid: "⌈N·C·H·W / 64⌉ workgroups, one input element per invocation (`Trainer::new_with`)",
+    grid: "⌈N·C·H·W / 64⌉ workgroups, one input element per invocation (H, W padded with a \
+           padding mode other than zeros: `grids::bwd_input_extent`)",
+};
+
+pub const BWD_INPUT_FOLD: KernelDesc = KernelDesc {
+    name: "conv2d_bwd_input_fold",
+    body: include_str!("../../shaders/conv2d_bwd_input_fold.wgsl"),
+    params: CONV,
+    common: &[Common::Grid],
+    consts: &[],
+    bindings: &[uniform("params"), read("dx_padded"), read_write("dx")],
+    workgroup_size: SIMPLE_WORKGROUP,
+    workgroup_bytes: 0,
+    grid: "⌈N·C·H·W / 64⌉ workgroups, one input element per invocation",
 };
 
 pub const BWD_INPUT_TILED: KernelDesc = KernelDesc {
@@ -252,7 +338,7 @@ pub const BWD_INPUT_TILED: KernelDesc = KernelDesc {
     bindings: BWD_INPUT_BINDINGS,
     workgroup_size: TILED_WORKGROUP,
     workgroup_bytes: GEMM_BYTES,
-    grid: "⌈N·H·W / 64⌉ · ⌈C / 64⌉ tiles (`train::input_tiles`)",
+    grid: "⌈N·H·W / 64⌉ · ⌈(C/G) / 64⌉ · G tiles (`grids::input_tiles`)",
 };
 
 pub const SGD: KernelDesc = KernelDesc {
@@ -276,27 +362,20 @@ pub const FUSED_LOOP: KernelDesc = KernelDesc {
     name: "fused_loop",
     body: include_str!("../../shaders/fused_loop.wgsl"),
     params: FusedLoopParams::LAYOUT,
-    common: &[Common::Reduce, Common::LossLog, Common::Sgd],
+    common: &[
+        Common::Reduce,
+        Common::LossLog,
+        Common::Sgd,
+        Common::Padding,
+        Common::BiasTrain,
+    ],
     consts: &[
         ("MAX_WEIGHTS", FUSED_LOOP_MAX_WEIGHTS),
         ("MAX_FILTERS", FUSED_LOOP_MAX_FILTERS),
         ("MAX_OUTPUTS", FUSED_LOOP_MAX_OUTPUTS),
         ("MAX_INPUTS", FUSED_LOOP_MAX_INPUTS),
     ],
-    bindings: &[
-        uniform("params"),
-        read("x"),
-        read("t"),
-        read_write("w"),
-        read_write("b"),
-        read_write("w_momentum"),
-        read_write("b_momentum"),
-        read_write("log"),
-        read_write("dw"),
-        read_write("db"),
-        read_write("y"),
-        read_write("dz"),
-    ],
+    bindings: FUSED_LOOP_BINDINGS,
     workgroup_size: [FUSED_LOOP_WORKGROUP_SIZE, 1, 1],
     // w, its momentum and gradient; b, its momentum and gradient; x; dz; the tree; the log slot.
     workgroup_bytes: 4
@@ -309,17 +388,53 @@ pub const FUSED_LOOP: KernelDesc = KernelDesc {
     grid: "one workgroup per dispatch of up to `train::FUSED_STEPS_PER_DISPATCH` steps",
 };
 
-/// Every kernel of the crate.
-pub const ALL: [&KernelDesc; 11] = [
+/// The fused loop's bindings; the bias, its momentum and gradient (common/bias_train.wgsl)
+/// come last, absent without a bias.
+const FUSED_LOOP_BINDINGS: &[Binding] = &[
+    uniform("params"),
+    read("x"),
+    read("t"),
+    read_write("w"),
+    read_write("w_momentum"),
+    read_write("log"),
+    read_write("dw"),
+    read_write("y"),
+    read_write("dz"),
+    read_write("b"),
+    read_write("b_momentum"),
+    read_write("db"),
+];
+
+pub const FUSED_LOOP_NO_BIAS: KernelDesc = KernelDesc {
+    common: &[
+        Common::Reduce,
+        Common::LossLog,
+        Common::Sgd,
+        Common::Padding,
+        Common::NoBias,
+    ],
+    bindings: FUSED_LOOP_BINDINGS.split_at(9).0,
+    ..FUSED_LOOP
+};
+
+/// Every kernel of the crate, the variants without bias included.
+pub const ALL: [&KernelDesc; 18] = [
     &FORWARD,
+    &FORWARD_NO_BIAS,
     &FORWARD_TILED,
+    &FORWARD_TILED_NO_BIAS,
     &LOSS,
     &LOSS_REDUCE,
     &BWD_WEIGHT,
+    &BWD_WEIGHT_NO_BIAS,
     &BWD_WEIGHT_TILED,
+    &BWD_WEIGHT_TILED_NO_BIAS,
     &BWD_WEIGHT_REDUCE,
+    &BWD_WEIGHT_REDUCE_NO_BIAS,
     &BWD_INPUT,
     &BWD_INPUT_TILED,
+    &BWD_INPUT_FOLD,
     &SGD,
     &FUSED_LOOP,
+    &FUSED_LOOP_NO_BIAS,
 ];

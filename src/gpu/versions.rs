@@ -23,23 +23,25 @@ fn tiled_if(pays: bool) -> KernelVersion {
     }
 }
 
-/// The forward version for `shape`: tiled when it has the work and K ≥ 16 (the tile's columns
-/// are filters).
+/// The forward version for `shape`: tiled when it has the work and K/G ≥ 16 (the tile's
+/// columns are the filters of one group; a depthwise layer has one, so it runs simple).
 pub fn forward_version_for(shape: &ConvShape) -> KernelVersion {
-    tiled_if(tiled_pays(shape, u64::from(shape.k)))
+    tiled_if(tiled_pays(shape, shape.filters_per_group().into()))
 }
 
-/// The dW version for `shape`: tiled when K ≥ 16 and C·R·S ≥ 16 (its tile is K × C·R·S).
+/// The dW version for `shape`: tiled when K/G ≥ 16 and (C/G)·R·S ≥ 16 (its tile is one group's
+/// K/G × (C/G)·R·S).
 pub fn bwd_weight_version_for(shape: &ConvShape) -> KernelVersion {
     tiled_if(tiled_pays(
         shape,
-        u64::from(shape.k).min(shape.reduction_len()),
+        u64::from(shape.filters_per_group()).min(shape.reduction_len()),
     ))
 }
 
-/// The dX version for `shape`: tiled when C ≥ 16 (the tile's columns are input channels).
+/// The dX version for `shape`: tiled when C/G ≥ 16 (the tile's columns are one group's input
+/// channels).
 pub fn bwd_input_version_for(shape: &ConvShape) -> KernelVersion {
-    tiled_if(tiled_pays(shape, u64::from(shape.c)))
+    tiled_if(tiled_pays(shape, shape.channels_per_group().into()))
 }
 
 /// Whether the fused loop (`fused_loop.wgsl`) can hold the layer in workgroup memory:

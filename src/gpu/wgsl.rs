@@ -50,6 +50,16 @@ pub enum Common {
     LossLog,
     /// `sgd_step`: one torch.optim.SGD update.
     Sgd,
+    /// `padded_source`: what a padded coordinate reads in each padding mode.
+    Padding,
+    /// `bias(k)` from the binding `b`.
+    BiasRead,
+    /// `store_db(k, v)` into the binding `db`.
+    BiasGrad,
+    /// `load_bias`/`store_bias` of the bindings `b`, `b_momentum`, `db` (the fused loop).
+    BiasTrain,
+    /// The same functions for a layer without bias, and no binding.
+    NoBias,
 }
 
 impl Common {
@@ -61,6 +71,11 @@ impl Common {
             Common::GemmTile => "common/gemm_tile.wgsl",
             Common::LossLog => "common/loss_log.wgsl",
             Common::Sgd => "common/sgd.wgsl",
+            Common::Padding => "common/padding.wgsl",
+            Common::BiasRead => "common/bias_read.wgsl",
+            Common::BiasGrad => "common/bias_grad.wgsl",
+            Common::BiasTrain => "common/bias_train.wgsl",
+            Common::NoBias => "common/no_bias.wgsl",
         }
     }
 
@@ -72,6 +87,11 @@ impl Common {
             Common::GemmTile => include_str!("../../shaders/common/gemm_tile.wgsl"),
             Common::LossLog => include_str!("../../shaders/common/loss_log.wgsl"),
             Common::Sgd => include_str!("../../shaders/common/sgd.wgsl"),
+            Common::Padding => include_str!("../../shaders/common/padding.wgsl"),
+            Common::BiasRead => include_str!("../../shaders/common/bias_read.wgsl"),
+            Common::BiasGrad => include_str!("../../shaders/common/bias_grad.wgsl"),
+            Common::BiasTrain => include_str!("../../shaders/common/bias_train.wgsl"),
+            Common::NoBias => include_str!("../../shaders/common/no_bias.wgsl"),
         }
     }
 
@@ -99,6 +119,12 @@ pub(crate) fn compose(kernel: &KernelDesc) -> String {
         .chain(kernel.consts);
     for (name, value) in std::iter::once(&("WORKGROUP_SIZE", x * y * z)).chain(consts) {
         let _ = writeln!(out, "const {name}: u32 = {value}u;");
+    }
+    if let Some(has_bias) = kernel.has_bias() {
+        let _ = writeln!(out, "const HAS_BIAS: bool = {has_bias};");
+    }
+    if let Some(first) = kernel.bias_binding() {
+        let _ = writeln!(out, "const BIAS_BINDING: u32 = {first}u;");
     }
     let _ = writeln!(
         out,

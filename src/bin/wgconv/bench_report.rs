@@ -115,7 +115,7 @@ impl Measurement {
                 r: shape.r,
                 s: shape.s,
                 stride: shape.stride.0,
-                pad: shape.padding.0,
+                pad: shape.padding.top,
             },
             pass: bench::pass_name(pass),
             kernel: subject.kernel,

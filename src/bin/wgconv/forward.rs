@@ -175,7 +175,12 @@ fn read_problem(args: &ForwardArgs) -> anyhow::Result<Problem> {
         Some(path) => weights::read_bias(path)?,
         None => vec![0.0; w.dims[0]],
     };
-    let shape = ConvShape::of_dims(x.dims, w.dims, args.stride, args.padding)?;
+    let options = wgconv::ConvOptions {
+        stride: args.stride,
+        padding: args.padding.into(),
+        ..Default::default()
+    };
+    let shape = ConvShape::of_dims(x.dims, w.dims, &options)?;
     wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
     let scale = match args.fixed_scale {
         None => Scale::PerMap,

@@ -172,7 +172,12 @@ fn read_problem(args: &StepArgs) -> anyhow::Result<Problem> {
     let x = io::read_input(&args.input, ImageOptions::default())?;
     let w = weights::read_weight(&args.weight)?;
     let b = weights::read_bias(&args.bias)?;
-    let shape = ConvShape::of_dims(x.dims, w.dims, args.stride, args.padding)?;
+    let options = wgconv::ConvOptions {
+        stride: args.stride,
+        padding: args.padding.into(),
+        ..Default::default()
+    };
+    let shape = ConvShape::of_dims(x.dims, w.dims, &options)?;
     wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
     let t = read_target(&args.target, &shape)?;
     t.ensure_finite("target t")?;

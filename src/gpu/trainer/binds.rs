@@ -34,6 +34,8 @@ pub(super) struct Binds {
     /// The tiled weight gradient's reduction of its splits.
     pub(super) bwd_weight_reduce: Option<wgpu::BindGroup>,
     pub(super) bwd_input: wgpu::BindGroup,
+    /// conv2d_bwd_input_fold.wgsl's, for a padding mode other than zeros.
+    pub(super) bwd_input_fold: Option<wgpu::BindGroup>,
     pub(super) sgd_w: wgpu::BindGroup,
     /// None for a layer without bias: its zeros stay zeros.
     pub(super) sgd_b: Option<wgpu::BindGroup>,
@@ -51,7 +53,8 @@ impl Binds {
         let (device, k) = (&ctx.device, &ctx.kernels);
         let (w, b) = (layer.weight().buffer(), layer.bias_buffer());
         let (x, dz) = (&*buf.x, &*buf.dz);
-        let (bwd_weight, bwd_weight_reduce) = weight_grad_binds(ctx, buf, u)?;
+        let bias = layer.bias().is_some();
+        let (bwd_weight, bwd_weight_reduce) = weight_grad_binds(ctx, bias, buf, u)?;
         let bwd_input = match versions.bwd_input {
             KernelVersion::Simple => &k.bwd_input,
             KernelVersion::Tiled => &k.bwd_input_tiled,
@@ -67,9 +70,22 @@ impl Binds {
                 ],
             )
         };
+        // The dX kernels write the gradient of the padded input when the fold follows.
+        let dx_written = buf.dx_padded.as_deref().unwrap_or(&buf.dx);
+        let bwd_input_fold = match (&u.bwd_input_fold, &buf.dx_padded) {
+            (Some(params), Some(padded)) => Some(k.bwd_input_fold.bind(
+                device,
+                &[
+                    ("params", &**params),
+                    ("dx_padded", &**padded),
+                    ("dx", &buf.dx),
+                ],
+            )?),
+            _ => None,
+        };
         Ok(Binds {
             fused: None,
-            forward: forward.bind(ctx, [x, w, b, &buf.y, &buf.z_unused])?,
+            forward: forward.bind(ctx, [x, w, &buf.y, &buf.z_unused], b)?,
             loss: k.loss.bind(
                 device,
                 &[
@@ -96,13 +112,14 @@ impl Binds {
                     ("params", &u.bwd_input),
                     ("w", w),
                     ("dz", dz),
-                    ("dx", &buf.dx),
+                    ("dx", dx_written),
                 ],
             )?,
+            bwd_input_fold,
             sgd_w: sgd(&u.sgd_w, w, &buf.dw, &buf.w_momentum)?,
-            sgd_b: match layer.bias() {
-                Some(_) => Some(sgd(&u.sgd_b, b, &buf.db, &buf.b_momentum)?),
-                None => None,
+            sgd_b: match (b, &buf.db, &buf.b_momentum) {
+                (Some(b), Some(db), Some(momentum)) => Some(sgd(&u.sgd_b, b, db, momentum)?),
+                _ => None,
             },
         })
     }
@@ -112,23 +129,25 @@ impl Binds {
 /// their reduction.
 fn weight_grad_binds(
     ctx: &GpuContext,
+    bias: bool,
     buf: &Buffers,
     u: &Uniforms,
 ) -> Result<(wgpu::BindGroup, Option<wgpu::BindGroup>)> {
     let (device, k) = (&ctx.device, &ctx.kernels);
-    let (x, dz) = (&*buf.x, &*buf.dz);
+    let (x, dz): (&wgpu::Buffer, &wgpu::Buffer) = (&buf.x, &buf.dz);
+    let db = buf.db.as_deref().map(|db| ("db", db));
     let bwd_weight = match &buf.dw_partials {
-        None => k.bwd_weight.bind(
-            device,
-            &[
-                ("params", &u.bwd_weight),
+        None => {
+            let mut named = vec![
+                ("params", &*u.bwd_weight),
                 ("x", x),
                 ("dz", dz),
-                ("dw", &buf.dw),
-                ("db", &buf.db),
-            ],
-        )?,
-        Some(partial) => k.bwd_weight_tiled.bind(
+                ("dw", &*buf.dw),
+            ];
+            named.extend(db);
+            k.bwd_weight.get(bias).bind(device, &named)?
+        }
+        Some(partial) => k.bwd_weight_tiled.get(bias).bind(
             device,
             &[
                 ("params", &u.bwd_weight),
@@ -140,15 +159,15 @@ fn weight_grad_binds(
     };
     let bwd_weight_reduce = match &buf.dw_partials {
         None => None,
-        Some(partial) => Some(k.bwd_weight_reduce.bind(
-            device,
-            &[
-                ("params", &u.bwd_weight_reduce),
-                ("partial", partial),
-                ("dw", &buf.dw),
-                ("db", &buf.db),
-            ],
-        )?),
+        Some(partial) => {
+            let mut named = vec![
+                ("params", &*u.bwd_weight_reduce),
+                ("partial", &**partial),
+                ("dw", &*buf.dw),
+            ];
+            named.extend(db);
+            Some(k.bwd_weight_reduce.get(bias).bind(device, &named)?)
+        }
     };
     Ok((bwd_weight, bwd_weight_reduce))
 }
@@ -180,23 +199,22 @@ pub(super) fn fused_binds(
         &params,
         wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
     );
-    let (w, b) = (layer.weight().buffer(), layer.bias_buffer());
-    let storage: [(&str, &wgpu::Buffer); 11] = [
+    let mut storage: Vec<(&str, &wgpu::Buffer)> = vec![
         ("x", &buf.x),
         ("t", &buf.t),
-        ("w", w),
-        ("b", b),
+        ("w", layer.weight().buffer()),
         ("w_momentum", &buf.w_momentum),
-        ("b_momentum", &buf.b_momentum),
         ("log", &buf.loss_log),
         ("dw", &buf.dw),
-        ("db", &buf.db),
         ("y", &buf.y),
         ("dz", &buf.dz),
     ];
+    if let (Some(b), Some(db), Some(momentum)) = (layer.bias_buffer(), &buf.db, &buf.b_momentum) {
+        storage.extend([("b", b), ("b_momentum", &**momentum), ("db", &**db)]);
+    }
     let bind = |uniform: &wgpu::Buffer| {
         let mut all = vec![("params", uniform)];
-        all.extend(storage);
+        all.extend(storage.iter().copied());
         kernel.bind(&ctx.device, &all)
     };
     Ok(FusedBinds {

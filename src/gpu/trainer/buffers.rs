@@ -1,5 +1,6 @@
 //! The trainer's device buffers, allocated once: GPU memory stays flat however long it runs.
 
+use crate::gpu::grids::{bwd_input_len, weight_grad_cols};
 use crate::gpu::memory::{GpuBuffer, READBACK, STORAGE};
 use crate::gpu::trainer::grids::Grids;
 use crate::gpu::GpuContext;
@@ -18,12 +19,16 @@ pub(super) struct Buffers {
     /// One partial loss sum per workgroup of the loss pass.
     pub(super) loss_partials: GpuBuffer,
     pub(super) dw: GpuBuffer,
-    pub(super) db: GpuBuffer,
+    /// dL/db and the bias momentum; None without a bias.
+    pub(super) db: Option<GpuBuffer>,
+    pub(super) b_momentum: Option<GpuBuffer>,
     pub(super) dx: GpuBuffer,
-    /// The tiled weight gradient's partial sums, (splits, K, C·R·S + 1).
+    /// dL/d(padded x) (N, C, H + top + bottom, W + left + right), for a padding mode other than
+    /// zeros: the dX kernels write it, conv2d_bwd_input_fold.wgsl adds it into dx.
+    pub(super) dx_padded: Option<GpuBuffer>,
+    /// The tiled weight gradient's partial sums, (splits, K, (C/G)·R·S + 1 with a bias).
     pub(super) dw_partials: Option<GpuBuffer>,
     pub(super) w_momentum: GpuBuffer,
-    pub(super) b_momentum: GpuBuffer,
     /// A step count then one loss per step, and its readback copy.
     pub(super) loss_log: GpuBuffer,
     pub(super) loss_read: GpuBuffer,
@@ -46,7 +51,7 @@ impl Buffers {
             |label: &str, data: &[f32]| ctx.buffer_init(label, bytemuck::cast_slice(data), STORAGE);
         let zeros = |label: &str, floats: u64| ctx.buffer(label, floats * 4, STORAGE);
         let (m, weights, k) = (shape.output_len(), shape.weight_len(), u64::from(shape.k));
-        let partial_sums = u64::from(grids.splits) * k * (shape.reduction_len() + 1);
+        let partial_sums = u64::from(grids.splits) * k * weight_grad_cols(shape);
         let log_bytes = loss_log_bytes(log_capacity);
         Buffers {
             x: init("x", &x.data),
@@ -56,13 +61,16 @@ impl Buffers {
             dz: zeros("dz", m),
             loss_partials: zeros("loss partials", u64::from(grids.loss_partials)),
             dw: zeros("dw", weights),
-            db: zeros("db", k),
+            db: shape.bias.then(|| zeros("db", k)),
+            b_momentum: shape.bias.then(|| zeros("b momentum", k)),
             dx: zeros("dx", shape.input_len()),
+            dx_padded: grids
+                .bwd_input_fold
+                .map(|_| zeros("dx (padded input)", bwd_input_len(shape))),
             dw_partials: grids
                 .tiled_weight
                 .then(|| zeros("dw partial sums", partial_sums)),
             w_momentum: zeros("w momentum", weights),
-            b_momentum: zeros("b momentum", k),
             loss_log: ctx.buffer("loss log", log_bytes, STORAGE),
             loss_read: ctx.buffer("loss log readback", log_bytes, READBACK),
         }

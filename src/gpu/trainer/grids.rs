@@ -3,8 +3,9 @@
 use crate::error::{Error, Result};
 use crate::gpu::forward::conv_params;
 use crate::gpu::grids::{
-    bwd_weight_groups, fold_grid, groups, input_tiles, weight_splits, weight_tiles, Grid,
-    ELEMENTWISE_WORKGROUP_SIZE, LOSS_WORKGROUP_SIZE,
+    bwd_input_extent, bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles,
+    weight_grad_cols, weight_splits, weight_tiles, Grid, ELEMENTWISE_WORKGROUP_SIZE,
+    LOSS_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::memory::GpuBuffer;
@@ -12,7 +13,7 @@ use crate::gpu::params::{ConvParams, LossParams, SgdParams};
 use crate::gpu::versions::TrainVersions;
 use crate::gpu::GpuContext;
 use crate::sgd::Sgd;
-use crate::shape::ConvShape;
+use crate::shape::{ConvShape, PaddingMode};
 
 /// Workgroups of every backward and update kernel of one training step.
 pub(super) struct Grids {
@@ -26,6 +27,8 @@ pub(super) struct Grids {
     /// Slices of the N·P·Q reduction of the tiled weight gradient (1 for the simple one).
     pub(super) splits: u32,
     pub(super) bwd_input: Grid,
+    /// conv2d_bwd_input_fold.wgsl's, for a padding mode other than zeros.
+    pub(super) bwd_input_fold: Option<Grid>,
     pub(super) sgd_w: Grid,
     pub(super) sgd_b: Grid,
 }
@@ -50,12 +53,16 @@ impl Grids {
                 .checked_mul(splits)
                 .ok_or_else(|| Error::Invalid(format!("{shape}: too many workgroups for dW")))?,
         };
-        let weight_grads = u64::from(shape.k) * (shape.reduction_len() + 1);
+        let weight_grads = u64::from(shape.k) * weight_grad_cols(shape);
         let bwd_input = match versions.bwd_input {
-            KernelVersion::Simple => groups(shape.input_len(), ELEMENTWISE_WORKGROUP_SIZE)?,
+            KernelVersion::Simple => groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?,
             KernelVersion::Tiled => input_tiles(shape)?,
         };
         let elementwise = |len: u64| groups(len, ELEMENTWISE_WORKGROUP_SIZE);
+        let bwd_input_fold = match shape.padding_mode {
+            PaddingMode::Zeros => None,
+            _ => Some(fold(elementwise(shape.input_len())?)?),
+        };
         Ok(Grids {
             loss: fold(loss_partials)?,
             loss_partials,
@@ -64,6 +71,7 @@ impl Grids {
             tiled_weight,
             splits,
             bwd_input: fold(bwd_input)?,
+            bwd_input_fold,
             sgd_w: fold(elementwise(shape.weight_len())?)?,
             sgd_b: fold(elementwise(u64::from(shape.k))?)?,
         })
@@ -75,10 +83,33 @@ pub(super) struct Uniforms {
     pub(super) bwd_weight: GpuBuffer,
     pub(super) bwd_weight_reduce: GpuBuffer,
     pub(super) bwd_input: GpuBuffer,
+    pub(super) bwd_input_fold: Option<GpuBuffer>,
     pub(super) loss: GpuBuffer,
     pub(super) loss_params: LossParams,
     pub(super) sgd_w: GpuBuffer,
     pub(super) sgd_b: GpuBuffer,
+}
+
+/// The dX kernels' params: the layer's, or with a padding mode other than zeros the padded
+/// input's (H and W grown by the padding, none left), whose gradient the fold kernel then adds
+/// into the pixels it copies.
+fn bwd_input_params(shape: &ConvShape, grid: Grid) -> ConvParams {
+    let params = conv_params(shape, grid);
+    if shape.padding_mode == PaddingMode::Zeros {
+        return params;
+    }
+    // check_i32_indices kept the padded extent below 2³¹.
+    let (h, w) = bwd_input_extent(shape);
+    ConvParams {
+        h: h as u32,
+        w: w as u32,
+        pad_top: 0,
+        pad_bottom: 0,
+        pad_left: 0,
+        pad_right: 0,
+        pad_mode: PaddingMode::Zeros.code(),
+        ..params
+    }
 }
 
 fn sgd_params(sgd: &Sgd, len: u64, grid: Grid) -> SgdParams {
@@ -124,7 +155,10 @@ impl Uniforms {
                     ..conv_params(shape, g.bwd_weight_reduce)
                 },
             ),
-            bwd_input: conv("ConvParams bwd x", conv_params(shape, g.bwd_input)),
+            bwd_input: conv("ConvParams bwd x", bwd_input_params(shape, g.bwd_input)),
+            bwd_input_fold: g
+                .bwd_input_fold
+                .map(|grid| conv("ConvParams bwd x fold", conv_params(shape, grid))),
             loss: uniform("LossParams", bytemuck::bytes_of(&loss_params)),
             loss_params,
             sgd_w: uniform(

@@ -164,10 +164,14 @@ fn fused_params(shape: &ConvShape, sgd: &Sgd, scale: f32) -> FusedLoopParams {
         q: shape.q(),
         stride_h: shape.stride.0,
         stride_w: shape.stride.1,
-        pad_h: shape.padding.0,
-        pad_w: shape.padding.1,
+        pad_top: shape.padding.top,
+        pad_left: shape.padding.left,
+        pad_mode: shape.padding_mode.code(),
+        dilation_h: shape.dilation.0,
+        dilation_w: shape.dilation.1,
+        conv_groups: shape.groups,
         steps: 0,
-        lanes: fused_lanes(shape.weight_len() + u64::from(shape.k)),
+        lanes: fused_lanes(shape.weight_len() + shape.bias_len()),
         nesterov: u32::from(sgd.nesterov),
         lr: sgd.lr,
         momentum: sgd.momentum,
@@ -202,9 +206,8 @@ impl<'a> Trainer<'a> {
         let mut versions = options
             .versions
             .unwrap_or_else(|| TrainVersions::for_shape(&shape));
-        // The fused loop updates a bias, and needs its kernel and the room for the layer.
-        versions.fused_loop &=
-            layer.bias().is_some() && fits_fused_loop(&shape) && ctx.kernels.fused_loop.is_some();
+        // The fused loop needs its kernel and the room for the layer.
+        versions.fused_loop &= fits_fused_loop(&shape) && ctx.kernels.fused_loop.is_some();
         let sgd = options.sgd;
         let (forward, grids, uniforms, buffers, binds) =
             ctx.scoped("allocating the training buffers", || -> Result<_> {
@@ -213,7 +216,8 @@ impl<'a> Trainer<'a> {
                 let uniforms = Uniforms::new(ctx, &shape, &grids, &sgd);
                 let buffers = Buffers::new(ctx, &shape, (x, t), &grids, options.log_capacity);
                 let mut binds = Binds::new(ctx, &layer, &forward, &versions, &buffers, &uniforms)?;
-                if let (true, Some(kernel)) = (versions.fused_loop, &ctx.kernels.fused_loop) {
+                if let (true, Some(kernels)) = (versions.fused_loop, &ctx.kernels.fused_loop) {
+                    let kernel = kernels.get(shape.bias);
                     let params = fused_params(&shape, &sgd, uniforms.loss_params.scale);
                     let fused = fused_binds(
                         ctx,

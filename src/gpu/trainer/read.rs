@@ -8,16 +8,25 @@ use crate::tensor::Tensor4;
 #[derive(Debug, Clone)]
 pub struct TrainerState {
     pub w: Tensor4,
-    /// The bias (zeros for a layer without bias).
+    /// The bias (empty for a layer without bias).
     pub b: Vec<f32>,
     /// Momentum buffers (zeros until the first step with momentum).
     pub w_momentum: Vec<f32>,
+    /// (Empty without bias.)
     pub b_momentum: Vec<f32>,
 }
 
 impl Trainer<'_> {
     fn read(&self, buffer: &wgpu::Buffer, len: u64, stage: &'static str) -> Result<Vec<f32>> {
         self.ctx.read_back(buffer, len as usize, stage)
+    }
+
+    /// A bias-sized buffer's values; empty for a layer without bias.
+    fn read_bias(&self, buffer: Option<&wgpu::Buffer>, stage: &'static str) -> Result<Vec<f32>> {
+        match buffer {
+            Some(buffer) => self.read(buffer, self.shape.bias_len(), stage),
+            None => Ok(Vec::new()),
+        }
     }
 
     fn dims(&self, dims: [u32; 4]) -> [usize; 4] {
@@ -36,7 +45,7 @@ impl Trainer<'_> {
 
     fn weight_dims(&self) -> [u32; 4] {
         let s = &self.shape;
-        [s.k, s.c, s.r, s.s]
+        [s.k, s.channels_per_group(), s.r, s.s]
     }
 
     fn out_dims(&self) -> [u32; 4] {
@@ -46,23 +55,23 @@ impl Trainer<'_> {
 
     /// The current weights, bias and momentum buffers.
     pub fn read_state(&self) -> Result<TrainerState> {
-        let (k, weights) = (u64::from(self.shape.k), self.shape.weight_len());
-        let b = self.layer.bias_buffer();
+        let weights = self.shape.weight_len();
+        let b_momentum = self.buffers.b_momentum.as_deref();
         Ok(TrainerState {
             w: self.tensor("w", self.weight_dims(), self.layer.weight().buffer())?,
-            b: self.read(b, k, "reading b")?,
+            b: self.read_bias(self.layer.bias_buffer(), "reading b")?,
             w_momentum: self.read(&self.buffers.w_momentum, weights, "reading the w momentum")?,
-            b_momentum: self.read(&self.buffers.b_momentum, k, "reading the b momentum")?,
+            b_momentum: self.read_bias(b_momentum, "reading the b momentum")?,
         })
     }
 
-    /// The loss gradients (without weight decay) dL/dw and dL/db of the last step, taken before
-    /// its update.
+    /// The loss gradients (without weight decay) dL/dw and dL/db (empty without bias) of the
+    /// last step, taken before its update.
     pub fn read_grads(&self) -> Result<(Tensor4, Vec<f32>)> {
         let dw = self.tensor("dw", self.weight_dims(), &self.buffers.dw)?;
         Ok((
             dw,
-            self.read(&self.buffers.db, u64::from(self.shape.k), "reading db")?,
+            self.read_bias(self.buffers.db.as_deref(), "reading db")?,
         ))
     }
 

@@ -42,7 +42,8 @@ impl Trainer<'_> {
     /// `steps` steps of the fused loop: full dispatches, then one for the remainder (whose
     /// count [`Self::write_fused_rest`] wrote).
     fn record_fused(&self, pass: &mut wgpu::ComputePass<'_>, steps: u32) {
-        if let (Some(kernel), Some(fused)) = (&self.ctx.kernels.fused_loop, &self.binds.fused) {
+        if let (Some(kernels), Some(fused)) = (&self.ctx.kernels.fused_loop, &self.binds.fused) {
+            let kernel = kernels.get(self.shape.bias);
             for _ in 0..steps / FUSED_STEPS_PER_DISPATCH {
                 kernel.dispatch(pass, &fused.full, (1, 1, 1));
             }
@@ -55,14 +56,20 @@ impl Trainer<'_> {
     fn record_backward(&self, pass: &mut wgpu::ComputePass<'_>, with_input_grad: bool) {
         let k = &self.ctx.kernels;
         let (b, g) = (&self.binds, &self.grids);
+        let bias = self.shape.bias;
         k.loss.dispatch(pass, &b.loss, g.loss);
         k.loss_reduce.dispatch(pass, &b.loss_reduce, (1, 1, 1));
         match &b.bwd_weight_reduce {
-            None => k.bwd_weight.dispatch(pass, &b.bwd_weight, g.bwd_weight),
+            None => k
+                .bwd_weight
+                .get(bias)
+                .dispatch(pass, &b.bwd_weight, g.bwd_weight),
             Some(reduce) => {
                 k.bwd_weight_tiled
+                    .get(bias)
                     .dispatch(pass, &b.bwd_weight, g.bwd_weight);
                 k.bwd_weight_reduce
+                    .get(bias)
                     .dispatch(pass, reduce, g.bwd_weight_reduce);
             }
         }
@@ -72,6 +79,9 @@ impl Trainer<'_> {
                 crate::gpu::KernelVersion::Tiled => &k.bwd_input_tiled,
             };
             kernel.dispatch(pass, &b.bwd_input, g.bwd_input);
+            if let (Some(fold), Some(grid)) = (&b.bwd_input_fold, g.bwd_input_fold) {
+                k.bwd_input_fold.dispatch(pass, fold, grid);
+            }
         }
     }
 
@@ -121,12 +131,7 @@ impl Trainer<'_> {
     /// Bytes of the buffers `pass` binds.
     pub fn pass_bytes(&self, pass: Pass) -> u64 {
         let s = &self.shape;
-        let (x, y, w, k) = (
-            s.input_len(),
-            s.output_len(),
-            s.weight_len(),
-            u64::from(s.k),
-        );
+        let (x, y, w, k) = (s.input_len(), s.output_len(), s.weight_len(), s.bias_len());
         let loss_group = u64::from(crate::gpu::wgsl::LOSS_WORKGROUP_SIZE);
         let floats = match pass {
             Pass::Forward => x + w + k + y,
