@@ -2,8 +2,10 @@
 //!
 //! Shapes come from a seeded generator that cycles through edge-case families (1×1 kernels,
 //! kernels as large as the padded input, strides larger than the kernel, asymmetric padding,
-//! batches and channels, K past the workgroup size, one-pixel-wide images) between general
-//! random draws, so any run of 8 or more cases covers them all.
+//! batches and channels, K past the workgroup size, one-pixel-wide images, dilation, groups,
+//! depthwise layers with multipliers, four-sided and `same` padding, each padding mode, no bias,
+//! and every option at once) between general random draws, so any run of 18 or more cases
+//! covers them all.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -12,11 +14,11 @@ use crate::compare::{compare, forward_bound, Comparison};
 use crate::cpu;
 use crate::error::Result;
 use crate::gpu::{GpuContext, KernelVersion};
-use crate::shape::{ConvShape, ConvShapeSpec, Padding};
+use crate::shape::{ConvShape, ConvShapeSpec, Padding, PaddingMode};
 use crate::tensor::Tensor4;
 
 /// The edge-case family a generated shape belongs to.
-pub const FAMILIES: [&str; 8] = [
+pub const FAMILIES: [&str; 18] = [
     "random",
     "1x1 kernel",
     "kernel = padded input",
@@ -25,6 +27,16 @@ pub const FAMILIES: [&str; 8] = [
     "batch and channels",
     "K > workgroup",
     "one-pixel-wide image",
+    "dilated, padded",
+    "grouped",
+    "depthwise, multiplier",
+    "4-sided padding",
+    "same, even kernel",
+    "reflect padding",
+    "replicate padding",
+    "circular padding",
+    "no bias",
+    "every option",
 ];
 
 /// One problem: a shape and its inputs.
@@ -71,10 +83,20 @@ impl CaseGenerator {
         }
     }
 
-    /// The next shape, from family `index % 8`.
+    /// The next shape, from family `index % 18`. Draws that break a rule of `ConvShape::new`
+    /// (a kernel past the padded input, reflect padding as wide as the image) are drawn again.
     pub fn next_shape(&mut self) -> ConvShape {
         let family = self.index % FAMILIES.len();
         self.index += 1;
+        loop {
+            if let Ok(shape) = ConvShape::new(self.draw(family)) {
+                return shape;
+            }
+        }
+    }
+
+    /// One draw of `family`'s spec, unvalidated.
+    fn draw(&mut self, family: usize) -> ConvShapeSpec {
         let rng = &mut self.rng;
         let mut spec = ConvShapeSpec {
             n: rng.random_range(1..=2),
@@ -88,11 +110,13 @@ impl CaseGenerator {
             padding: Padding::symmetric(rng.random_range(0..=2), rng.random_range(0..=2)),
             ..Default::default()
         };
+        let rows = |spec: &ConvShapeSpec| spec.h + spec.padding.top + spec.padding.bottom;
+        let cols = |spec: &ConvShapeSpec| spec.w + spec.padding.left + spec.padding.right;
         match family {
             1 => {} // 1×1 kernel as drawn
             2 => {
-                spec.r = spec.h + (spec.padding.top + spec.padding.bottom);
-                spec.s = spec.w + (spec.padding.left + spec.padding.right);
+                spec.r = rows(&spec);
+                spec.s = cols(&spec);
             }
             3 => {
                 spec.h = rng.random_range(6..=20);
@@ -111,23 +135,15 @@ impl CaseGenerator {
             5 => {
                 spec.n = rng.random_range(2..=4);
                 spec.c = rng.random_range(2..=5);
-                spec.r = rng
-                    .random_range(1..=3)
-                    .min(spec.h + (spec.padding.top + spec.padding.bottom));
-                spec.s = rng
-                    .random_range(1..=3)
-                    .min(spec.w + (spec.padding.left + spec.padding.right));
+                spec.r = rng.random_range(1..=3).min(rows(&spec));
+                spec.s = rng.random_range(1..=3).min(cols(&spec));
             }
             6 => {
                 spec.k = rng.random_range(65..=140);
                 spec.h = rng.random_range(1..=6);
                 spec.w = rng.random_range(1..=6);
-                spec.r = rng
-                    .random_range(1..=3)
-                    .min(spec.h + (spec.padding.top + spec.padding.bottom));
-                spec.s = rng
-                    .random_range(1..=3)
-                    .min(spec.w + (spec.padding.left + spec.padding.right));
+                spec.r = rng.random_range(1..=3).min(rows(&spec));
+                spec.s = rng.random_range(1..=3).min(cols(&spec));
             }
             7 => {
                 if rng.random_bool(0.5) {
@@ -139,20 +155,75 @@ impl CaseGenerator {
                     spec.padding.left = 0;
                     spec.padding.right = 0;
                 }
-                spec.r = rng
-                    .random_range(1..=(spec.h + (spec.padding.top + spec.padding.bottom)).min(4));
-                spec.s = rng
-                    .random_range(1..=(spec.w + (spec.padding.left + spec.padding.right)).min(4));
+                spec.r = rng.random_range(1..=rows(&spec).min(4));
+                spec.s = rng.random_range(1..=cols(&spec).min(4));
+            }
+            8 => {
+                spec.h = rng.random_range(4..=16);
+                spec.w = rng.random_range(4..=16);
+                spec.dilation = (rng.random_range(2..=3), rng.random_range(1..=3));
+                spec.padding = Padding::symmetric(rng.random_range(1..=3), rng.random_range(1..=3));
+                spec.r = rng.random_range(2..=3);
+                spec.s = rng.random_range(2..=3);
+            }
+            9 => {
+                spec.groups = rng.random_range(2..=3);
+                spec.c = spec.groups * rng.random_range(1..=3);
+                spec.k = spec.groups * rng.random_range(1..=3);
+                spec.r = rng.random_range(1..=3);
+                spec.s = rng.random_range(1..=3);
+            }
+            10 => {
+                spec.c = rng.random_range(1..=4);
+                spec.groups = spec.c;
+                spec.k = spec.c * rng.random_range(1..=3);
+                spec.r = rng.random_range(1..=3);
+                spec.s = rng.random_range(1..=3);
+            }
+            11 => {
+                spec.padding = four_sides(rng, 3);
+                spec.r = rng.random_range(1..=4);
+                spec.s = rng.random_range(1..=4);
+            }
+            12 => {
+                spec.stride = (1, 1);
+                spec.r = 2 * rng.random_range(1..=2);
+                spec.s = 2 * rng.random_range(1..=2);
+                spec.dilation = (rng.random_range(1..=2), rng.random_range(1..=2));
+                spec.padding = Padding::same((spec.r, spec.s), spec.dilation);
+            }
+            13..=15 => {
+                spec.padding_mode = [
+                    PaddingMode::Reflect,
+                    PaddingMode::Replicate,
+                    PaddingMode::Circular,
+                ][family - 13];
+                spec.padding = four_sides(rng, 3);
+                spec.r = rng.random_range(1..=4);
+                spec.s = rng.random_range(1..=4);
+            }
+            16 => {
+                spec.bias = false;
+                spec.r = rng.random_range(1..=3);
+                spec.s = rng.random_range(1..=3);
+            }
+            17 => {
+                spec.groups = rng.random_range(1..=3);
+                spec.c = spec.groups * rng.random_range(1..=2);
+                spec.k = spec.groups * rng.random_range(1..=3);
+                spec.dilation = (rng.random_range(1..=2), rng.random_range(1..=2));
+                spec.padding = four_sides(rng, 3);
+                spec.padding_mode = PaddingMode::ALL[rng.random_range(0..4)];
+                spec.bias = rng.random_bool(0.5);
+                spec.r = rng.random_range(1..=3);
+                spec.s = rng.random_range(1..=3);
             }
             _ => {
-                spec.r = rng
-                    .random_range(1..=(spec.h + (spec.padding.top + spec.padding.bottom)).min(7));
-                spec.s = rng
-                    .random_range(1..=(spec.w + (spec.padding.left + spec.padding.right)).min(7));
+                spec.r = rng.random_range(1..=rows(&spec).min(7));
+                spec.s = rng.random_range(1..=cols(&spec).min(7));
             }
         }
-        // Every spec above keeps every dim ≥ 1 and the kernel inside the padded input.
-        ConvShape::new(spec).expect("the generator only builds valid shapes")
+        spec
     }
 
     /// Inputs for `shape`: x and w uniform in [−1, 1], b in [−0.5, 0.5].
@@ -166,7 +237,7 @@ impl CaseGenerator {
         let d = |v: u32| v as usize;
         let x = fill(shape.input_len(), 1.0);
         let w = fill(shape.weight_len(), 1.0);
-        let b = fill(u64::from(shape.k), 0.5);
+        let b = fill(shape.bias_len(), 0.5);
         Case {
             family,
             shape,
@@ -175,7 +246,12 @@ impl CaseGenerator {
                 data: x,
             },
             w: Tensor4 {
-                dims: [d(shape.k), d(shape.c), d(shape.r), d(shape.s)],
+                dims: [
+                    d(shape.k),
+                    d(shape.channels_per_group()),
+                    d(shape.r),
+                    d(shape.s),
+                ],
                 data: w,
             },
             b,
@@ -187,6 +263,16 @@ impl CaseGenerator {
         let family = FAMILIES[self.index % FAMILIES.len()];
         let shape = self.next_shape();
         self.inputs(shape, family)
+    }
+}
+
+/// Padding of up to `max` on each side, drawn independently.
+fn four_sides(rng: &mut ChaCha8Rng, max: u32) -> Padding {
+    Padding {
+        top: rng.random_range(0..=max),
+        bottom: rng.random_range(0..=max),
+        left: rng.random_range(0..=max),
+        right: rng.random_range(0..=max),
     }
 }
 

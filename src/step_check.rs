@@ -13,7 +13,7 @@ use crate::cpu;
 use crate::error::Result;
 use crate::gpu::{Trainer, TrainerState};
 use crate::sgd::Sgd;
-use crate::shape::ConvShape;
+use crate::shape::{ConvShape, PaddingMode};
 use crate::tensor::Tensor4;
 
 /// The comparisons of every output, merged over the steps checked.
@@ -134,11 +134,18 @@ pub fn checked_steps_with(
         check.loss_and_dz(&shape, t, &out);
         check.weight_grads(&shape, x, &out);
         if with_dx {
-            // From the GPU's dz and the weights the step used: sums of K·R·S terms.
+            // From the GPU's dz and the weights the step used: each dx sums the products that
+            // reached its pixel (dx_terms); with a padding mode other than zeros in two levels
+            // (per padded position, then the fold over the positions that copy the pixel),
+            // which adds at most one rounding per product to its path.
             let dx = trainer.read_input_grad()?;
             let xref = cpu::conv2d_bwd_input(&shape, &before.w.data, &out.dz.data);
-            let krs = u64::from(shape.k) * u64::from(shape.r) * u64::from(shape.s);
-            let bound = |i| sum_bound(krs + 1, xref.dx_abs[i]);
+            let levels = if shape.padding_mode == PaddingMode::Zeros {
+                1
+            } else {
+                2
+            };
+            let bound = |i: usize| sum_bound(levels * xref.dx_terms[i] + 1, xref.dx_abs[i]);
             merge(&mut check.dx, compare(&dx.data, &xref.dx, bound, dx.dims));
         }
         check.update(trainer.sgd(), &before, &trainer.read_state()?, &out);

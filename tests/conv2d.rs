@@ -18,7 +18,9 @@ fn forward_on_device_tensors_matches_the_reference() {
     for _ in 0..40 {
         let case = gen.next_case();
         let config = Conv2dConfig::of_shape(&case.shape);
-        let layer = Conv2d::from_weights(ctx, config, &case.w, Some(&case.b)).expect("layer");
+        let layer =
+            Conv2d::from_weights(ctx, config, &case.w, case.shape.bias.then_some(&case.b[..]))
+                .expect("layer");
         let x = DeviceTensor::upload(ctx, "x", &case.x).expect("upload");
         for version in KernelVersion::ALL {
             let options = ForwardOptions {

@@ -6,12 +6,13 @@ use wgconv::check::{run_case, CaseGenerator, FAMILIES};
 use wgconv::compare::{compare, forward_bound};
 use wgconv::gpu::KernelVersion;
 use wgconv::{cpu, ConvShape, ConvShapeSpec, Tensor4};
+use wgconv::{Padding, PaddingMode};
 
 #[test]
 fn random_shapes_match_the_reference() {
     let ctx = common::gpu();
     let mut gen = CaseGenerator::new(0x5eed);
-    let cases = 240;
+    let cases = 20 * FAMILIES.len();
     let mut seen = [0usize; FAMILIES.len()];
     let mut failures = Vec::new();
     let mut worst: f64 = 0.0;
@@ -25,6 +26,8 @@ fn random_shapes_match_the_reference() {
         mut channels,
         mut k_odd,
     ) = (0, 0, 0, 0, 0, 0, 0, 0);
+    // The options of PyTorch's Conv2d beyond stride and symmetric zero padding.
+    let mut options = std::collections::BTreeMap::<&str, usize>::new();
     for _ in 0..cases {
         let case = gen.next_case();
         let s = case.shape;
@@ -42,6 +45,25 @@ fn random_shapes_match_the_reference() {
         batch += usize::from(s.n > 1);
         channels += usize::from(s.c > 1);
         k_odd += usize::from(s.k > 64 && !s.k.is_multiple_of(64));
+        let p = s.padding;
+        for (what, yes) in [
+            (
+                "dilation > 1 with padding",
+                s.dilation != (1, 1) && p != Padding::ZERO,
+            ),
+            ("groups > 1", s.groups > 1),
+            (
+                "depthwise with multiplier > 1",
+                s.groups == s.c && s.k > s.c,
+            ),
+            ("4-sided padding", p.top != p.bottom || p.left != p.right),
+            ("reflect", s.padding_mode == PaddingMode::Reflect),
+            ("replicate", s.padding_mode == PaddingMode::Replicate),
+            ("circular", s.padding_mode == PaddingMode::Circular),
+            ("no bias", !s.bias),
+        ] {
+            *options.entry(what).or_default() += usize::from(yes);
+        }
         for version in KernelVersion::ALL {
             let result = run_case(ctx, &case, version).unwrap_or_else(|e| panic!("{s}: {e}"));
             worst = worst.max(result.worst_ratio());
@@ -76,6 +98,9 @@ fn random_shapes_match_the_reference() {
         ("C > 1", channels),
         ("K not a multiple of 64", k_odd),
     ] {
+        assert!(count >= 10, "{what}: only {count} cases");
+    }
+    for (what, count) in options {
         assert!(count >= 10, "{what}: only {count} cases");
     }
 }

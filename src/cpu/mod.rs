@@ -62,9 +62,9 @@ fn outputs(shape: &ConvShape) -> impl Iterator<Item = [usize; 4]> {
 }
 
 /// Twin of `shaders/conv2d_bias_relu_fwd.wgsl`:
-/// c[n,k,p,q] = f(Σ_c' Σ_r Σ_s w[k,c',r,s] · x[n, g·C/G + c', p·sh + r·dh − top, q·sw + s·dw − left]
-/// + b[k]), f = ReLU, g = k's group, where a padded coordinate reads what the padding mode says
-/// (`for_each_tap`).
+/// c[n,k,p,q] = f(b[k] + Σ_c' Σ_r Σ_s w[k,c',r,s] · x[n, g·C/G + c', p·sh + r·dh − top,
+/// q·sw + s·dw − left]), f = ReLU, g = k's group, where a padded coordinate reads what the
+/// padding mode says (`for_each_tap`).
 ///
 /// x is (N,C,H,W), w is (K,C/G,R,S), b is (K) (empty without bias); the result is (N,K,P,Q).
 pub fn conv2d_bias_relu_fwd<T: Copy + Into<f64>>(

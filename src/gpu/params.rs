@@ -115,7 +115,7 @@ gpu_params! {
 }
 
 // Uniform structs are sized in multiples of 16 bytes.
-const _: () = assert!(std::mem::size_of::<ConvParams>() % 16 == 0);
-const _: () = assert!(std::mem::size_of::<FusedLoopParams>() % 16 == 0);
-const _: () = assert!(std::mem::size_of::<LossParams>() % 16 == 0);
-const _: () = assert!(std::mem::size_of::<SgdParams>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<ConvParams>().is_multiple_of(16));
+const _: () = assert!(std::mem::size_of::<FusedLoopParams>().is_multiple_of(16));
+const _: () = assert!(std::mem::size_of::<LossParams>().is_multiple_of(16));
+const _: () = assert!(std::mem::size_of::<SgdParams>().is_multiple_of(16));

@@ -64,7 +64,12 @@ pub fn trainer<'a>(
     versions: Option<wgconv::gpu::TrainVersions>,
 ) -> wgconv::Result<wgconv::gpu::Trainer<'a>> {
     use wgconv::gpu::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
-    let layer = Conv2d::from_weights(ctx, Conv2dConfig::of_shape(shape), w, Some(b))?;
+    let layer = Conv2d::from_weights(
+        ctx,
+        Conv2dConfig::of_shape(shape),
+        w,
+        shape.bias.then_some(b),
+    )?;
     let mut options = TrainerOptions::new(sgd).with_log_capacity(log_capacity);
     options.versions = versions;
     Trainer::new(layer, x, t, options)
