@@ -509,7 +509,6 @@ impl ConvShape {
             groups,
             padding_mode: options.padding_mode,
             bias: options.bias,
-            ..Default::default()
         })
     }
 
