@@ -87,21 +87,19 @@ pub fn reduced_for_validation(shape: &ConvShape) -> Result<ConvShape> {
     spec.n = spec.n.min((VALIDATION_MACS / per_image).max(1) as u32);
     let mut s = ConvShape::new(spec)?;
     while step_macs(&s) > VALIDATION_MACS {
-        let min_h = spec
-            .r
-            .saturating_sub(spec.padding.top + spec.padding.bottom)
-            .max(1);
-        let min_w = spec
-            .s
-            .saturating_sub(spec.padding.left + spec.padding.right)
-            .max(1);
+        let min_h = spec.r.saturating_sub(spec.padding.top + spec.padding.bottom).max(1);
+        let min_w = spec.s.saturating_sub(spec.padding.left + spec.padding.right).max(1);
         let (h, w) = ((spec.h / 2).max(min_h), (spec.w / 2).max(min_w));
         if (h, w) == (spec.h, spec.w) {
             break;
         }
+        // A smaller image may break a rule (a dilated kernel, reflect padding): stop there.
+        let Ok(smaller) = ConvShape::new(ConvShapeSpec { h, w, ..spec }) else {
+            break;
+        };
         spec.h = h;
         spec.w = w;
-        s = ConvShape::new(spec)?;
+        s = smaller;
     }
     Ok(s)
 }

@@ -52,6 +52,7 @@ fn every_kernel_of_a_step_matches_the_reference_on_random_shapes() {
     };
     let mut worst = std::collections::BTreeMap::<String, f64>::new();
     let mut fused_cases = 0;
+    let mut by_family = std::collections::BTreeMap::<&str, f64>::new();
     // 18 of each generator family (every option of PyTorch's Conv2d among them).
     let cases = 18 * wgconv::check::FAMILIES.len();
     for i in 0..cases {
@@ -92,6 +93,8 @@ fn every_kernel_of_a_step_matches_the_reference_on_random_shapes() {
             for (name, c) in with_dx.outputs().into_iter().chain(without.outputs()) {
                 let w = worst.entry(format!("{name} ({path})")).or_default();
                 *w = w.max(c.worst_ratio());
+                let f = by_family.entry(case.family).or_default();
+                *f = f.max(c.worst_ratio());
             }
         }
     }
@@ -100,6 +103,7 @@ fn every_kernel_of_a_step_matches_the_reference_on_random_shapes() {
         "only {fused_cases} cases ran the fused loop"
     );
     eprintln!("worst error / bound over {cases} shapes: {worst:#?}");
+    eprintln!("worst error / bound of any output, by family: {by_family:#?}");
 }
 
 #[test]

@@ -10,6 +10,7 @@ use crate::gpu::{
     Trainer, TrainerOptions,
 };
 use crate::sgd::Sgd;
+use crate::shape::PaddingMode;
 use crate::tensor::Tensor4;
 
 /// Kernels to run once.
@@ -30,13 +31,22 @@ const ALL: [WarmUp; 3] = [
 ];
 
 impl GpuContext {
-    /// Runs the kernels `what` names once on a 1×1 filter over a 2×2 image. Leaves no buffer.
+    /// Runs the kernels `what` names once on a 1×1 filter over a 2×2 image, with and without
+    /// bias (each has its own kernels), the layer with bias under reflect padding so that
+    /// training also runs the dX fold. Leaves no buffer.
     pub fn warm_up(&self, what: &[WarmUp]) -> Result<()> {
-        let config = Conv2dConfig::new(1, 1, (1, 1));
+        let with_bias = Conv2dConfig::new(1, 1, (1, 1))
+            .with_padding((1, 1))
+            .with_padding_mode(PaddingMode::Reflect);
+        let without_bias = Conv2dConfig::new(1, 1, (1, 1)).with_bias(false);
         let x = Tensor4::new("x", [1, 1, 2, 2], vec![0.5, -0.25, 1.0, 0.75])?;
-        let t = Tensor4::new("t", [1, 1, 2, 2], vec![0.0, 0.5, 1.0, 0.25])?;
         let w = Tensor4::new("w", [1, 1, 1, 1], vec![0.5])?;
-        let layer = || Conv2d::from_weights(self, config, &w, Some(&[0.1]));
+        let layers = || -> Result<[Conv2d<'_>; 2]> {
+            Ok([
+                Conv2d::from_weights(self, with_bias, &w, Some(&[0.1]))?,
+                Conv2d::from_weights(self, without_bias, &w, None)?,
+            ])
+        };
         for item in what {
             match *item {
                 WarmUp::Forward(version) => {
@@ -45,13 +55,20 @@ impl GpuContext {
                         kernel: Some(version),
                     };
                     let x = DeviceTensor::upload(self, "x", &x)?;
-                    layer()?.forward_with(&x, options)?.y.download(self)?;
+                    for layer in layers()? {
+                        layer.forward_with(&x, options)?.y.download(self)?;
+                    }
                 }
                 WarmUp::Train(versions) => {
                     let options = TrainerOptions::new(Sgd::new(0.1))
                         .with_log_capacity(2)
                         .with_versions(versions);
-                    Trainer::new(layer()?, &x, &t, options)?.run(2, true, |_, _| {})?;
+                    for layer in layers()? {
+                        let shape = layer.config().shape_for(x.dims)?;
+                        let t_dims = [shape.n, shape.k, shape.p(), shape.q()];
+                        let t = Tensor4::zeros(t_dims.map(|d| d as usize));
+                        Trainer::new(layer, &x, &t, options)?.run(2, true, |_, _| {})?;
+                    }
                 }
                 WarmUp::All => self.warm_up(&ALL)?,
             }

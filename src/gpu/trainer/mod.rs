@@ -12,7 +12,7 @@ mod run;
 use crate::error::{Error, Result};
 use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::{check_i32_indices, ForwardPlan};
-use crate::gpu::grids::fused_lanes;
+use crate::gpu::grids::{bwd_input_len, fused_lanes};
 use crate::gpu::params::FusedLoopParams;
 use crate::gpu::versions::{fits_fused_loop, TrainVersions};
 use crate::gpu::GpuContext;
@@ -137,6 +137,7 @@ fn validate(
         ("the input x", shape.input_len()),
         ("the output y", shape.output_len()),
         ("the weights w", shape.weight_len()),
+        ("the padded input's gradient", bwd_input_len(&shape)),
     ] {
         if elements * 4 > cap {
             return Err(Error::LimitExceeded {
