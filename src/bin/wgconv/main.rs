@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod forward;
 mod info;
+mod layer;
 mod loss_log;
 mod opening;
 mod shared;
