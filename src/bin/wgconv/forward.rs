@@ -200,7 +200,7 @@ fn read_problem(args: &ForwardArgs) -> anyhow::Result<Problem> {
 /// then refuses with its reason.
 fn channels_per_group(c: usize, groups: u32) -> usize {
     match groups as usize {
-        g if g > 0 && c % g == 0 => c / g,
+        g if g > 0 && c.is_multiple_of(g) => c / g,
         _ => c,
     }
 }
