@@ -1,4 +1,4 @@
-//! `wgconv step`: N full-batch SGD steps on (X, T), the new weights and bias written out.
+//! `wgconv step`: N full-batch SGD steps on (X, T), the new weights (and bias) written out.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
