@@ -87,19 +87,29 @@ pub fn reduced_for_validation(shape: &ConvShape) -> Result<ConvShape> {
     spec.n = spec.n.min((VALIDATION_MACS / per_image).max(1) as u32);
     let mut s = ConvShape::new(spec)?;
     while step_macs(&s) > VALIDATION_MACS {
-        let min_h = spec.r.saturating_sub(spec.padding.top + spec.padding.bottom).max(1);
-        let min_w = spec.s.saturating_sub(spec.padding.left + spec.padding.right).max(1);
+        let min_h = spec
+            .dilation
+            .0
+            .saturating_mul(spec.r - 1)
+            .saturating_add(1)
+            .saturating_sub(spec.padding.top + spec.padding.bottom)
+            .max(1);
+        let min_w = spec
+            .dilation
+            .1
+            .saturating_mul(spec.s - 1)
+            .saturating_add(1)
+            .saturating_sub(spec.padding.left + spec.padding.right)
+            .max(1);
         let (h, w) = ((spec.h / 2).max(min_h), (spec.w / 2).max(min_w));
         if (h, w) == (spec.h, spec.w) {
             break;
         }
-        // A smaller image may break a rule (a dilated kernel, reflect padding): stop there.
-        let Ok(smaller) = ConvShape::new(ConvShapeSpec { h, w, ..spec }) else {
-            break;
-        };
-        spec.h = h;
-        spec.w = w;
-        s = smaller;
+        // A padding mode's limits (reflect needs H > its padding) end the halving too.
+        match ConvShape::new(ConvShapeSpec { h, w, ..spec }) {
+            Ok(smaller) => (spec.h, spec.w, s) = (h, w, smaller),
+            Err(_) => break,
+        }
     }
     Ok(s)
 }
@@ -115,7 +125,8 @@ pub fn problem_bytes(shape: &ConvShape) -> Option<u64> {
     floats.checked_mul(4 * 2)
 }
 
-/// Random x, w, b and target t for `shape` (x, t in [0, 1], w, b in ±1/√(C·R·S)), refused
+/// Random x, w, b and target t for `shape` (x, t in [0, 1], w, b in ±1/√(C/G·R·S); b empty
+/// without bias), refused
 /// before anything is drawn when they would not fit in host memory.
 pub fn random_problem(
     shape: &ConvShape,
@@ -136,10 +147,15 @@ pub fn random_problem(
         data: fill(shape.input_len(), 0.0, 1.0),
     };
     let w = Tensor4 {
-        dims: [d(shape.k), d(shape.c), d(shape.r), d(shape.s)],
+        dims: [
+            d(shape.k),
+            d(shape.channels_per_group()),
+            d(shape.r),
+            d(shape.s),
+        ],
         data: fill(shape.weight_len(), -bound, bound),
     };
-    let b = fill(u64::from(shape.k), -bound, bound);
+    let b = fill(shape.bias_len(), -bound, bound);
     let t = Tensor4 {
         dims: [d(shape.n), d(shape.k), d(shape.p()), d(shape.q())],
         data: fill(shape.output_len(), 0.0, 1.0),
@@ -170,7 +186,12 @@ pub fn validate(
         weight_decay: 1e-4,
         nesterov: false,
     };
-    let layer = Conv2d::from_weights(ctx, Conv2dConfig::of_shape(&small), &w, Some(&b))?;
+    let layer = Conv2d::from_weights(
+        ctx,
+        Conv2dConfig::of_shape(&small),
+        &w,
+        small.bias.then_some(&b[..]),
+    )?;
     let options = TrainerOptions::new(sgd)
         .with_log_capacity(2)
         .with_versions(versions);

@@ -11,14 +11,15 @@ use indicatif::ProgressBar;
 use wgconv::bench;
 use wgconv::gpu::WarmUp;
 use wgconv::gpu::{KernelChoice, Pass, TrainVersions};
-use wgconv::{AdapterRequest, ConvShape, GpuContext};
+use wgconv::{AdapterRequest, ConvShape, GpuContext, PaddingMode};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
 
 use crate::bench_report::{print_table, Measurement, Report, Row, Subject};
 use wgconv::limits::bytes_of;
 
+use crate::layer::parse_padding_mode;
 use crate::shared::{
-    check_failed, commit, declare, ensure_binding, ensure_host, open, parse_kernel,
+    check_failed, commit, declare, ensure_binding, ensure_host, open, parse_kernel, parse_pair,
 };
 
 #[derive(Args)]
@@ -34,6 +35,15 @@ pub struct BenchArgs {
     /// One shape: N,C,H,W,K,R,S,stride,pad.
     #[arg(long, value_name = "N,C,H,W,K,R,S,stride,pad")]
     shape: Option<String>,
+    /// Dilation D or DH,DW of the --shape layer.
+    #[arg(long, value_name = "D|DH,DW", value_parser = parse_pair, requires = "shape")]
+    dilation: Option<(u32, u32)>,
+    /// Groups G of the --shape layer (weights (K, C/G, R, S)).
+    #[arg(long, value_name = "G", requires = "shape")]
+    groups: Option<u32>,
+    /// Padding mode of the --shape layer: zeros, reflect, replicate or circular.
+    #[arg(long, value_name = "MODE", value_parser = parse_padding_mode, requires = "shape")]
+    padding_mode: Option<PaddingMode>,
     /// Replace every shape's batch size N (to scale the shapes down for a slow adapter).
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
     batch: Option<u32>,
@@ -195,6 +205,7 @@ fn shapes(args: &BenchArgs) -> anyhow::Result<Vec<(String, ConvShape)>> {
             None => format!("--shapes {text}"),
         };
         let (name, shape) = bench::parse_shape(text).with_context(|| flag.clone())?;
+        let (name, shape) = with_layer_flags(args, name, shape, &mut flag)?;
         let shape = match args.batch {
             Some(n) => {
                 flag = format!("{flag} --batch {n}");
@@ -208,13 +219,43 @@ fn shapes(args: &BenchArgs) -> anyhow::Result<Vec<(String, ConvShape)>> {
     Ok(shapes)
 }
 
+/// The --shape layer with --dilation, --groups and --padding-mode applied; the name and `flag`
+/// gain the flags given.
+fn with_layer_flags(
+    args: &BenchArgs,
+    name: String,
+    shape: ConvShape,
+    flag: &mut String,
+) -> anyhow::Result<(String, ConvShape)> {
+    let mut spec = shape.spec();
+    let mut given = String::new();
+    if let Some((dh, dw)) = args.dilation {
+        spec.dilation = (dh, dw);
+        given += &format!(" --dilation {dh},{dw}");
+    }
+    if let Some(g) = args.groups {
+        spec.groups = g;
+        given += &format!(" --groups {g}");
+    }
+    if let Some(m) = args.padding_mode {
+        spec.padding_mode = m;
+        given += &format!(" --padding-mode {m}");
+    }
+    if given.is_empty() {
+        return Ok((name, shape));
+    }
+    flag.push_str(&given);
+    let shape = ConvShape::new(spec).with_context(|| flag.clone())?;
+    Ok((format!("{name}{given}"), shape))
+}
+
 /// A shape against what it implies in bytes, before anything is allocated: training does not
 /// split batches, so x, y and w must each fit one binding; the random problem fits the host.
 fn check_shape(flag: &str, shape: &ConvShape) -> anyhow::Result<()> {
     for (what, floats) in [
         ("the input x (N, C, H, W)", shape.input_len()),
         ("the output y (N, K, P, Q)", shape.output_len()),
-        ("the weights w (K, C, R, S)", shape.weight_len()),
+        ("the weights w (K, C/G, R, S)", shape.weight_len()),
     ] {
         ensure_binding(flag, what, bytes_of(floats, 4))?;
     }
@@ -255,7 +296,12 @@ fn bench_version(
     }
     let (x, t, w, b) = bench::random_problem(shape, 5)?;
     let sgd = wgconv::sgd::Sgd::new(1e-6);
-    let layer = Conv2d::from_weights(ctx, Conv2dConfig::of_shape(shape), &w, Some(&b))?;
+    let layer = Conv2d::from_weights(
+        ctx,
+        Conv2dConfig::of_shape(shape),
+        &w,
+        shape.bias.then_some(&b[..]),
+    )?;
     let options = TrainerOptions::new(sgd)
         .with_log_capacity(1)
         .with_versions(versions);

@@ -16,6 +16,7 @@ use wgconv::{init, notebook, weights, AdapterRequest, ConvShape, Tensor4};
 
 use wgconv::limits::bytes_of;
 
+use crate::layer::LayerArgs;
 use crate::shared::{
     check_failed, commit, declare, ensure_binding, ensure_host, open, parse_forward_kernel,
     parse_hw, parse_pair, print_check,
@@ -33,11 +34,12 @@ pub struct ForwardArgs {
     /// Resize an image input to HxW first (e.g. 24x24).
     #[arg(long, value_name = "HxW", value_parser = parse_hw)]
     resize: Option<(u32, u32)>,
-    /// Weights as a .npy array (K, C, R, S) (or (R, S) for one filter).
+    /// Weights as a .npy array (K, C/G, R, S) for G groups (or (R, S) for one filter).
     #[arg(long, value_name = "W.npy", conflicts_with = "filters")]
     weight: Option<PathBuf>,
     /// Built-in filters: `seed` (the notebook's two 5×5 edge detectors: vertical, horizontal)
-    /// or `random:K` (K filters uniform in ±1/√(C·R·S), from --seed). Default: seed.
+    /// or `random:K` (K filters (K, C/G, R, S) uniform in ±1/√(C/G·R·S), from --seed).
+    /// Default: seed.
     #[arg(long, value_name = "seed|random:K")]
     filters: Option<String>,
     /// Kernel size R or R,S for `--filters random:K` [default: 5].
@@ -46,12 +48,8 @@ pub struct ForwardArgs {
     /// Bias as a .npy array (K). Default: zeros.
     #[arg(long, value_name = "B.npy")]
     bias: Option<PathBuf>,
-    /// Stride S or SH,SW.
-    #[arg(long, value_name = "S|SH,SW", value_parser = parse_pair, default_value = "1")]
-    stride: (u32, u32),
-    /// Zero padding P or PH,PW (added on both sides).
-    #[arg(long, value_name = "P|PH,PW", value_parser = parse_pair, default_value = "0")]
-    padding: (u32, u32),
+    #[command(flatten)]
+    layer: LayerArgs,
     /// Write y (N, K, P, Q) as .npy.
     #[arg(long, value_name = "Y.npy")]
     output: Option<PathBuf>,
@@ -170,17 +168,13 @@ fn read_problem(args: &ForwardArgs) -> anyhow::Result<Problem> {
         resize: args.resize,
     };
     let x = io::read_input(&args.input, options)?;
-    let w = weights_for(args, x.dims[1])?;
+    let w = weights_for(args, channels_per_group(x.dims[1], args.layer.groups()))?;
     let b = match &args.bias {
         Some(path) => weights::read_bias(path)?,
         None => vec![0.0; w.dims[0]],
     };
-    let options = wgconv::ConvOptions {
-        stride: args.stride,
-        padding: args.padding.into(),
-        ..Default::default()
-    };
-    let shape = ConvShape::of_dims(x.dims, w.dims, &options)?;
+    // Without --bias the layer adds zeros: the same output as a layer without bias.
+    let shape = ConvShape::of_dims(x.dims, w.dims, &args.layer.options(true))?;
     wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
     let scale = match args.fixed_scale {
         None => Scale::PerMap,
@@ -202,7 +196,16 @@ fn read_problem(args: &ForwardArgs) -> anyhow::Result<Problem> {
     })
 }
 
-/// The weights: a .npy file, or built-in seed/random filters for C channels. `--kernel-size`
+/// C/G input channels per filter; C itself where G is 0 or does not divide C, which the shape
+/// then refuses with its reason.
+fn channels_per_group(c: usize, groups: u32) -> usize {
+    match groups as usize {
+        g if g > 0 && c.is_multiple_of(g) => c / g,
+        _ => c,
+    }
+}
+
+/// The weights: a .npy file, or built-in seed/random filters for `c` = C/G channels. `--kernel-size`
 /// and `--seed` shape random filters only: given with other weights they are an error.
 fn weights_for(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
     let spec = args.filters.as_deref().unwrap_or("seed");
@@ -236,7 +239,7 @@ fn weights_for(args: &ForwardArgs, c: usize) -> anyhow::Result<Tensor4> {
         bail!("--kernel-size must be at least 1");
     }
     let flag = format!("--filters {spec} --kernel-size {r},{s}");
-    let what = format!("the filters (K, C, R, S) = ({k}, {c}, {r}, {s}) as f32");
+    let what = format!("the filters (K, C/G, R, S) = ({k}, {c}, {r}, {s}) as f32");
     let bytes = [k as u64, c as u64, r.into(), s.into()]
         .into_iter()
         .try_fold(4u64, u64::checked_mul);

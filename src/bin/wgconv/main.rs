@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod forward;
 mod info;
+mod layer;
 mod loss_log;
 mod opening;
 mod shared;
@@ -35,14 +36,15 @@ enum Command {
     Info,
     /// Run the layer on an input: y = ReLU(conv(x, w) + b).
     Forward(forward::ForwardArgs),
-    /// GPU vs CPU on random shapes (batch, channels, kernel, stride, padding drawn; edge cases
-    /// included), every forward kernel version; prints a table, exits 1 on any failure.
+    /// GPU vs CPU on random shapes (batch, channels, kernel, stride, padding, dilation, groups,
+    /// padding mode and bias drawn; edge cases included), every forward kernel version; prints
+    /// a table, exits 1 on any failure.
     Check(check::CheckArgs),
     /// The notebook's forward half on the GPU: a 24×24 input, two 5×5 edge filters, stride 1;
     /// prints the computation of c¹₁,₁ and writes PNGs.
     Demo(demo::DemoArgs),
     /// N full-batch SGD steps on (X, T) with MSE loss through the ReLU; writes the new weights
-    /// and bias, and on request the last step's gradients and the loss of every step.
+    /// (and bias, with --bias), and on request the last step's gradients and the loss of every step.
     Step(step::StepArgs),
     /// The notebook's "prediction vs learning": a random student learns a hidden teacher layer
     /// (the two 5×5 filters with biases) on the GPU; writes the loss curve, filters and maps.

@@ -1,4 +1,4 @@
-//! `wgconv step`: N full-batch SGD steps on (X, T), the new weights and bias written out.
+//! `wgconv step`: N full-batch SGD steps on (X, T), the new weights (and bias) written out.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,10 +15,11 @@ use wgconv::sgd::Sgd;
 use wgconv::{weights, AdapterRequest, ConvShape, Tensor4};
 use wgconv::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
 
+use crate::layer::LayerArgs;
 use crate::loss_log::LossLog;
 use crate::shared::{
-    check_failed, checked_sgd, commit, declare, ensure_fused_ran, open, parse_pair,
-    parse_train_kernel, print_check,
+    check_failed, checked_sgd, commit, declare, ensure_fused_ran, open, parse_train_kernel,
+    print_check,
 };
 
 #[derive(Args)]
@@ -26,12 +27,12 @@ pub struct StepArgs {
     /// Input x: .npy (or an image), rank 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W).
     #[arg(long, value_name = "X.npy")]
     input: PathBuf,
-    /// Weights (K, C, R, S): .npy or .safetensors (tensor "weight").
+    /// Weights (K, C/G, R, S) for G groups: .npy or .safetensors (tensor "weight").
     #[arg(long, value_name = "W.npy")]
     weight: PathBuf,
-    /// Bias (K): .npy or .safetensors (tensor "bias").
+    /// Bias (K): .npy or .safetensors (tensor "bias"). Without it the layer has no bias.
     #[arg(long, value_name = "B.npy")]
-    bias: PathBuf,
+    bias: Option<PathBuf>,
     /// Target t, the output's shape (N, K, P, Q) (rank 2 or 3 when N, K are 1).
     #[arg(long, value_name = "T.npy")]
     target: PathBuf,
@@ -51,22 +52,18 @@ pub struct StepArgs {
     /// grows on disk as it runs).
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     steps: u64,
-    /// Stride S or SH,SW.
-    #[arg(long, value_name = "S|SH,SW", value_parser = parse_pair, default_value = "1")]
-    stride: (u32, u32),
-    /// Zero padding P or PH,PW.
-    #[arg(long, value_name = "P|PH,PW", value_parser = parse_pair, default_value = "0")]
-    padding: (u32, u32),
+    #[command(flatten)]
+    layer: LayerArgs,
     /// Where to write the updated weights (.npy).
     #[arg(long, value_name = "W2.npy")]
     out_weight: PathBuf,
-    /// Where to write the updated bias (.npy).
+    /// Where to write the updated bias (.npy); needs --bias.
     #[arg(long, value_name = "B2.npy")]
-    out_bias: PathBuf,
+    out_bias: Option<PathBuf>,
     /// dL/dw of the last step, before its update, without weight decay.
     #[arg(long, value_name = "DW.npy")]
     grad_weight: Option<PathBuf>,
-    /// dL/db of the last step, before its update, without weight decay.
+    /// dL/db of the last step, before its update, without weight decay; needs --bias.
     #[arg(long, value_name = "DB.npy")]
     grad_bias: Option<PathBuf>,
     /// dL/dx of the last step.
@@ -105,7 +102,8 @@ pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode>
     let ctx = open(request, &[WarmUp::Train(versions)])?;
     println!("shape: {}", p.shape);
     let log_capacity = args.steps.min(1024) as u32;
-    let layer = Conv2d::from_weights(&ctx, Conv2dConfig::of_shape(&p.shape), &p.w, Some(&p.b))?;
+    let b = p.shape.bias.then_some(p.b.as_slice());
+    let layer = Conv2d::from_weights(&ctx, Conv2dConfig::of_shape(&p.shape), &p.w, b)?;
     let mut options = TrainerOptions::new(p.sgd).with_log_capacity(log_capacity);
     options.versions = p.versions;
     let mut trainer = Trainer::new(layer, &p.x, &p.t, options)?;
@@ -137,17 +135,15 @@ pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode>
 
 /// Every file `step` reads and writes, declared before any GPU work.
 fn declare_files(args: &StepArgs) -> anyhow::Result<Outputs> {
-    let inputs = [
+    let mut inputs = vec![
         ("--input", args.input.as_path()),
         ("--weight", args.weight.as_path()),
-        ("--bias", args.bias.as_path()),
         ("--target", args.target.as_path()),
     ];
-    let mut outputs = vec![
-        ("--out-weight", args.out_weight.clone()),
-        ("--out-bias", args.out_bias.clone()),
-    ];
+    inputs.extend(args.bias.as_deref().map(|p| ("--bias", p)));
+    let mut outputs = vec![("--out-weight", args.out_weight.clone())];
     let optional = [
+        ("--out-bias", &args.out_bias),
         ("--grad-weight", &args.grad_weight),
         ("--grad-bias", &args.grad_bias),
         ("--grad-input", &args.grad_input),
@@ -169,14 +165,14 @@ fn read_problem(args: &StepArgs) -> anyhow::Result<Problem> {
     if args.steps == 0 {
         bail!("--steps must be at least 1");
     }
+    refuse_bias_outputs_without_bias(args)?;
     let x = io::read_input(&args.input, ImageOptions::default())?;
     let w = weights::read_weight(&args.weight)?;
-    let b = weights::read_bias(&args.bias)?;
-    let options = wgconv::ConvOptions {
-        stride: args.stride,
-        padding: args.padding.into(),
-        ..Default::default()
+    let b = match &args.bias {
+        Some(path) => weights::read_bias(path)?,
+        None => Vec::new(),
     };
+    let options = args.layer.options(args.bias.is_some());
     let shape = ConvShape::of_dims(x.dims, w.dims, &options)?;
     wgconv::gpu::check_forward_inputs(&shape, &x, &w, &b)?;
     let t = read_target(&args.target, &shape)?;
@@ -191,6 +187,22 @@ fn read_problem(args: &StepArgs) -> anyhow::Result<Problem> {
         sgd,
         versions,
     })
+}
+
+/// Without --bias the layer has no bias: nothing for --out-bias or --grad-bias to hold.
+fn refuse_bias_outputs_without_bias(args: &StepArgs) -> anyhow::Result<()> {
+    if args.bias.is_some() {
+        return Ok(());
+    }
+    for (flag, given) in [
+        ("--out-bias", args.out_bias.is_some()),
+        ("--grad-bias", args.grad_bias.is_some()),
+    ] {
+        if given {
+            bail!("{flag} needs --bias: without it the layer has no bias");
+        }
+    }
+    Ok(())
 }
 
 /// A target read like an input (rank 2, 3 or 4), checked against the output's dims.
@@ -243,7 +255,9 @@ fn write_outputs(mut outputs: Outputs, args: &StepArgs, trainer: &Trainer) -> an
     state.w.ensure_finite("updated weights")?;
     wgconv::tensor::ensure_finite_slice("updated bias", &state.b)?;
     outputs.add_npy(&args.out_weight, &state.w)?;
-    outputs.add_npy_vec(&args.out_bias, &state.b)?;
+    if let Some(p) = &args.out_bias {
+        outputs.add_npy_vec(p, &state.b)?;
+    }
     if args.grad_weight.is_some() || args.grad_bias.is_some() {
         let (dw, db) = trainer.read_grads()?;
         if let Some(p) = &args.grad_weight {
