@@ -44,6 +44,8 @@ pub struct TeachConfig {
     pub data: Data,
     /// The kernel versions; None lets the library pick.
     pub versions: Option<TrainVersions>,
+    /// Teacher and student with biases (the notebook's 52 parameters), or without (50).
+    pub bias: bool,
 }
 
 /// What a run produced.
@@ -71,7 +73,7 @@ impl TeachRun {
         (w, b)
     }
 
-    /// max |w_student − w_teacher| and max |b_student − b_teacher|.
+    /// max |w_student − w_teacher| and max |b_student − b_teacher| (0 without bias).
     pub fn max_param_error(&self) -> (f32, f32) {
         let (w, b) = self.student();
         let max_diff = |a: &[f32], c: &[f32]| {
@@ -184,16 +186,24 @@ pub fn run(
     }
     let shape = ConvShape::new(ConvShapeSpec {
         n: cfg.batch,
+        bias: cfg.bias,
         ..ConvShape::SEED.spec()
     })?;
     let x = make_inputs(&cfg.data, cfg.batch, cfg.seed)?;
     let teacher_w = notebook::filters();
-    let teacher_b = TEACHER_BIAS.to_vec();
+    let teacher_b = match cfg.bias {
+        true => TEACHER_BIAS.to_vec(),
+        false => Vec::new(),
+    };
     let t = ctx
         .conv2d_bias_relu_fwd(&shape, &x, &teacher_w, &teacher_b, false)?
         .y;
-    let (w0, b0) = student_init(cfg.seed);
-    let student = Conv2d::from_weights(ctx, Conv2dConfig::NOTEBOOK, &w0, Some(&b0))?;
+    let (w0, mut b0) = student_init(cfg.seed);
+    if !cfg.bias {
+        b0.clear();
+    }
+    let config = Conv2dConfig::NOTEBOOK.with_bias(cfg.bias);
+    let student = Conv2d::from_weights(ctx, config, &w0, cfg.bias.then_some(&b0[..]))?;
     let mut options = TrainerOptions::new(cfg.sgd).with_log_capacity(cfg.log_every.max(1));
     options.versions = cfg.versions;
     let mut trainer = Trainer::new(student, &x, &t, options)?;

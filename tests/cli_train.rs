@@ -404,6 +404,43 @@ fn train_writes_its_pictures_and_a_loadable_safetensors_file() {
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// `train --no-bias`: teacher and student without biases; the student still converges (the
+/// loss below 1e-6 in 300 steps, as with biases) and its file holds `weight` only.
+#[test]
+fn train_without_bias_learns_the_weights_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let args = [
+        "train",
+        "--no-bias",
+        "--steps",
+        "300",
+        "--out",
+        "run",
+        "--save",
+        "student.safetensors",
+    ];
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = wgconv(d, &args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("no bias -> y(4,2,20,20)"), "{stdout}");
+    assert!(stdout.contains("(no biases)"), "{stdout}");
+    let csv = std::fs::read_to_string(d.join("run/loss.csv")).expect("csv");
+    let last: f64 = csv
+        .lines()
+        .last()
+        .and_then(|l| l.split(',').next_back())
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the last loss");
+    assert!(last < 1e-6, "last loss {last}");
+    let bytes = std::fs::read(d.join("student.safetensors")).expect("saved");
+    assert!(weights::has_tensor(&bytes, "weight"));
+    assert!(!weights::has_tensor(&bytes, "bias"));
+}
+
 #[test]
 fn safetensors_round_trip_uses_pytorch_names() {
     let w = wgconv::init::random_filters(3, 2, 3, 4, 9);

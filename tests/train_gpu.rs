@@ -257,6 +257,7 @@ fn teacher_student_on_the_notebooks_layer_converges_within_200_steps() {
         log_every: 50,
         data: Data::Random,
         versions: None,
+        bias: true,
     };
     let result = run(ctx, &cfg, |_, _| {}).expect("run");
     assert_eq!(result.losses.steps(), 200);

@@ -66,6 +66,9 @@ pub struct TrainArgs {
     /// Also save the student as .safetensors (`weight`, `bias`: torch.nn.Conv2d's names).
     #[arg(long, value_name = "FILE.safetensors")]
     save: Option<PathBuf>,
+    /// Teacher and student without biases: the layer has 50 parameters, not 52.
+    #[arg(long)]
+    no_bias: bool,
 }
 
 pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode> {
@@ -110,7 +113,12 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
         "loss: {:e} at step 0, {:e} at the last step (before its update)",
         losses.first, losses.last
     );
-    println!("max |w_student − w_teacher| = {w_err:e}; max |b_student − b_teacher| = {b_err:e}");
+    match run.shape.bias {
+        true => println!(
+            "max |w_student − w_teacher| = {w_err:e}; max |b_student − b_teacher| = {b_err:e}"
+        ),
+        false => println!("max |w_student − w_teacher| = {w_err:e} (no biases)"),
+    }
     write_outputs(&ctx, &args, &run, outputs)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -167,9 +175,11 @@ fn config(args: &TrainArgs) -> anyhow::Result<TeachConfig> {
     check_counts(batch, args.log_every)?;
     let shape = ConvShape::new(ConvShapeSpec {
         n: batch,
+        bias: !args.no_bias,
         ..ConvShape::SEED.spec()
     })?;
     Ok(TeachConfig {
+        bias: shape.bias,
         versions: parse_train_kernel(args.kernel.as_deref(), &shape)?,
         steps: args.steps,
         sgd,
@@ -232,7 +242,7 @@ fn write_outputs(
     // The feature maps of the first training image under the given weights.
     let first = Tensor4::new("x", [1, 1, 24, 24], run.x.data[..576].to_vec())?;
     let maps = |w: &Tensor4, b: &[f32], whose: &str| -> anyhow::Result<RgbImage> {
-        let y = forward(&first, &ConvShape::SEED, w, b)?;
+        let y = forward(&first, &run.shape.with_batch(1)?, w, b)?;
         let title = format!("{whose}: feature maps c of the first training image");
         Ok(pictures::map_figure(&y, MapKind::PostRelu, Scale::Shared, &title)?.img)
     };
@@ -262,7 +272,8 @@ fn write_outputs(
     let first_input = pictures::stretched_picture(&run.x, 0);
     outputs.add_png(&dir.join("input.png"), &drawing::upscale(&first_input, 8))?;
     if let Some(path) = &args.save {
-        outputs.add(path, &weights::safetensors_bytes(w, Some(b))?)?;
+        let bias = run.shape.bias.then_some(b);
+        outputs.add(path, &weights::safetensors_bytes(w, bias)?)?;
     }
     commit(outputs)
 }
