@@ -28,6 +28,24 @@ pub(crate) fn gpu() -> Result<&'static GpuContext, JsError> {
         .ok_or_else(|| JsError::new("no WebGPU device is open: the page runs on the CPU reference"))
 }
 
+/// `layer`'s y for `x`, on the device. z is kept too: without it the crate binds y in z's slot
+/// as well, which WebGPU refuses (two writable bindings of one buffer in a dispatch).
+pub(crate) fn forward_y(
+    layer: &wgconv::Conv2d<'_>,
+    x: &wgconv::DeviceTensor,
+) -> Result<wgconv::DeviceTensor, JsError> {
+    let out = layer
+        .forward_with(
+            x,
+            wgconv::ForwardOptions {
+                want_z: true,
+                kernel: None,
+            },
+        )
+        .map_err(js)?;
+    Ok(out.y)
+}
+
 /// A wgconv error as a JavaScript exception.
 pub(crate) fn js(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())

@@ -103,9 +103,7 @@ async fn train() -> Result<TrainJson, JsError> {
         Some(&TEACHER_BIAS),
     )
     .map_err(js)?;
-    let t = teacher
-        .forward(&DeviceTensor::upload(ctx, "x", &x).map_err(js)?)
-        .map_err(js)?
+    let t = crate::forward_y(&teacher, &DeviceTensor::upload(ctx, "x", &x).map_err(js)?)?
         .download_async(ctx)
         .await
         .map_err(js)?;

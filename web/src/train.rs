@@ -117,9 +117,7 @@ pub async fn train_init(
             Conv2d::from_weights(ctx, Conv2dConfig::NOTEBOOK, &teacher_w, Some(&teacher_b))
                 .map_err(js)?;
         let xd = DeviceTensor::upload(ctx, "x", &x).map_err(js)?;
-        let t = teacher
-            .forward(&xd)
-            .map_err(js)?
+        let t = crate::forward_y(&teacher, &xd)?
             .download_async(ctx)
             .await
             .map_err(js)?;
