@@ -234,6 +234,7 @@ function colourFilters() {
     const [R, G, B] = diverging(v, m);
     const inp = $(`w-${k}-${i}-${j}`);
     inp.style.background = `rgb(${R},${G},${B})`;
+    inp.style.color = Math.abs(v) > 0.6 * m ? '#fff' : '#1b1b1f';
   }
 }
 
@@ -453,6 +454,7 @@ async function check() {
 // ---------- learning ----------
 const train = { running: false, losses: [], steps: 0, teacher: null, init: null, busy: false, ms: 0, wallStart: 0, wallSteps: 0, sgdDirty: false };
 const CHUNK = 25;
+window.wgconv.train = train;
 
 function drawFilterCanvas(canvas, w, r, m) {
   paint(canvas, r, r, (i) => diverging(w[i], m), Math.floor(100 / r));
@@ -471,7 +473,7 @@ function drawStudent(w, b) {
 
 function drawLoss() {
   const c = $('loss'), ctx = c.getContext('2d');
-  const Wc = c.width, Hc = c.height, L = 58, R = 12, T = 12, B = 34;
+  const Wc = c.width, Hc = c.height, L = 58, R = 12, T = 24, B = 34;
   ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, Wc, Hc);
   const ls = train.losses.filter((v) => v > 0);
   const lo = Math.floor(Math.log10(Math.max(1e-16, Math.min(1e-6, ...ls))));
@@ -488,7 +490,6 @@ function drawLoss() {
   const xs = n <= 200 ? 50 : n <= 1000 ? 200 : 10 ** Math.floor(Math.log10(n / 2));
   for (let s = 0; s <= n; s += xs) { ctx.fillText(String(s), X(s) - 6, Hc - B + 16); }
   ctx.fillText('step', Wc / 2, Hc - 4);
-  ctx.save(); ctx.translate(12, Hc / 2 + 30); ctx.rotate(-Math.PI / 2); ctx.restore();
   // The target of the test: 1e-6.
   ctx.strokeStyle = '#d9a400'; ctx.setLineDash([4, 4]);
   ctx.beginPath(); ctx.moveTo(L, Y(1e-6)); ctx.lineTo(Wc - R, Y(1e-6)); ctx.stroke(); ctx.setLineDash([]);
@@ -496,7 +497,7 @@ function drawLoss() {
   train.losses.forEach((v, s) => { const y = Y(Math.max(v, 10 ** lo)); if (s === 0) ctx.moveTo(X(s), y); else ctx.lineTo(X(s), y); });
   ctx.stroke();
   ctx.strokeStyle = '#888'; ctx.lineWidth = 1; ctx.strokeRect(L, T, Wc - L - R, Hc - T - B);
-  ctx.fillStyle = '#1b1b1f'; ctx.fillText('loss (MSE), log scale; dashed: 1e−6', L + 6, T + 14);
+  ctx.fillStyle = '#1b1b1f'; ctx.fillText('loss (mean squared error), log scale; dashed: 1e−6', L, T - 8);
 }
 
 function showTrainStatus() {
