@@ -43,6 +43,10 @@ fi
 chromium=$(command -v chromium)
 
 # Rust: the wasm target and the pinned wasm-bindgen-cli.
+if ! command -v rustup >/dev/null || ! command -v cargo >/dev/null; then
+    say "needs Rust through rustup (https://rustup.rs); Debian's own Rust is too old for wgpu 30"
+    exit 2
+fi
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown

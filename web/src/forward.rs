@@ -268,7 +268,7 @@ pub fn explain(k: usize, p: usize, q: usize) -> Result<String, JsError> {
         let (cpu_z, cpu_y) = (last.reference.z[i], last.reference.y[i]);
         let gpu = last.gpu.as_ref().map(|(z, y)| (z[i], y[i]));
         let ratio = |g: f32, c: f64| (f64::from(g) - c).abs() / bound;
-        Ok(serde_json::to_string(&Explanation {
+        serde_json::to_string(&Explanation {
             k,
             p,
             q,
@@ -283,6 +283,6 @@ pub fn explain(k: usize, p: usize, q: usize) -> Result<String, JsError> {
             ratio_z: gpu.map(|g| ratio(g.0, cpu_z)),
             ratio_y: gpu.map(|g| ratio(g.1, cpu_y)),
         })
-        .map_err(js)?)
+        .map_err(js)
     })
 }

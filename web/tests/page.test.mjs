@@ -132,6 +132,37 @@ async function main() {
     check(before.length === after.length && changed > 0, 'drawing on the input changes the maps', `${changed} of ${before.length / 4} map pixels changed`);
     await shot(page, '#forward', 'forward_drawn.png');
 
+    // An uploaded picture becomes the input (resized to 24×24, grayscale).
+    {
+      const px = await mapPixels(page);
+      const n = await page.evaluate(() => window.wgconv.forwards);
+      const input = await page.$('#upload');
+      await input.uploadFile(new URL('../../docs/filters.png', import.meta.url).pathname);
+      await page.waitForFunction((k) => window.wgconv.forwards > k, { timeout: 30000 }, n);
+      await settle(page);
+      const after2 = await mapPixels(page);
+      check(px.some((v, i) => v !== after2[i]), 'an uploaded picture becomes the input');
+    }
+
+    // Kernel size, stride and padding: the formula, the parameter count and the maps follow.
+    await page.select('#kernel', '3');
+    await page.select('#stride', '2');
+    await page.select('#padding', '1');
+    await settle(page);
+    const f = await page.evaluate(() => ({ formula: document.getElementById('formula').textContent,
+      params: document.getElementById('params').textContent, p: window.wgconv.lastP, q: window.wgconv.lastQ,
+      cells: document.querySelectorAll('#filters input').length }));
+    check(f.formula.includes('⌊(24 + 2·1 − 3)/2⌋ + 1 = 12') && f.params.includes('3×3×2 = 18 weights + 2 biases = 20')
+      && f.p === 12 && f.q === 12 && f.cells === 18, 'kernel 3, stride 2, padding 1: 12×12 maps, 20 parameters', `${f.formula} ${f.params} maps ${f.p}×${f.q}, ${f.cells} weight fields`);
+    await page.click('#check-btn');
+    await page.waitForFunction(() => document.getElementById('check-over') && document.getElementById('check-over').dataset.checked === '576', { timeout: 30000 });
+    const c3 = await page.$eval('#check-over', (e) => Number(e.dataset.over));
+    check(c3 === 0, 'kernel 3, stride 2, padding 1: GPU within bounds of the CPU', `${c3} over`);
+    await shot(page, '#forward', 'forward_k3_s2_p1.png');
+    await page.select('#kernel', '5');
+    await page.select('#stride', '1');
+    await page.select('#padding', '0');
+
     // Hovering c¹₁,₁ explains it with `wgconv demo`'s numbers.
     await page.click('[data-input="builtin"]');
     await page.click('[data-filters="edges"]');
@@ -188,6 +219,13 @@ async function main() {
     const below = tr.losses.findIndex((l) => l < 1e-6);
     check(below >= 0 && below < 400, 'training lowers the loss below 1e-6 within 400 steps',
       `first below at step ${below}, loss ${tr.losses[0].toExponential(2)} → ${tr.losses[399].toExponential(2)}, ${tr.sps} steps/s (${((Date.now() - trainStart) / 1000).toFixed(1)} s wall)`);
+    // A new learning rate continues from the student's weights.
+    await page.$eval('#lr', (e) => { e.value = '0.1'; e.dispatchEvent(new Event('change')); });
+    const stepsBefore = await page.evaluate(() => window.wgconv.train.steps);
+    await page.click('#step-btn');
+    await page.waitForFunction((n) => window.wgconv.train.steps === n + 1 && !window.wgconv.train.busy, { timeout: 30000 }, stepsBefore);
+    const lrLoss = await page.evaluate(() => window.wgconv.train.losses.at(-1));
+    check(lrLoss < 1e-6, 'a new learning rate continues from the trained student', `loss ${lrLoss.toExponential(2)} at step ${stepsBefore + 1}`);
     fs.writeFileSync(path.join(SHOTS, 'train.json'), JSON.stringify({ steps_per_s: tr.sps, loss_0: tr.losses[0], loss_399: tr.losses[399], first_below_1e6: below }));
     await shot(page, '#learn', 'learn.png');
     await page.screenshot({ path: path.join(SHOTS, 'page.png'), fullPage: true });

@@ -311,6 +311,7 @@ async function forwardOnce() {
     return;
   }
   state.last = res;
+  window.wgconv.lastP = res.p; window.wgconv.lastQ = res.q;
   drawMaps(res);
   window.wgconv.forwards++;
   const since = performance.now() - t0;
