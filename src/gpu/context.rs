@@ -55,6 +55,10 @@ pub struct GpuContext {
     uncaught: Arc<Mutex<Vec<String>>>,
     /// Live buffers the crate created.
     ledger: Arc<Ledger>,
+    /// In a browser: the outcomes of error scopes popped but not yet known (a browser answers
+    /// a pop only from its event loop), awaited and reported by the async readers.
+    #[cfg(target_arch = "wasm32")]
+    pending_scopes: std::cell::RefCell<Vec<PendingScope>>,
     pub(crate) kernels: Kernels,
 }
 
@@ -144,6 +148,8 @@ impl GpuContext {
             binding_cap,
             uncaught,
             ledger: Arc::default(),
+            #[cfg(target_arch = "wasm32")]
+            pending_scopes: Default::default(),
         })
     }
 
@@ -240,9 +246,36 @@ impl GpuContext {
     /// Runs `f` inside validation, out-of-memory and internal error scopes and turns whatever
     /// they caught (or what no scope caught) into an [`Error`] naming `stage`.
     pub(crate) fn scoped<T>(&self, stage: &'static str, f: impl FnOnce() -> T) -> Result<T> {
+        #[cfg(target_arch = "wasm32")]
+        let out = {
+            let (out, pending) = catch_later(&self.device, stage, f);
+            self.pending_scopes.borrow_mut().push(pending);
+            out
+        };
+        #[cfg(not(target_arch = "wasm32"))]
         let out = catch(&self.device, stage, f)?;
         self.take_uncaught(stage)?;
         Ok(out)
+    }
+
+    /// In a browser, awaits the error scopes [`GpuContext::scoped`] left open and returns the
+    /// first error they caught; elsewhere scopes are settled where they close and this is a
+    /// no-op.
+    pub(crate) async fn settle_scopes(&self) -> Result<()> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let pending = std::mem::take(&mut *self.pending_scopes.borrow_mut());
+            let mut first = None;
+            for scope in pending {
+                if let (Some(e), None) = (scope.await, &first) {
+                    first = Some(e);
+                }
+            }
+            if let Some(e) = first {
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     fn take_uncaught(&self, stage: &'static str) -> Result<()> {
@@ -426,6 +459,7 @@ impl GpuContext {
             stage,
             message: "the map's result was lost".into(),
         })?;
+        self.settle_scopes().await?;
         self.take_uncaught(stage)?;
         mapped.map_err(|e| Error::Readback {
             stage,
@@ -461,12 +495,62 @@ async fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::
         })
 }
 
-/// In a browser an error scope pops only through the event loop, which blocking never reaches:
-/// `f` runs unscoped, and what it does wrong reaches the uncaptured-error sink, reported by the
-/// next [`GpuContext::scoped`] or wait (the async readers check it after their await).
+/// In a browser an error scope pops only through the event loop, which blocking never reaches.
+/// Compiling the kernels runs unscoped (its errors reach the uncaptured-error sink, reported by
+/// the next [`GpuContext::scoped`] or readback); everything else goes through [`catch_later`].
 #[cfg(target_arch = "wasm32")]
 fn catch<T>(_device: &wgpu::Device, _stage: &'static str, f: impl FnOnce() -> T) -> Result<T> {
     Ok(f())
+}
+
+/// A scope's outcome still to come: the error it caught, if any.
+#[cfg(target_arch = "wasm32")]
+type PendingScope = std::pin::Pin<Box<dyn std::future::Future<Output = Option<Error>>>>;
+
+/// [`catch`] for a browser: runs `f` inside the same three scopes and pops them at once (so
+/// later work is outside them), returning the outcome to await.
+#[cfg(target_arch = "wasm32")]
+fn catch_later<T>(
+    device: &wgpu::Device,
+    stage: &'static str,
+    f: impl FnOnce() -> T,
+) -> (T, PendingScope) {
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let out = f();
+    let (validation, internal, oom) = (validation.pop(), internal.pop(), oom.pop());
+    let pending = Box::pin(async move {
+        let (validation, internal, oom) = (validation.await, internal.await, oom.await);
+        scope_error(stage, validation, internal, oom).err()
+    });
+    (out, pending)
+}
+
+/// The error three scopes caught, out-of-memory first, then validation, then internal.
+#[cfg(target_arch = "wasm32")]
+fn scope_error(
+    stage: &'static str,
+    validation: Option<wgpu::Error>,
+    internal: Option<wgpu::Error>,
+    oom: Option<wgpu::Error>,
+) -> Result<()> {
+    if oom.is_some() {
+        return Err(Error::OutOfMemory { stage });
+    }
+    if let Some(e) = validation {
+        return Err(Error::Validation {
+            stage,
+            message: e.to_string(),
+        });
+    }
+    if let Some(e) = internal {
+        return Err(Error::Internal {
+            stage,
+            message: e.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Runs `f` inside validation, out-of-memory and internal error scopes on `device`.

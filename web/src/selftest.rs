@@ -60,13 +60,10 @@ const FINAL_LOSS_MAX: f32 = 1e-6;
 
 async fn run_case(case: &Case, version: KernelVersion) -> Result<CaseJson, JsError> {
     let ctx = gpu()?;
-    let layer = Conv2d::from_weights(
-        ctx,
-        Conv2dConfig::of_shape(&case.shape),
-        &case.w,
-        Some(&case.b),
-    )
-    .map_err(js)?;
+    // A case without bias has none (b is empty).
+    let bias = (!case.b.is_empty()).then_some(&case.b[..]);
+    let layer = Conv2d::from_weights(ctx, Conv2dConfig::of_shape(&case.shape), &case.w, bias)
+        .map_err(js)?;
     let x = DeviceTensor::upload(ctx, "x", &case.x).map_err(js)?;
     let out = layer
         .forward_with(
