@@ -70,6 +70,8 @@ struct AdapterJson {
     device: u32,
     is_software: bool,
     fused_loop: bool,
+    /// Storage buffers one stage of the fused loop binds (the adapter must allow as many).
+    fused_loop_storage_buffers: u32,
     max_storage_buffer_binding_size: u64,
     max_compute_workgroup_storage_size: u32,
     max_compute_invocations_per_workgroup: u32,
@@ -118,6 +120,7 @@ pub(crate) fn adapter_json(
         device,
         is_software: a.is_cpu,
         fused_loop: ctx.has_fused_loop(),
+        fused_loop_storage_buffers: wgconv::gpu::table::FUSED_LOOP.storage_buffers(),
         max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
         max_compute_workgroup_storage_size: l.max_compute_workgroup_storage_size,
         max_compute_invocations_per_workgroup: l.max_compute_invocations_per_workgroup,

@@ -615,7 +615,7 @@ async function openGpu() {
     const name = [browser.vendor, browser.architecture, browser.description].filter(Boolean).join(' ') || info.name || 'unnamed adapter';
     $('status').textContent = `GPU: ${name} via WebGPU${browser.is_fallback_adapter ? ' — a fallback adapter (software, on the CPU)' : ''}.`
       + (info.fused_loop ? ' Training runs the fused loop.'
-        : ` Training runs unfused: the fused loop needs 11 storage buffers per shader stage, this adapter allows ${browser.max_storage_buffers_per_shader_stage}.`);
+        : ` Training runs unfused: the fused loop needs ${info.fused_loop_storage_buffers} storage buffers per shader stage, this adapter allows ${browser.max_storage_buffers_per_shader_stage}.`);
     return true;
   } catch (e) {
     noGpu(`the browser has WebGPU but gave no usable device (${e.message || e}).`);
