@@ -39,6 +39,9 @@ struct SelfTest {
     adapter: serde_json::Value,
     /// The notebook's layer (b = −0.1, −0.1 as `wgconv demo`) and the random cases.
     cases: Vec<CaseJson>,
+    /// Random shapes (besides the notebook's layer), each run with every forward version.
+    random_shapes: usize,
+    versions: usize,
     cases_total: usize,
     cases_failed: usize,
     worst_ratio: f64,
@@ -167,6 +170,8 @@ pub async fn selftest() -> Result<String, JsError> {
     let pass = cases_failed == 0 && train.final_loss < FINAL_LOSS_MAX;
     serde_json::to_string(&SelfTest {
         adapter,
+        random_shapes: CASES,
+        versions: KernelVersion::ALL.len(),
         cases_total: cases.len(),
         cases,
         cases_failed,

@@ -634,6 +634,12 @@ async function runSelftest() {
     if (result.adapter) result.adapter.browser = window.wgconv.adapter.browser;
   }
   pre.textContent = JSON.stringify(result, null, 1);
+  const sum = $('selftest-summary');
+  sum.className = result.pass ? 'ok' : 'bad';
+  sum.textContent = result.error ? `Self-test failed: ${result.error}`
+    : `Self-test ${result.pass ? 'passed' : 'FAILED'}: ${result.cases_total} forward runs (the notebook's layer and ${result.random_shapes} random shapes, each with ${result.versions} forward versions), `
+      + `${result.cases_failed} with elements over their bound, worst error ${sci(result.worst_ratio)} of its bound; `
+      + `${result.train.steps} training steps, loss ${result.train.first_loss.toExponential(2)} → ${result.train.final_loss.toExponential(2)} at ${result.train.steps_per_s.toFixed(0)} steps/s.`;
   document.title = result.pass ? 'selftest: pass' : 'selftest: fail';
   $('selftest-section').scrollIntoView();
 }
