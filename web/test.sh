@@ -64,8 +64,15 @@ export WASM_BINDGEN="$bindgen_root/bin/wasm-bindgen"
 # puppeteer-core, exactly as locked (no browser download: it drives the system's chromium).
 (cd "$web" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 
-# Build the page, and the numbers `wgconv demo` prints for c¹₁,₁.
+# Build the page (page and wasm together under 2 MB), and the numbers `wgconv demo` prints for
+# c¹₁,₁.
 bash "$web/build.sh"
+bytes=$(cat "$web"/dist/*.html "$web"/dist/*.css "$web"/dist/*.js "$web"/dist/pkg/* | wc -c)
+if [ "$bytes" -gt 2000000 ]; then
+    say "FAIL: the page and its wasm are $bytes bytes, over 2 MB"
+    exit 1
+fi
+say "page size: $bytes bytes (html, css, js, wasm)"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-$(id -u)}
 mkdir -m 700 -p "$XDG_RUNTIME_DIR"
 tmp=$(mktemp -d)

@@ -42,6 +42,11 @@ async function open(browser, query = '', viewport = { width: 1200, height: 900 }
   const page = await browser.newPage();
   await page.setViewport(viewport);
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
+  // Nothing from the network: every request goes to the local server (or is a data: URL).
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(URL_) && !u.startsWith('data:')) failures.push(`a request left the local server: ${u}`);
+  });
   page.on('console', (m) => {
     if ((m.type() === 'error' || m.type() === 'warn') && !m.text().includes('willReadFrequently')) log(`  console.${m.type()}: ${m.text().split('\n')[0]}`);
   });
@@ -115,6 +120,7 @@ async function main() {
     await page.waitForFunction(() => window.wgconv.firstGpuMapsMs !== null, { timeout: 60000 });
     const t = await page.evaluate(() => ({ first: window.wgconv.firstMapsMs, gpu: window.wgconv.firstGpuMapsMs }));
     log(`first maps ${t.first.toFixed(0)} ms (CPU reference), first GPU maps ${t.gpu.toFixed(0)} ms`);
+    check(t.first < 2000, 'first maps on screen within 2 s', `${t.first.toFixed(0)} ms (the CPU reference's, labelled; the GPU's at ${t.gpu.toFixed(0)} ms)`);
     check(await page.$eval('#source', (e) => e.textContent.includes('GPU')), 'the maps come from the GPU');
     await settle(page);
     await shot(page, '#forward', 'forward.png');
@@ -131,6 +137,16 @@ async function main() {
     let changed = 0; for (let i = 0; i < before.length; i += 4) if (before[i] !== after[i] || before[i + 1] !== after[i + 1] || before[i + 2] !== after[i + 2]) changed++;
     check(before.length === after.length && changed > 0, 'drawing on the input changes the maps', `${changed} of ${before.length / 4} map pixels changed`);
     await shot(page, '#forward', 'forward_drawn.png');
+
+    // The keyboard draws too: focus the input, move, paint.
+    {
+      const n = await page.evaluate(() => window.wgconv.forwards);
+      await page.focus('#input');
+      for (const k of ['ArrowDown', 'ArrowDown', 'ArrowRight', 'ArrowRight', ' ']) await page.keyboard.press(k);
+      await page.waitForFunction((k) => window.wgconv.forwards > k, { timeout: 30000 }, n);
+      check(true, 'the keyboard paints on the input and the maps follow');
+      await settle(page);
+    }
 
     // An uploaded picture becomes the input (resized to 24×24, grayscale).
     {
