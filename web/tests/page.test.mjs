@@ -252,6 +252,11 @@ async function main() {
     const phone = await open(browser, '', { width: 390, height: 844, isMobile: true, hasTouch: true });
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, 'readable at phone width (no horizontal scrolling)', `${overflow} px too wide`);
+    await phone.select('#kernel', '9');
+    await settle(phone);
+    const overflow9 = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow9 <= 0, 'phone width with 9×9 filters: the grids scroll inside their box, not the page', `${overflow9} px too wide`);
+    await phone.select('#kernel', '5');
     await phone.screenshot({ path: path.join(SHOTS, 'phone.png'), fullPage: true });
     await phone.close();
   } finally {
