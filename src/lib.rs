@@ -100,7 +100,6 @@ pub mod plots;
 pub mod sgd;
 pub mod shape;
 pub mod step_check;
-#[cfg(feature = "cli")]
 pub mod teacher_student;
 pub mod tensor;
 pub mod weights;

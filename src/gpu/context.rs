@@ -55,6 +55,10 @@ pub struct GpuContext {
     uncaught: Arc<Mutex<Vec<String>>>,
     /// Live buffers the crate created.
     ledger: Arc<Ledger>,
+    /// In a browser: the outcomes of error scopes popped but not yet known (a browser answers
+    /// a pop only from its event loop), awaited and reported by the async readers.
+    #[cfg(target_arch = "wasm32")]
+    pending_scopes: std::cell::RefCell<Vec<PendingScope>>,
     pub(crate) kernels: Kernels,
 }
 
@@ -72,6 +76,13 @@ impl GpuContext {
         request: &AdapterRequest,
         mut stage: impl FnMut(&'static str),
     ) -> Result<Self> {
+        if cfg!(target_arch = "wasm32") {
+            return Err(Error::Invalid(
+                "a browser cannot block while it finds an adapter: open the device with \
+                 GpuContext::from_adapter_async"
+                    .into(),
+            ));
+        }
         stage("finding an adapter");
         let chosen = choose_adapter(request)?;
         stage("opening the device");
@@ -81,21 +92,31 @@ impl GpuContext {
     fn open(
         adapter: wgpu::Adapter,
         timeout: Duration,
+        stage: impl FnMut(&'static str),
+    ) -> Result<Self> {
+        let (device, queue) = pollster::block_on(request_device(&adapter))?;
+        Self::with_device(&adapter, device, queue, timeout, stage)
+    }
+
+    /// Opens a device on `adapter` without blocking: the way in a browser (WebGPU), where the
+    /// adapter comes from `wgpu::Instance::request_adapter` and nothing may wait on a future.
+    /// Same limits, features and kernels as [`GpuContext::new`].
+    pub async fn from_adapter_async(adapter: wgpu::Adapter, timeout: Duration) -> Result<Self> {
+        let (device, queue) = request_device(&adapter).await?;
+        Self::with_device(&adapter, device, queue, timeout, |_| {})
+    }
+
+    /// The context around a device just opened on `adapter`: error sinks, kernels.
+    fn with_device(
+        adapter: &wgpu::Adapter,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        timeout: Duration,
         mut stage: impl FnMut(&'static str),
     ) -> Result<Self> {
         let info = adapter.get_info();
         let limits = adapter.limits();
         let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("wgconv device"),
-            required_features: features,
-            required_limits: limits.clone(),
-            ..Default::default()
-        }))
-        .map_err(|e| Error::RequestDevice {
-            adapter: info.name.clone(),
-            message: e.to_string(),
-        })?;
         let uncaught = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&uncaught);
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -127,6 +148,8 @@ impl GpuContext {
             binding_cap,
             uncaught,
             ledger: Arc::default(),
+            #[cfg(target_arch = "wasm32")]
+            pending_scopes: Default::default(),
         })
     }
 
@@ -223,9 +246,36 @@ impl GpuContext {
     /// Runs `f` inside validation, out-of-memory and internal error scopes and turns whatever
     /// they caught (or what no scope caught) into an [`Error`] naming `stage`.
     pub(crate) fn scoped<T>(&self, stage: &'static str, f: impl FnOnce() -> T) -> Result<T> {
+        #[cfg(target_arch = "wasm32")]
+        let out = {
+            let (out, pending) = catch_later(&self.device, stage, f);
+            self.pending_scopes.borrow_mut().push(pending);
+            out
+        };
+        #[cfg(not(target_arch = "wasm32"))]
         let out = catch(&self.device, stage, f)?;
         self.take_uncaught(stage)?;
         Ok(out)
+    }
+
+    /// In a browser, awaits the error scopes [`GpuContext::scoped`] left open and returns the
+    /// first error they caught; elsewhere scopes are settled where they close and this is a
+    /// no-op.
+    pub(crate) async fn settle_scopes(&self) -> Result<()> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let pending = std::mem::take(&mut *self.pending_scopes.borrow_mut());
+            let mut first = None;
+            for scope in pending {
+                if let (Some(e), None) = (scope.await, &first) {
+                    first = Some(e);
+                }
+            }
+            if let Some(e) = first {
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     fn take_uncaught(&self, stage: &'static str) -> Result<()> {
@@ -299,6 +349,13 @@ impl GpuContext {
 
     /// Maps a MAP_READ buffer (after its copy was submitted) and returns its f32 contents.
     pub(crate) fn read_f32(&self, buffer: &wgpu::Buffer, stage: &'static str) -> Result<Vec<f32>> {
+        // A browser maps buffers only from its event loop, which a blocking wait never yields to.
+        if cfg!(target_arch = "wasm32") {
+            return Err(Error::Readback {
+                stage,
+                message: "a browser cannot wait for a readback: use the async readers".into(),
+            });
+        }
         let (tx, rx) = mpsc::channel();
         buffer.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
@@ -324,7 +381,180 @@ impl GpuContext {
     }
 }
 
+/// A value sent once from a callback (a buffer map's), awaited without blocking.
+struct Oneshot<T>(Arc<Mutex<(Option<T>, Option<std::task::Waker>)>>);
+
+impl<T> Oneshot<T> {
+    fn new() -> (Self, impl FnOnce(T)) {
+        let slot = Arc::new(Mutex::new((None::<T>, None::<std::task::Waker>)));
+        let sender = Arc::clone(&slot);
+        let send = move |value: T| {
+            if let Ok(mut s) = sender.lock() {
+                s.0 = Some(value);
+                if let Some(waker) = s.1.take() {
+                    waker.wake();
+                }
+            }
+        };
+        (Oneshot(slot), send)
+    }
+}
+
+impl<T> std::future::Future for Oneshot<T> {
+    /// None when the slot's lock was poisoned.
+    type Output = Option<T>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<T>> {
+        let Ok(mut s) = self.0.lock() else {
+            return std::task::Poll::Ready(None);
+        };
+        match s.0.take() {
+            Some(v) => std::task::Poll::Ready(Some(v)),
+            None => {
+                s.1 = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+impl GpuContext {
+    /// [`GpuContext::read_back`] without blocking: in a browser the map completes from the event
+    /// loop while this awaits. Errors of the work before it are reported here.
+    pub(crate) async fn read_back_async(
+        &self,
+        buffer: &wgpu::Buffer,
+        len: usize,
+        stage: &'static str,
+    ) -> Result<Vec<f32>> {
+        let size = (len as u64 * 4).next_multiple_of(4).max(4);
+        let staging = self.scoped(stage, || {
+            let staging = self.buffer("readback", size, crate::gpu::memory::READBACK);
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
+            encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
+            self.queue.submit([encoder.finish()]);
+            staging
+        })?;
+        let mut data = self.read_f32_async(&staging, stage).await?;
+        data.truncate(len);
+        Ok(data)
+    }
+
+    /// [`GpuContext::read_f32`] without blocking. A native backend is polled to completion first
+    /// (so `pollster` can drive this in tests); a browser's needs no polling.
+    pub(crate) async fn read_f32_async(
+        &self,
+        buffer: &wgpu::Buffer,
+        stage: &'static str,
+    ) -> Result<Vec<f32>> {
+        let (mapped, send) = Oneshot::new();
+        buffer.map_async(wgpu::MapMode::Read, .., send);
+        self.wait_for(None, stage)?;
+        let mapped = mapped.await.ok_or_else(|| Error::Readback {
+            stage,
+            message: "the map's result was lost".into(),
+        })?;
+        self.settle_scopes().await?;
+        self.take_uncaught(stage)?;
+        mapped.map_err(|e| Error::Readback {
+            stage,
+            message: e.to_string(),
+        })?;
+        let data = {
+            let view = buffer.get_mapped_range(..).map_err(|e| Error::Readback {
+                stage,
+                message: e.to_string(),
+            })?;
+            bytemuck::pod_collect_to_vec::<u8, f32>(&view)
+        };
+        buffer.unmap();
+        Ok(data)
+    }
+}
+
+/// The device for `adapter` with the adapter's own limits and, where it has them, timestamp
+/// queries.
+async fn request_device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue)> {
+    let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
+    adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            label: Some("wgconv device"),
+            required_features: features,
+            required_limits: adapter.limits(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::RequestDevice {
+            adapter: adapter.get_info().name,
+            message: e.to_string(),
+        })
+}
+
+/// In a browser an error scope pops only through the event loop, which blocking never reaches.
+/// Compiling the kernels runs unscoped (its errors reach the uncaptured-error sink, reported by
+/// the next [`GpuContext::scoped`] or readback); everything else goes through [`catch_later`].
+#[cfg(target_arch = "wasm32")]
+fn catch<T>(_device: &wgpu::Device, _stage: &'static str, f: impl FnOnce() -> T) -> Result<T> {
+    Ok(f())
+}
+
+/// A scope's outcome still to come: the error it caught, if any.
+#[cfg(target_arch = "wasm32")]
+type PendingScope = std::pin::Pin<Box<dyn std::future::Future<Output = Option<Error>>>>;
+
+/// [`catch`] for a browser: runs `f` inside the same three scopes and pops them at once (so
+/// later work is outside them), returning the outcome to await.
+#[cfg(target_arch = "wasm32")]
+fn catch_later<T>(
+    device: &wgpu::Device,
+    stage: &'static str,
+    f: impl FnOnce() -> T,
+) -> (T, PendingScope) {
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let out = f();
+    let (validation, internal, oom) = (validation.pop(), internal.pop(), oom.pop());
+    let pending = Box::pin(async move {
+        let (validation, internal, oom) = (validation.await, internal.await, oom.await);
+        scope_error(stage, validation, internal, oom).err()
+    });
+    (out, pending)
+}
+
+/// The error three scopes caught, out-of-memory first, then validation, then internal.
+#[cfg(target_arch = "wasm32")]
+fn scope_error(
+    stage: &'static str,
+    validation: Option<wgpu::Error>,
+    internal: Option<wgpu::Error>,
+    oom: Option<wgpu::Error>,
+) -> Result<()> {
+    if oom.is_some() {
+        return Err(Error::OutOfMemory { stage });
+    }
+    if let Some(e) = validation {
+        return Err(Error::Validation {
+            stage,
+            message: e.to_string(),
+        });
+    }
+    if let Some(e) = internal {
+        return Err(Error::Internal {
+            stage,
+            message: e.to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// Runs `f` inside validation, out-of-memory and internal error scopes on `device`.
+#[cfg(not(target_arch = "wasm32"))]
 fn catch<T>(device: &wgpu::Device, stage: &'static str, f: impl FnOnce() -> T) -> Result<T> {
     let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
     let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);

@@ -75,6 +75,14 @@ impl DeviceTensor {
         Ok(Tensor4::new("downloaded tensor", self.dims, data)?)
     }
 
+    /// [`DeviceTensor::download`] without blocking (in a browser, the only way).
+    pub async fn download_async(&self, ctx: &GpuContext) -> Result<Tensor4> {
+        let data = ctx
+            .read_back_async(&self.buffer, self.len(), "downloading a tensor")
+            .await?;
+        Ok(Tensor4::new("downloaded tensor", self.dims, data)?)
+    }
+
     /// Overwrites the contents with `t`, which must have the same dims.
     pub fn write(&self, ctx: &GpuContext, t: &Tensor4) -> Result<()> {
         if t.dims != self.dims {

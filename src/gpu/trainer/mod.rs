@@ -8,6 +8,7 @@ mod buffers;
 mod grids;
 mod read;
 mod run;
+mod run_async;
 
 use crate::error::{Error, Result};
 use crate::gpu::conv2d::Conv2d;

@@ -143,7 +143,7 @@ impl Trainer<'_> {
     }
 
     /// Records and submits one chunk of `n` steps (dX on the last when `with_dx`).
-    fn submit_steps(&self, n: u32, with_dx: bool) -> Result<wgpu::SubmissionIndex> {
+    pub(super) fn submit_steps(&self, n: u32, with_dx: bool) -> Result<wgpu::SubmissionIndex> {
         // The fused loop cannot make dX: a last step that needs it runs unfused.
         let fused_steps = match &self.binds.fused {
             Some(_) => n - u32::from(with_dx),

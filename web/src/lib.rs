@@ -1,0 +1,147 @@
+//! wgconv in the browser: the crate's own `Conv2d`, `DeviceTensor`, `Trainer` and WGSL on
+//! WebGPU, and its f64 CPU reference, exported to the page through wasm-bindgen.
+//!
+//! The page (web/www) draws; everything computed comes from here. Results cross to JavaScript
+//! as JSON strings (a few thousand numbers at most). Every export returns `Result`: an error
+//! becomes a JavaScript exception with wgconv's message, never a panic.
+//!
+//! State lives in thread-locals (a page has one thread): the GPU context, opened once and
+//! leaked so that layers and trainers can borrow it for `'static`; the last forward pass (for
+//! the hover explanation); the training session.
+
+mod forward;
+mod selftest;
+mod train;
+
+use std::cell::RefCell;
+
+use wasm_bindgen::prelude::*;
+use wgconv::GpuContext;
+
+thread_local! {
+    static GPU: RefCell<Option<&'static GpuContext>> = const { RefCell::new(None) };
+}
+
+/// The open GPU context, or an error saying the page runs on the CPU reference.
+pub(crate) fn gpu() -> Result<&'static GpuContext, JsError> {
+    GPU.with(|g| *g.borrow())
+        .ok_or_else(|| JsError::new("no WebGPU device is open: the page runs on the CPU reference"))
+}
+
+/// `layer`'s y for `x`, on the device. z is kept too: without it the crate binds y in z's slot
+/// as well, which WebGPU refuses (two writable bindings of one buffer in a dispatch).
+pub(crate) fn forward_y(
+    layer: &wgconv::Conv2d<'_>,
+    x: &wgconv::DeviceTensor,
+) -> Result<wgconv::DeviceTensor, JsError> {
+    let out = layer
+        .forward_with(
+            x,
+            wgconv::ForwardOptions {
+                want_z: true,
+                kernel: None,
+            },
+        )
+        .map_err(js)?;
+    Ok(out.y)
+}
+
+/// A wgconv error as a JavaScript exception.
+pub(crate) fn js(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// Milliseconds since the epoch (the browser's clock; `std::time` has none on wasm32).
+pub(crate) fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// How long a GPU submission may take before it counts as hung (readbacks are awaited, so this
+/// only bounds native-style waits, which are no-ops on WebGPU).
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+#[derive(serde::Serialize)]
+struct AdapterJson {
+    name: String,
+    backend: String,
+    device_type: String,
+    driver: String,
+    vendor: u32,
+    device: u32,
+    is_software: bool,
+    fused_loop: bool,
+    /// Storage buffers one stage of the fused loop binds (the adapter must allow as many).
+    fused_loop_storage_buffers: u32,
+    max_storage_buffer_binding_size: u64,
+    max_compute_workgroup_storage_size: u32,
+    max_compute_invocations_per_workgroup: u32,
+}
+
+/// Asks the browser for a WebGPU adapter, opens a device with the adapter's own limits and
+/// compiles wgconv's kernels. Resolves to the adapter as JSON; rejects, saying why, when the
+/// browser has no WebGPU or gives no adapter.
+#[wasm_bindgen]
+pub async fn open_gpu() -> Result<String, JsError> {
+    if let Ok(ctx) = gpu() {
+        return adapter_json(ctx, None);
+    }
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::BROWSER_WEBGPU;
+    let instance = wgpu::Instance::new(desc);
+    let adapter = instance
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| JsError::new(&format!("the browser gave no WebGPU adapter ({e})")))?;
+    let info = adapter.get_info();
+    let ctx = GpuContext::from_adapter_async(adapter, TIMEOUT)
+        .await
+        .map_err(js)?;
+    let ctx: &'static GpuContext = Box::leak(Box::new(ctx));
+    GPU.with(|g| *g.borrow_mut() = Some(ctx));
+    adapter_json(ctx, Some(info))
+}
+
+pub(crate) fn adapter_json(
+    ctx: &GpuContext,
+    info: Option<wgpu::AdapterInfo>,
+) -> Result<String, JsError> {
+    let a = ctx.adapter();
+    let l = ctx.key_limits();
+    let (vendor, device) = info.map_or((0, 0), |i| (i.vendor, i.device));
+    serde_json::to_string(&AdapterJson {
+        name: a.name.clone(),
+        backend: a.backend.clone(),
+        device_type: a.device_type.clone(),
+        driver: a.driver.clone(),
+        vendor,
+        device,
+        is_software: a.is_cpu,
+        fused_loop: ctx.has_fused_loop(),
+        fused_loop_storage_buffers: wgconv::gpu::table::FUSED_LOOP.storage_buffers(),
+        max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
+        max_compute_workgroup_storage_size: l.max_compute_workgroup_storage_size,
+        max_compute_invocations_per_workgroup: l.max_compute_invocations_per_workgroup,
+    })
+    .map_err(js)
+}
+
+/// The notebook's 24×24 image, row-major, in [0, 1].
+#[wasm_bindgen]
+pub fn notebook_image() -> Vec<f32> {
+    wgconv::notebook::image().data
+}
+
+/// The notebook's two 5×5 edge filters, (2, 1, 5, 5) row-major.
+#[wasm_bindgen]
+pub fn notebook_filters() -> Vec<f32> {
+    wgconv::notebook::filters().data
+}
+
+/// `k` filters of r×r drawn as PyTorch initialises them (uniform in ±1/√(r·r)), from `seed`.
+#[wasm_bindgen]
+pub fn random_filters(k: usize, r: usize, seed: u64) -> Vec<f32> {
+    wgconv::init::random_filters(k, 1, r, r, seed).data
+}

@@ -1,0 +1,301 @@
+// Headless-Chromium tests of the page (web/test.sh runs them; see there for the set-up).
+//
+//   node tests/page.test.mjs --url http://127.0.0.1:PORT/ --demo DEMO.txt --shots DIR
+//
+// DEMO.txt is the stdout of `wgconv demo`: the explanation of c¹₁,₁ is compared with the numbers
+// the CLI printed (parsed from its text, not recomputed here). Every check that fails is listed
+// and the exit status is 1; a page that gets no WebGPU adapter fails, saying why.
+import fs from 'node:fs';
+import path from 'node:path';
+import puppeteer from 'puppeteer-core';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const URL_ = arg('url', 'http://127.0.0.1:8000/');
+const DEMO = arg('demo');
+const SHOTS = arg('shots', 'screenshots');
+const CHROMIUM = arg('chromium', process.env.CHROMIUM || '/usr/bin/chromium');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+const failures = [];
+const started = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s]`, ...a);
+function check(ok, what, detail = '') {
+  log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? ` — ${detail}` : ''}`);
+  if (!ok) failures.push(`${what}${detail ? ` — ${detail}` : ''}`);
+  return ok;
+}
+
+const WEBGPU_FLAGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan'];
+async function launch(flags) {
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...flags, '--window-size=1200,900'],
+    protocolTimeout: 240000,
+  });
+}
+
+async function open(browser, query = '', viewport = { width: 1200, height: 900 }) {
+  const page = await browser.newPage();
+  await page.setViewport(viewport);
+  page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
+  // Nothing from the network: every request goes to the local server (or is a data: URL).
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(URL_) && !u.startsWith('data:')) failures.push(`a request left the local server: ${u}`);
+  });
+  page.on('console', (m) => {
+    if ((m.type() === 'error' || m.type() === 'warn') && !m.text().includes('willReadFrequently')) log(`  console.${m.type()}: ${m.text().split('\n')[0]}`);
+  });
+  await page.goto(URL_ + query);
+  await page.waitForFunction(() => window.wgconv && (window.wgconv.ready || window.wgconv.errors.length), { timeout: 90000 });
+  return page;
+}
+
+const shot = async (page, selector, name) => {
+  const el = await page.$(selector);
+  await el.screenshot({ path: path.join(SHOTS, name) });
+};
+
+// The four maps' pixels, as one array.
+const mapPixels = (page) => page.evaluate(() => ['z0', 'z1', 'y0', 'y1'].flatMap((m) => {
+  const c = document.getElementById(`map-${m}`);
+  return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+}));
+const settle = (page) => page.waitForFunction(() => {
+  const w = window.wgconv; const n = w.forwards;
+  return new Promise((r) => setTimeout(() => r(w.forwards === n), 400));
+}, { timeout: 60000 });
+
+// `wgconv demo`'s explanation of c¹₁,₁, from its printed text.
+function parseDemo(text) {
+  const num = (re) => { const m = text.match(re); if (!m) throw new Error(`wgconv demo output has no ${re}`); return Number(m[1]); };
+  const products = [];
+  const lines = text.split('\n');
+  const head = lines.findIndex((l) => l.includes('w¹ᵢ,ⱼ · xᵢ,ⱼ') && l.includes('x (rows'));
+  for (let i = head + 1; i <= head + 5; i++) {
+    const cols = lines[i].trim().split(/\s+/).map(Number);
+    if (cols.length !== 15) throw new Error(`wgconv demo: unexpected window row: ${lines[i]}`);
+    products.push(...cols.slice(10));
+  }
+  return {
+    sum: num(/sum of the 25 products\s*=\s*([+-][\d.]+)/),
+    bias: num(/\+ b₁ \(([+-]?[\d.]+)\)/),
+    zGpu: num(/GPU: z = ([+-][\d.]+)/),
+    yGpu: num(/GPU: z = [+-][\d.]+, c¹₁,₁ = ([\d.]+)/),
+    zCpu: num(/CPU \(f64\): z = ([+-][\d.]+)/),
+    yCpu: num(/CPU \(f64\): z = [+-][\d.]+, c¹₁,₁ = ([\d.]+)/),
+    products,
+  };
+}
+
+async function main() {
+  const browser = await launch(WEBGPU_FLAGS);
+  try {
+    // ---- 1. ?selftest ----
+    {
+      const page = await open(browser, '?selftest');
+      const adapter = await page.evaluate(() => window.wgconv.adapter || null);
+      if (!check(adapter !== null, 'the page gets a WebGPU adapter',
+        adapter ? '' : `it says: ${await page.$eval('#nogpu', (e) => e.textContent.trim())} (flags: ${WEBGPU_FLAGS.join(' ')})`)) {
+        return;
+      }
+      await page.waitForFunction(() => document.title.startsWith('selftest:'), { timeout: 180000 });
+      const title = await page.title();
+      const json = await page.$eval('#selftest', (e) => e.textContent);
+      let r = {};
+      try { r = JSON.parse(json); } catch (e) { check(false, 'the self-test writes JSON', json.slice(0, 200)); }
+      check(title === 'selftest: pass' && r.pass === true, 'self-test passes',
+        `title "${title}", ${r.cases_total} cases, ${r.cases_failed} failed, worst ${r.worst_ratio} of bound, final loss ${r.train && r.train.final_loss}, ${r.train && r.train.steps_per_s.toFixed(0)} steps/s${r.error ? `, error: ${r.error}` : ''}`);
+      fs.writeFileSync(path.join(SHOTS, 'selftest.json'), json);
+      await shot(page, '#selftest-section', 'selftest.png');
+      await page.close();
+    }
+
+    // ---- 2. the page, live ----
+    const page = await open(browser);
+    await page.waitForFunction(() => window.wgconv.firstGpuMapsMs !== null, { timeout: 60000 });
+    const t = await page.evaluate(() => ({ first: window.wgconv.firstMapsMs, gpu: window.wgconv.firstGpuMapsMs }));
+    log(`first maps ${t.first.toFixed(0)} ms (CPU reference), first GPU maps ${t.gpu.toFixed(0)} ms`);
+    check(t.first < 2000, 'first maps on screen within 2 s', `${t.first.toFixed(0)} ms (the CPU reference's, labelled; the GPU's at ${t.gpu.toFixed(0)} ms)`);
+    check(await page.$eval('#source', (e) => e.textContent.includes('GPU')), 'the maps come from the GPU');
+    await settle(page);
+    await shot(page, '#forward', 'forward.png');
+
+    // Drawing with synthetic pointer events changes the maps.
+    const before = await mapPixels(page);
+    const box = await (await page.$('#input')).boundingBox();
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.75);
+    await page.mouse.down();
+    for (let s = 1; s <= 12; s++) await page.mouse.move(box.x + box.width * (0.2 + 0.05 * s), box.y + box.height * (0.75 - 0.03 * s));
+    await page.mouse.up();
+    await settle(page);
+    const after = await mapPixels(page);
+    let changed = 0; for (let i = 0; i < before.length; i += 4) if (before[i] !== after[i] || before[i + 1] !== after[i + 1] || before[i + 2] !== after[i + 2]) changed++;
+    check(before.length === after.length && changed > 0, 'drawing on the input changes the maps', `${changed} of ${before.length / 4} map pixels changed`);
+    await shot(page, '#forward', 'forward_drawn.png');
+
+    // The keyboard draws too: focus the input, move, paint.
+    {
+      const n = await page.evaluate(() => window.wgconv.forwards);
+      await page.focus('#input');
+      for (const k of ['ArrowDown', 'ArrowDown', 'ArrowRight', 'ArrowRight', ' ']) await page.keyboard.press(k);
+      await page.waitForFunction((k) => window.wgconv.forwards > k, { timeout: 30000 }, n);
+      check(true, 'the keyboard paints on the input and the maps follow');
+      await settle(page);
+    }
+
+    // An uploaded picture becomes the input (resized to 24×24, grayscale).
+    {
+      const px = await mapPixels(page);
+      const n = await page.evaluate(() => window.wgconv.forwards);
+      const input = await page.$('#upload');
+      await input.uploadFile(new URL('../../docs/filters.png', import.meta.url).pathname);
+      await page.waitForFunction((k) => window.wgconv.forwards > k, { timeout: 30000 }, n);
+      await settle(page);
+      const after2 = await mapPixels(page);
+      check(px.some((v, i) => v !== after2[i]), 'an uploaded picture becomes the input');
+    }
+
+    // Kernel size, stride and padding: the formula, the parameter count and the maps follow.
+    await page.select('#kernel', '3');
+    await page.select('#stride', '2');
+    await page.select('#padding', '1');
+    await settle(page);
+    const f = await page.evaluate(() => ({ formula: document.getElementById('formula').textContent,
+      params: document.getElementById('params').textContent, p: window.wgconv.lastP, q: window.wgconv.lastQ,
+      cells: document.querySelectorAll('#filters input').length }));
+    check(f.formula.includes('⌊(24 + 2·1 − 3)/2⌋ + 1 = 12') && f.params.includes('3×3×2 = 18 weights + 2 biases = 20')
+      && f.p === 12 && f.q === 12 && f.cells === 18, 'kernel 3, stride 2, padding 1: 12×12 maps, 20 parameters', `${f.formula} ${f.params} maps ${f.p}×${f.q}, ${f.cells} weight fields`);
+    await page.click('#check-btn');
+    await page.waitForFunction(() => document.getElementById('check-over') && document.getElementById('check-over').dataset.checked === '576', { timeout: 30000 });
+    const c3 = await page.$eval('#check-over', (e) => Number(e.dataset.over));
+    check(c3 === 0, 'kernel 3, stride 2, padding 1: GPU within bounds of the CPU', `${c3} over`);
+    await shot(page, '#forward', 'forward_k3_s2_p1.png');
+    await page.select('#kernel', '5');
+    await page.select('#stride', '1');
+    await page.select('#padding', '0');
+
+    // Hovering c¹₁,₁ explains it with `wgconv demo`'s numbers.
+    await page.click('[data-input="builtin"]');
+    await page.click('[data-filters="edges"]');
+    await settle(page);
+    const mbox = await (await page.$('#map-y0')).boundingBox();
+    await page.mouse.move(mbox.x + 3, mbox.y + 3);
+    await page.waitForFunction(() => { const e = document.getElementById('explanation'); return e.dataset.k === '0' && e.dataset.p === '0' && e.dataset.q === '0' && document.getElementById('ex-zgpu'); }, { timeout: 10000 });
+    const ex = await page.evaluate(() => {
+      const v = (id) => Number(document.getElementById(id).dataset.value);
+      return { sum: v('ex-sum'), bias: v('ex-bias'), zGpu: v('ex-zgpu'), yGpu: v('ex-ygpu'), zCpu: v('ex-zcpu'), yCpu: v('ex-ycpu'),
+        ratio: v('ex-ratio'), products: JSON.parse(document.getElementById('explanation').dataset.products),
+        text: document.getElementById('ex-lines').textContent };
+    });
+    if (DEMO) {
+      const demo = parseDemo(fs.readFileSync(DEMO, 'utf8'));
+      // The demo prints 6 decimals (products 4, b 4): equal within half a unit of the last
+      // printed place, plus f32 rounding of values near 1 (2⁻²³).
+      const close = (a, b, places) => Math.abs(a - b) <= 0.5 * 10 ** -places + 2 ** -23;
+      for (const [key, places] of [['sum', 6], ['bias', 4], ['zGpu', 6], ['yGpu', 6], ['zCpu', 6], ['yCpu', 6]]) {
+        check(close(ex[key], demo[key], places), `c¹₁,₁ explained: ${key} matches wgconv demo`, `page ${ex[key]}, demo ${demo[key]}`);
+      }
+      const bad = demo.products.map((d, i) => close(ex.products[i], d, 4) ? -1 : i).filter((i) => i >= 0);
+      check(demo.products.length === 25 && ex.products.length === 25 && bad.length === 0, 'c¹₁,₁ explained: the 25 products match wgconv demo', bad.length ? `differ at ${bad}` : '');
+      const printed = `sum of the 25 products = ${demo.sum >= 0 ? '+' : '−'}${Math.abs(demo.sum).toFixed(6)}`;
+      check(ex.text.includes(printed), 'c¹₁,₁ explained: the sum reads as the demo prints it', printed);
+    } else {
+      check(false, 'c¹₁,₁ explained against wgconv demo', 'no --demo file given');
+    }
+    check(ex.ratio <= 1, 'c¹₁,₁: GPU within its bound of the CPU', `${ex.ratio} of the bound`);
+    // Keyboard: arrow right on the focused map moves to c¹₁,₂.
+    await page.focus('#map-y0');
+    await page.keyboard.press('ArrowRight');
+    const q = await page.$eval('#explanation', (e) => e.dataset.q);
+    check(q === '1', 'the arrow keys move the explained element', `q = ${q}`);
+    await page.keyboard.press('ArrowLeft');
+    await shot(page, '#explain', 'explain.png');
+
+    // The check button.
+    await page.click('#check-btn');
+    await page.waitForSelector('#check-over', { timeout: 30000 });
+    const c = await page.$eval('#check-over', (e) => ({ over: Number(e.dataset.over), checked: Number(e.dataset.checked) }));
+    check(c.over === 0 && c.checked === 1600, 'check: GPU against CPU, none over its bound', `${c.checked} compared, ${c.over} over`);
+    await shot(page, '#check', 'check.png');
+
+    // Training lowers the loss below 1e-6 within 400 steps.
+    await page.click('#reset-btn');
+    await page.waitForFunction(() => window.wgconv.train.steps === 0 && !window.wgconv.train.busy, { timeout: 30000 });
+    const trainStart = Date.now();
+    await page.click('#run-btn');
+    await page.waitForFunction(() => window.wgconv.train.steps >= 400, { timeout: 120000, polling: 100 });
+    await page.click('#run-btn');
+    await page.waitForFunction(() => !window.wgconv.train.busy, { timeout: 30000 });
+    const tr = await page.evaluate(() => ({ losses: window.wgconv.train.losses, sps: Number(document.getElementById('train-status').dataset.stepsPerS), status: document.getElementById('train-status').textContent }));
+    const below = tr.losses.findIndex((l) => l < 1e-6);
+    check(below >= 0 && below < 400, 'training lowers the loss below 1e-6 within 400 steps',
+      `first below at step ${below}, loss ${tr.losses[0].toExponential(2)} → ${tr.losses[399].toExponential(2)}, ${tr.sps} steps/s (${((Date.now() - trainStart) / 1000).toFixed(1)} s wall)`);
+    // A new learning rate continues from the student's weights.
+    await page.$eval('#lr', (e) => { e.value = '0.1'; e.dispatchEvent(new Event('change')); });
+    const stepsBefore = await page.evaluate(() => window.wgconv.train.steps);
+    await page.click('#step-btn');
+    await page.waitForFunction((n) => window.wgconv.train.steps === n + 1 && !window.wgconv.train.busy, { timeout: 30000 }, stepsBefore);
+    const lrLoss = await page.evaluate(() => window.wgconv.train.losses.at(-1));
+    check(lrLoss < 1e-6, 'a new learning rate continues from the trained student', `loss ${lrLoss.toExponential(2)} at step ${stepsBefore + 1}`);
+    fs.writeFileSync(path.join(SHOTS, 'train.json'), JSON.stringify({ steps_per_s: tr.sps, loss_0: tr.losses[0], loss_399: tr.losses[399], first_below_1e6: below }));
+    await shot(page, '#learn', 'learn.png');
+    await page.screenshot({ path: path.join(SHOTS, 'page.png'), fullPage: true });
+    fs.writeFileSync(path.join(SHOTS, 'timing.json'), JSON.stringify({ first_maps_ms: t.first, first_gpu_maps_ms: t.gpu }));
+    await page.close();
+
+    // Phone width: nothing wider than the screen.
+    const phone = await open(browser, '', { width: 390, height: 844, isMobile: true, hasTouch: true });
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, 'readable at phone width (no horizontal scrolling)', `${overflow} px too wide`);
+    await phone.select('#kernel', '9');
+    await settle(phone);
+    const overflow9 = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow9 <= 0, 'phone width with 9×9 filters: the grids scroll inside their box, not the page', `${overflow9} px too wide`);
+    await phone.select('#kernel', '5');
+    await phone.screenshot({ path: path.join(SHOTS, 'phone.png'), fullPage: true });
+    await phone.close();
+  } finally {
+    await browser.close();
+  }
+
+  // ---- 3. no WebGPU: Chromium without the flag ----
+  const plain = await launch(['--headless=new', '--no-sandbox']);
+  try {
+    let page = await open(plain);
+    let how = 'Chromium without --enable-unsafe-webgpu';
+    if (await page.evaluate(() => !!window.wgconv.adapter)) {
+      // This Chromium has WebGPU on by default: turn it off from the page instead.
+      await page.close();
+      page = await open(plain, '?cpu');
+      how = 'Chromium with WebGPU, page opened with ?cpu';
+    }
+    const fb = await page.evaluate(() => ({
+      banner: !document.getElementById('nogpu').hidden && document.getElementById('nogpu').textContent,
+      source: document.getElementById('source').textContent, forwards: window.wgconv.forwards,
+      explained: !!document.getElementById('ex-zcpu') && !document.getElementById('ex-zgpu'),
+    }));
+    check(!!fb.banner && /WebGPU/.test(fb.banner) && /CPU reference/.test(fb.banner), `no WebGPU (${how}): the page says so and what to do`, (fb.banner || '').slice(0, 90));
+    check(fb.forwards > 0 && fb.source.includes('CPU reference') && fb.explained, 'no WebGPU: maps and explanation from the CPU reference, labelled');
+    await page.screenshot({ path: path.join(SHOTS, 'no_webgpu.png') });
+    await page.click('#step-btn');
+    await page.waitForFunction(() => window.wgconv.train.steps === 1, { timeout: 30000 });
+    check(true, 'no WebGPU: a training step runs on the CPU reference');
+    await page.close();
+  } finally {
+    await plain.close();
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  failures.push(`the test itself stopped: ${e.stack || e}`);
+}
+log(`${failures.length ? `${failures.length} FAILED` : 'all passed'}; screenshots in ${SHOTS}`);
+for (const f of failures) console.log(`  - ${f}`);
+process.exit(failures.length ? 1 : 0);
