@@ -16,11 +16,12 @@
 //   4  w_momentum  storage, read_write momentum buffer of w
 //   5  log         storage, read_write LossLog: count, then the loss of each step
 //   6  dw          storage, read_write dL/dw of the last step (before its update)
-//   7  y           storage, read_write y of the last step (N, K, P, Q)
-//   8  dz          storage, read_write dL/dz of the last step
-//   9  b           storage, read_write bias (K), updated        } common/bias_train.wgsl;
-//  10  b_momentum  storage, read_write momentum buffer of b     } absent without bias
-//  11  db          storage, read_write dL/db of the last step   }
+//   7  last_step   storage, read_write y (N, K, P, Q) then dL/dz of the last step, in one
+//                                     buffer (the host copies them out), so that the kernel
+//                                     binds 10 storage buffers: WebGPU's usual limit
+//   8  b           storage, read_write bias (K), updated        } common/bias_train.wgsl;
+//   9  b_momentum  storage, read_write momentum buffer of b     } absent without bias
+//  10  db          storage, read_write dL/db of the last step   }
 //
 // Groups, dilation, padding and padding modes as conv2d_bias_relu_fwd.wgsl and
 // conv2d_bwd_weight.wgsl.
@@ -47,8 +48,7 @@
 @group(0) @binding(4) var<storage, read_write> w_momentum: array<f32>;
 @group(0) @binding(5) var<storage, read_write> log: LossLog;
 @group(0) @binding(6) var<storage, read_write> dw: array<f32>;
-@group(0) @binding(7) var<storage, read_write> y: array<f32>;
-@group(0) @binding(8) var<storage, read_write> dz: array<f32>;
+@group(0) @binding(7) var<storage, read_write> last_step: array<f32>;
 
 var<workgroup> ws: array<f32, MAX_WEIGHTS>;
 var<workgroup> wm: array<f32, MAX_WEIGHTS>;
@@ -128,8 +128,8 @@ fn main(@builtin(local_invocation_index) lid: u32) {
             dzs[i] = g;
             sq += d * d;
             if (last) {
-                y[i] = yv;
-                dz[i] = g;
+                last_step[i] = yv;
+                last_step[outputs + i] = g;
             }
         }
         let loss_sum = tree_sum(sq, lid, lid, WORKGROUP_SIZE);

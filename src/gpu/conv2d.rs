@@ -347,7 +347,16 @@ impl<'a> Conv2d<'a> {
         let ctx = self.ctx;
         ctx.scoped("running conv2d_bias_relu_fwd", || {
             let plan = ForwardPlan::new(ctx, shape, version, z.is_some())?;
-            let z = z.unwrap_or(y).buffer();
+            // Unwritten without z, but a buffer of its own: WebGPU refuses one buffer bound
+            // twice for writing.
+            let unused;
+            let z = match z {
+                Some(z) => z.buffer(),
+                None => {
+                    unused = ctx.buffer("z (unused)", 4, STORAGE);
+                    &*unused
+                }
+            };
             let bind = plan.bind(
                 ctx,
                 [x.buffer(), self.weight.buffer(), y.buffer(), z],

@@ -398,8 +398,7 @@ const FUSED_LOOP_BINDINGS: &[Binding] = &[
     read_write("w_momentum"),
     read_write("log"),
     read_write("dw"),
-    read_write("y"),
-    read_write("dz"),
+    read_write("last_step"),
     read_write("b"),
     read_write("b_momentum"),
     read_write("db"),
@@ -413,7 +412,7 @@ pub const FUSED_LOOP_NO_BIAS: KernelDesc = KernelDesc {
         Common::Padding,
         Common::NoBias,
     ],
-    bindings: FUSED_LOOP_BINDINGS.split_at(9).0,
+    bindings: FUSED_LOOP_BINDINGS.split_at(8).0,
     ..FUSED_LOOP
 };
 

@@ -206,9 +206,10 @@ pub(super) fn fused_binds(
         ("w_momentum", &buf.w_momentum),
         ("log", &buf.loss_log),
         ("dw", &buf.dw),
-        ("y", &buf.y),
-        ("dz", &buf.dz),
     ];
+    if let Some(last) = &buf.fused_last {
+        storage.push(("last_step", last));
+    }
     if let (Some(b), Some(db), Some(momentum)) = (layer.bias_buffer(), &buf.db, &buf.b_momentum) {
         storage.extend([("b", b), ("b_momentum", &**momentum), ("db", &**db)]);
     }

@@ -26,6 +26,8 @@ pub(super) struct Buffers {
     /// dL/d(padded x) (N, C, H + top + bottom, W + left + right), for a padding mode other than
     /// zeros: the dX kernels write it, conv2d_bwd_input_fold.wgsl adds it into dx.
     pub(super) dx_padded: Option<GpuBuffer>,
+    /// The fused loop's y then dz of its last step (N, K, P, Q each), copied into y and dz.
+    pub(super) fused_last: Option<GpuBuffer>,
     /// The tiled weight gradient's partial sums, (splits, K, (C/G)·R·S + 1 with a bias).
     pub(super) dw_partials: Option<GpuBuffer>,
     pub(super) w_momentum: GpuBuffer,
@@ -46,6 +48,7 @@ impl Buffers {
         (x, t): (&Tensor4, &Tensor4),
         grids: &Grids,
         log_capacity: u32,
+        fused: bool,
     ) -> Self {
         let init =
             |label: &str, data: &[f32]| ctx.buffer_init(label, bytemuck::cast_slice(data), STORAGE);
@@ -67,6 +70,7 @@ impl Buffers {
             dx_padded: grids
                 .bwd_input_fold
                 .map(|_| zeros("dx (padded input)", bwd_input_len(shape))),
+            fused_last: fused.then(|| zeros("y, dz (fused loop)", 2 * m)),
             dw_partials: grids
                 .tiled_weight
                 .then(|| zeros("dw partial sums", partial_sums)),

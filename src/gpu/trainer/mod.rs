@@ -216,7 +216,9 @@ impl<'a> Trainer<'a> {
                 let forward = ForwardPlan::new(ctx, &shape, versions.forward, false)?;
                 let grids = Grids::new(ctx, &shape, &versions)?;
                 let uniforms = Uniforms::new(ctx, &shape, &grids, &sgd);
-                let buffers = Buffers::new(ctx, &shape, (x, t), &grids, options.log_capacity);
+                let fused = versions.fused_loop;
+                let buffers =
+                    Buffers::new(ctx, &shape, (x, t), &grids, options.log_capacity, fused);
                 let mut binds = Binds::new(ctx, &layer, &forward, &versions, &buffers, &uniforms)?;
                 if let (true, Some(kernels)) = (versions.fused_loop, &ctx.kernels.fused_loop) {
                     let kernel = kernels.get(shape.bias);

@@ -142,6 +142,15 @@ impl Trainer<'_> {
         floats * 4
     }
 
+    /// Copies the fused loop's y and dz of its last step to where the per-pass kernels keep them.
+    fn copy_fused_outputs(&self, encoder: &mut wgpu::CommandEncoder) {
+        if let Some(last) = &self.buffers.fused_last {
+            let bytes = self.shape.output_len() * 4;
+            encoder.copy_buffer_to_buffer(last, 0, &self.buffers.y, 0, bytes);
+            encoder.copy_buffer_to_buffer(last, bytes, &self.buffers.dz, 0, bytes);
+        }
+    }
+
     /// Records and submits one chunk of `n` steps (dX on the last when `with_dx`).
     pub(super) fn submit_steps(&self, n: u32, with_dx: bool) -> Result<wgpu::SubmissionIndex> {
         // The fused loop cannot make dX: a last step that needs it runs unfused.
@@ -158,14 +167,14 @@ impl Trainer<'_> {
                         label: Some("train"),
                     });
             encoder.clear_buffer(&self.buffers.loss_log, 0, Some(4));
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("train steps"),
-                    timestamp_writes: None,
-                });
-                self.record_fused(&mut pass, fused_steps);
+            if fused_steps > 0 {
+                self.record_fused(&mut begin_pass(&mut encoder, "fused loop"), fused_steps);
+                self.copy_fused_outputs(&mut encoder);
+            }
+            if fused_steps < n {
+                let mut steps = begin_pass(&mut encoder, "train steps");
                 for i in fused_steps..n {
-                    self.record_step(&mut pass, with_dx && i + 1 == n);
+                    self.record_step(&mut steps, with_dx && i + 1 == n);
                 }
             }
             let (log, read) = (&self.buffers.loss_log, &self.buffers.loss_read);
@@ -216,4 +225,11 @@ impl Trainer<'_> {
         }
         Ok(())
     }
+}
+
+fn begin_pass<'e>(encoder: &'e mut wgpu::CommandEncoder, label: &str) -> wgpu::ComputePass<'e> {
+    encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some(label),
+        timestamp_writes: None,
+    })
 }
