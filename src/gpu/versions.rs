@@ -45,7 +45,7 @@ pub fn bwd_input_version_for(shape: &ConvShape) -> KernelVersion {
 }
 
 /// Whether the fused loop (`fused_loop.wgsl`) can hold the layer in workgroup memory:
-/// K·C·R·S ≤ 512, K ≤ 32, N·K·P·Q ≤ 2048 and N·C·H·W ≤ 2048 (the FUSED_LOOP_MAX_ constants).
+/// K·(C/G)·R·S ≤ 512, K ≤ 32, N·K·P·Q ≤ 3200 and N·C·H·W ≤ 2304 (the FUSED_LOOP_MAX_ constants).
 pub fn fits_fused_loop(shape: &ConvShape) -> bool {
     shape.weight_len() <= u64::from(FUSED_LOOP_MAX_WEIGHTS)
         && shape.k <= FUSED_LOOP_MAX_FILTERS

@@ -153,8 +153,8 @@ pub fn parse_train_kernel(
     let choice = parse_kernel(name)?;
     if choice == KernelChoice::Fused && !wgconv::gpu::fits_fused_loop(shape) {
         bail!(
-            "--kernel fused: {shape} does not fit the fused loop (it needs K·C·R·S ≤ 512, K ≤ 32, \
-             N·K·P·Q ≤ 2048 and N·C·H·W ≤ 2048)"
+            "--kernel fused: {shape} does not fit the fused loop (it needs K·(C/G)·R·S ≤ 512, \
+             K ≤ 32, N·K·P·Q ≤ 3200 and N·C·H·W ≤ 2304)"
         );
     }
     Ok(Some(choice.train_versions()))

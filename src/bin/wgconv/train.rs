@@ -60,7 +60,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR", default_value = "wgconv-train")]
     out: PathBuf,
     /// Kernel versions: simple, tiled or fused (default: the fused loop, which fits the
-    /// notebook's layer up to batch 5).
+    /// notebook's layer up to batch 4).
     #[arg(long)]
     kernel: Option<String>,
     /// Also save the student as .safetensors (`weight`, `bias`: torch.nn.Conv2d's names).
