@@ -27,6 +27,55 @@
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> z: array<f32>;
 
+// acc plus the window's products in (c', r, s) order, zero padding: a tap outside the image
+// is skipped. Kept apart from `add_window_padded` so that the common case's loop holds no
+// padding-mode branch (on lavapipe that branch alone made this kernel 35 % slower).
+fn add_window_zeros(acc0: f32, x_plane0: u32, w_plane0: u32, cg: u32, h0: i32, w0: i32) -> f32 {
+    var acc = acc0;
+    for (var ci = 0u; ci < cg; ci++) {
+        let x_plane = (x_plane0 + ci) * params.h;
+        let w_plane = (w_plane0 + ci) * params.r;
+        var hi = h0;
+        for (var r = 0u; r < params.r; r++) {
+            if (hi >= 0 && hi < i32(params.h)) {
+                let x_row = (x_plane + u32(hi)) * params.w;
+                let w_row = (w_plane + r) * params.s;
+                var wi = w0;
+                for (var s = 0u; s < params.s; s++) {
+                    if (wi >= 0 && wi < i32(params.w)) {
+                        acc += w[w_row + s] * x[x_row + u32(wi)];
+                    }
+                    wi += i32(params.dilation_w);
+                }
+            }
+            hi += i32(params.dilation_h);
+        }
+    }
+    return acc;
+}
+
+// The same sum where the padding copies pixels (reflect, replicate, circular): each tap reads
+// the pixel `padded_source` names.
+fn add_window_padded(acc0: f32, x_plane0: u32, w_plane0: u32, cg: u32, h0: i32, w0: i32) -> f32 {
+    var acc = acc0;
+    for (var ci = 0u; ci < cg; ci++) {
+        let x_plane = (x_plane0 + ci) * params.h;
+        let w_plane = (w_plane0 + ci) * params.r;
+        for (var r = 0u; r < params.r; r++) {
+            let hp = h0 + i32(r * params.dilation_h);
+            let hi = padded_source(hp, i32(params.h), params.pad_mode);
+            let x_row = (x_plane + u32(hi)) * params.w;
+            let w_row = (w_plane + r) * params.s;
+            for (var s = 0u; s < params.s; s++) {
+                let wp = w0 + i32(s * params.dilation_w);
+                let wi = padded_source(wp, i32(params.w), params.pad_mode);
+                acc += w[w_row + s] * x[x_row + u32(wi)];
+            }
+        }
+    }
+    return acc;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -46,28 +95,12 @@ fn main(
     // Top-left corner of the window in input coordinates; negative inside the padding.
     let h0 = i32(p * params.stride_h) - i32(params.pad_top);
     let w0 = i32(q * params.stride_w) - i32(params.pad_left);
-    let h = i32(params.h);
-    let wd = i32(params.w);
-
-    var acc = bias(k);
-    for (var ci = 0u; ci < cg; ci++) {
-        let x_plane = (n * params.c + c0 + ci) * params.h;
-        let w_plane = (k * cg + ci) * params.r;
-        for (var r = 0u; r < params.r; r++) {
-            let hi = padded_source(h0 + i32(r * params.dilation_h), h, params.pad_mode);
-            if (hi < 0) {
-                continue; // a zero-padding row
-            }
-            let x_row = (x_plane + u32(hi)) * params.w;
-            let w_row = (w_plane + r) * params.s;
-            for (var s = 0u; s < params.s; s++) {
-                let wi = padded_source(w0 + i32(s * params.dilation_w), wd, params.pad_mode);
-                if (wi < 0) {
-                    continue; // a zero-padding column
-                }
-                acc += w[w_row + s] * x[x_row + u32(wi)];
-            }
-        }
+    let x_plane = n * params.c + c0;
+    var acc: f32;
+    if (params.pad_mode == 0u) {
+        acc = add_window_zeros(bias(k), x_plane, k * cg, cg, h0, w0);
+    } else {
+        acc = add_window_padded(bias(k), x_plane, k * cg, cg, h0, w0);
     }
     if (params.write_z == 1u) {
         z[i] = acc;
