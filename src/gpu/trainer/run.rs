@@ -205,25 +205,32 @@ impl Trainer<'_> {
             let log = self
                 .ctx
                 .read_f32(&self.buffers.loss_read, "reading the loss log")?;
-            let count = log[0].to_bits();
-            if count != n {
-                return Err(Error::Internal {
-                    stage,
-                    message: format!("the loss log holds {count} steps, expected {n}"),
-                });
-            }
-            let losses = &log[1..=n as usize];
-            if let Some(i) = losses.iter().position(|l| !l.is_finite()) {
-                return Err(Error::Diverged {
-                    step: self.steps_done + i as u64,
-                    loss: losses[i],
-                });
-            }
-            on_losses(self.steps_done, losses);
-            self.steps_done += u64::from(n);
+            let first = self.steps_done;
+            on_losses(first, self.take_losses(&log, n)?);
             left -= u64::from(n);
         }
         Ok(())
+    }
+
+    /// The `n` losses of a submission's loss log (its step count, then the losses), checked
+    /// (the count, no NaN or infinity), counted as done.
+    pub(super) fn take_losses<'l>(&mut self, log: &'l [f32], n: u32) -> Result<&'l [f32]> {
+        let count = log.first().map_or(0, |c| c.to_bits());
+        if count != n || log.len() <= n as usize {
+            return Err(Error::Internal {
+                stage: "running training steps",
+                message: format!("the loss log holds {count} steps, expected {n}"),
+            });
+        }
+        let losses = &log[1..=n as usize];
+        if let Some(i) = losses.iter().position(|l| !l.is_finite()) {
+            return Err(Error::Diverged {
+                step: self.steps_done + i as u64,
+                loss: losses[i],
+            });
+        }
+        self.steps_done += u64::from(n);
+        Ok(losses)
     }
 }
 
