@@ -367,20 +367,27 @@ impl GpuContext {
             stage,
             seconds: self.timeout.as_secs_f64(),
         })?;
-        mapped.map_err(|e| Error::Readback {
-            stage,
-            message: e.to_string(),
-        })?;
-        let data = {
-            let view = buffer.get_mapped_range(..).map_err(|e| Error::Readback {
-                stage,
-                message: e.to_string(),
-            })?;
-            bytemuck::pod_collect_to_vec::<u8, f32>(&view)
-        };
-        buffer.unmap();
-        Ok(data)
+        mapped_f32(buffer, mapped, stage)
     }
+}
+
+/// The f32s of `buffer` once its map completed with `mapped`; unmaps it.
+fn mapped_f32(
+    buffer: &wgpu::Buffer,
+    mapped: std::result::Result<(), wgpu::BufferAsyncError>,
+    stage: &'static str,
+) -> Result<Vec<f32>> {
+    let readback = |e: &dyn std::fmt::Display| Error::Readback {
+        stage,
+        message: e.to_string(),
+    };
+    mapped.map_err(|e| readback(&e))?;
+    let data = {
+        let view = buffer.get_mapped_range(..).map_err(|e| readback(&e))?;
+        bytemuck::pod_collect_to_vec::<u8, f32>(&view)
+    };
+    buffer.unmap();
+    Ok(data)
 }
 
 /// The device for `adapter` with the adapter's own limits and, where it has them, timestamp
@@ -434,7 +441,6 @@ fn catch_later<T>(
 }
 
 /// The error three scopes caught, out-of-memory first, then validation, then internal.
-#[cfg(target_arch = "wasm32")]
 fn scope_error(
     stage: &'static str,
     validation: Option<wgpu::Error>,
@@ -469,20 +475,5 @@ fn catch<T>(device: &wgpu::Device, stage: &'static str, f: impl FnOnce() -> T) -
     let validation = pollster::block_on(validation.pop());
     let internal = pollster::block_on(internal.pop());
     let oom = pollster::block_on(oom.pop());
-    if oom.is_some() {
-        return Err(Error::OutOfMemory { stage });
-    }
-    if let Some(e) = validation {
-        return Err(Error::Validation {
-            stage,
-            message: e.to_string(),
-        });
-    }
-    if let Some(e) = internal {
-        return Err(Error::Internal {
-            stage,
-            message: e.to_string(),
-        });
-    }
-    Ok(out)
+    scope_error(stage, validation, internal, oom).map(|()| out)
 }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::gpu::context::GpuContext;
+use crate::gpu::context::{mapped_f32, GpuContext};
 
 /// A value sent once from a callback (a buffer map's), awaited without blocking.
 struct Oneshot<T>(Arc<Mutex<(Option<T>, Option<std::task::Waker>)>>);
@@ -86,18 +86,6 @@ impl GpuContext {
         })?;
         self.settle_scopes().await?;
         self.take_uncaught(stage)?;
-        mapped.map_err(|e| Error::Readback {
-            stage,
-            message: e.to_string(),
-        })?;
-        let data = {
-            let view = buffer.get_mapped_range(..).map_err(|e| Error::Readback {
-                stage,
-                message: e.to_string(),
-            })?;
-            bytemuck::pod_collect_to_vec::<u8, f32>(&view)
-        };
-        buffer.unmap();
-        Ok(data)
+        mapped_f32(buffer, mapped, stage)
     }
 }
