@@ -87,20 +87,16 @@ pub fn reduced_for_validation(shape: &ConvShape) -> Result<ConvShape> {
     spec.n = spec.n.min((VALIDATION_MACS / per_image).max(1) as u32);
     let mut s = ConvShape::new(spec)?;
     while step_macs(&s) > VALIDATION_MACS {
-        let min_h = spec
-            .dilation
-            .0
-            .saturating_mul(spec.r - 1)
-            .saturating_add(1)
-            .saturating_sub(spec.padding.top + spec.padding.bottom)
-            .max(1);
-        let min_w = spec
-            .dilation
-            .1
-            .saturating_mul(spec.s - 1)
-            .saturating_add(1)
-            .saturating_sub(spec.padding.left + spec.padding.right)
-            .max(1);
+        // The smallest side that still holds the dilated kernel within its padding.
+        let min_side = |k: u32, d: u32, pad: u32| {
+            d.saturating_mul(k - 1)
+                .saturating_add(1)
+                .saturating_sub(pad)
+                .max(1)
+        };
+        let p = spec.padding;
+        let min_h = min_side(spec.r, spec.dilation.0, p.top + p.bottom);
+        let min_w = min_side(spec.s, spec.dilation.1, p.left + p.right);
         let (h, w) = ((spec.h / 2).max(min_h), (spec.w / 2).max(min_w));
         if (h, w) == (spec.h, spec.w) {
             break;

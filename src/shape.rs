@@ -7,71 +7,11 @@
 
 use std::fmt;
 
+mod error;
 mod options;
 
+pub use error::ShapeError;
 pub use options::{ConvOptions, Padding, PaddingMode, PaddingSpec};
-
-/// A shape error names the field that is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ShapeError {
-    #[error("shape field `{field}` must be at least 1 (got 0)")]
-    Zero { field: &'static str },
-    #[error(
-        "the dilated kernel height dh·(R − 1) + 1 = {r} is larger than the padded input height \
-         H + pad_top + pad_bottom = {padded}"
-    )]
-    KernelTallerThanInput { r: u64, padded: u64 },
-    #[error(
-        "the dilated kernel width dw·(S − 1) + 1 = {s} is larger than the padded input width \
-         W + pad_left + pad_right = {padded}"
-    )]
-    KernelWiderThanInput { s: u64, padded: u64 },
-    #[error("groups {groups} does not divide {what} = {value}")]
-    GroupsDoNotDivide {
-        groups: u32,
-        what: &'static str,
-        value: u32,
-    },
-    #[error(
-        "padding mode {mode} needs each padding {rule} that side's input size: {side} padding \
-         {pad} with {dim} = {size}"
-    )]
-    PaddingTooLarge {
-        mode: PaddingMode,
-        rule: &'static str,
-        side: &'static str,
-        pad: u32,
-        dim: &'static str,
-        size: u32,
-    },
-    #[error(
-        "padding 'same' is not supported for strided convolutions (stride {sh},{sw}), as in \
-         PyTorch: the output size would depend on the input size"
-    )]
-    SameWithStride { sh: u32, sw: u32 },
-    #[error("shape field `{field}` = {value} is too large: {what}")]
-    Overflow {
-        field: &'static str,
-        value: u64,
-        what: &'static str,
-    },
-    #[error(
-        "weights have {got} input channels per group (dim 1 of K, C/G, R, S), the input has {c} \
-         channels in {groups} group(s): expected {expected}"
-    )]
-    ChannelsPerGroup {
-        got: usize,
-        c: u32,
-        groups: u32,
-        expected: u32,
-    },
-    #[error("{what}: expected {expected}, got {got}")]
-    Mismatch {
-        what: &'static str,
-        expected: String,
-        got: String,
-    },
-}
 
 /// A convolution's full description. Build it with [`ConvShape::new`], which validates it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -491,66 +431,4 @@ impl fmt::Display for ConvShape {
     }
 }
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_layer_has_52_parameters_and_20x20_maps() {
-        let s = ConvShape::new(ConvShape::SEED.spec()).expect("seed shape is valid");
-        assert_eq!((s.p(), s.q()), (20, 20));
-        assert_eq!(s.param_count(), 52);
-        assert_eq!(s.forward_flops(), 2 * 2 * 20 * 20 * 25);
-    }
-
-    #[test]
-    fn each_bad_field_is_named() {
-        let good = ConvShape::SEED.spec();
-        let e = ConvShape::new(ConvShapeSpec { k: 0, ..good }).unwrap_err();
-        assert_eq!(e, ShapeError::Zero { field: "k" });
-        let e = ConvShape::new(ConvShapeSpec {
-            stride: (1, 0),
-            ..good
-        })
-        .unwrap_err();
-        assert_eq!(e, ShapeError::Zero { field: "stride_w" });
-        let e = ConvShape::new(ConvShapeSpec { r: 25, ..good }).unwrap_err();
-        assert!(matches!(
-            e,
-            ShapeError::KernelTallerThanInput { r: 25, padded: 24 }
-        ));
-        // With padding 1 the same kernel fits: 24 + 2 = 26 ≥ 25.
-        assert!(ConvShape::new(ConvShapeSpec {
-            r: 25,
-            padding: Padding::symmetric(1, 0),
-            ..good
-        })
-        .is_ok());
-        let e = ConvShape::new(ConvShapeSpec {
-            s: 30,
-            padding: Padding::symmetric(0, 2),
-            ..good
-        })
-        .unwrap_err();
-        assert!(matches!(
-            e,
-            ShapeError::KernelWiderThanInput { s: 30, padded: 28 }
-        ));
-    }
-
-    #[test]
-    fn sizes_that_overflow_u64_are_rejected() {
-        let big = u32::MAX;
-        let e = ConvShape::new(ConvShapeSpec {
-            n: big,
-            c: big,
-            h: big,
-            w: 1,
-            k: 1,
-            r: 1,
-            s: 1,
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert!(matches!(e, ShapeError::Overflow { .. }), "{e}");
-    }
-}
+mod tests;
