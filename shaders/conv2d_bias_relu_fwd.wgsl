@@ -1,14 +1,14 @@
 // conv2d_bias_relu_fwd.wgsl — fused convolution + bias + ReLU, forward (the simple version).
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the ConvParams struct generated from
-// `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl, and common/bias_read.wgsl
+// `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl, common/activation.wgsl, and common/bias_read.wgsl
 // (or common/no_bias.wgsl for a layer without bias).
 //
 // Bindings (group 0):
 //   0  params  uniform            ConvParams
 //   1  x       storage, read      input          (N, C, H, W) f32
 //   2  w       storage, read      weights        (K, C/G, R, S) f32
-//   3  y       storage, read_write output         (N, K, P, Q) f32, y = max(0, z)
+//   3  y       storage, read_write output         (N, K, P, Q) f32, y = ReLU(z) (NaN kept) or z (params.relu)
 //   4  z       storage, read_write pre-activation (N, K, P, Q) f32, written only if write_z == 1
 //   5  b       storage, read      bias           (K) f32 (common/bias_read.wgsl; absent without)
 //
@@ -105,5 +105,5 @@ fn main(
     if (params.write_z == 1u) {
         z[i] = acc;
     }
-    y[i] = max(acc, 0.0);
+    y[i] = activate(acc);
 }

@@ -4,14 +4,14 @@
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, TILE, SLICE, BLOCK, the ConvParams struct
 // generated from `gpu::params::ConvParams`, common/grid.wgsl, common/gemm_tile.wgsl,
-// common/padding.wgsl, and common/bias_read.wgsl (or common/no_bias.wgsl).
+// common/padding.wgsl, common/activation.wgsl, and common/bias_read.wgsl (or common/no_bias.wgsl).
 //
 // Bindings (group 0): as conv2d_bias_relu_fwd.wgsl
 //   0  params  uniform            ConvParams
 //   1  x       storage, read      input          (N, C, H, W) f32
 //   2  w       storage, read      weights        (K, C/G, R, S) f32, read as vec4 (the host pads
 //                                 the buffer to a multiple of 16 bytes)
-//   3  y       storage, read_write output         (N, K, P, Q) f32, y = max(0, z)
+//   3  y       storage, read_write output         (N, K, P, Q) f32, y = ReLU(z) (NaN kept) or z (params.relu)
 //   4  z       storage, read_write pre-activation (N, K, P, Q) f32, written only if write_z == 1
 //   5  b       storage, read      bias           (K) f32 (absent without bias)
 //
@@ -142,7 +142,7 @@ fn main(
                 if (params.write_z == 1u) {
                     z[o] = zv;
                 }
-                y[o] = max(zv, 0.0);
+                y[o] = activate(zv);
             }
         }
     }

@@ -12,6 +12,7 @@
 //
 // One invocation handles one element i < M = N·K·P·Q:
 //   dz[i] = 2(y[i] − t[i])/M where y[i] > 0 (the same as z > 0), else 0 (0 at z = 0, as PyTorch);
+//   with relu_mask = 0 (the MSE of any two tensors, `ops::mse_loss`) dz[i] = 2(y[i] − t[i])/M;
 // then the workgroup sums (y − t)² in a fixed tree order (common/reduce.wgsl) into
 // partials[workgroup]. The grid is folded (common/grid.wgsl).
 // Deterministic: no atomics. Barriers are reached by every invocation (uniform control flow).
@@ -34,7 +35,7 @@ fn main(
     var sq = 0.0;
     if (i < params.m) {
         let d = y[i] - t[i];
-        dz[i] = select(0.0, d * params.scale, y[i] > 0.0);
+        dz[i] = select(0.0, d * params.scale, params.relu_mask == 0u || y[i] > 0.0);
         sq = d * d;
     }
     let sum = tree_sum(sq, lid, lid, WORKGROUP_SIZE);

@@ -96,6 +96,11 @@ pub enum Error {
     },
     #[error("training diverged: the loss of step {step} (0-based) is {loss}; nothing was written")]
     Diverged { step: u64, loss: f32 },
+    #[error(
+        "{what} was made on another GpuContext: a tensor is used only with the context (or a \
+         clone of it) that made it"
+    )]
+    WrongContext { what: String },
     #[error("{0}")]
     Invalid(String),
 }

@@ -106,11 +106,16 @@ pub mod weights;
 
 pub use error::{Error, Result};
 pub use gpu::{
-    AdapterRequest, Conv2d, Conv2dConfig, DeviceTensor, ForwardOptions, GpuContext, Trainer,
-    TrainerOptions,
+    cross_entropy, mse_loss, Activation, AdapterRequest, BackwardOptions, Conv2d, Conv2dConfig,
+    Conv2dGrads, Conv2dSaved, DeviceLabels, DeviceTensor, ForwardOptions, GpuContext, Gradients,
+    Layer, Linear, LinearSaved, MaxPool2d, MaxPoolSaved, Parameters, Sequential, SgdOptimizer,
+    Trainer, TrainerOptions,
 };
 pub use sgd::Sgd;
 pub use shape::{
     ConvOptions, ConvShape, ConvShapeSpec, Padding, PaddingMode, PaddingSpec, ShapeError,
 };
 pub use tensor::Tensor4;
+/// The wgpu this crate is built on, for [`GpuContext::from_device`] and
+/// [`DeviceTensor::buffer`].
+pub use wgpu;

@@ -8,7 +8,7 @@ use wgconv::gpu::{Conv2d, Conv2dConfig, DeviceTensor, ForwardOptions, Trainer, T
 use wgconv::sgd::Sgd;
 use wgconv::{compare, cpu, notebook, AdapterRequest, GpuContext, Tensor4};
 
-fn notebook_layer(ctx: &GpuContext) -> Conv2d<'_> {
+fn notebook_layer(ctx: &GpuContext) -> Conv2d {
     let b = [0.0, -0.1];
     Conv2d::from_weights(ctx, Conv2dConfig::NOTEBOOK, &notebook::filters(), Some(&b))
         .expect("layer")

@@ -1,6 +1,7 @@
 //! The GPU context: instance, adapter, device and queue, built once; every wgpu error becomes
 //! a typed [`Error`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
@@ -48,8 +49,51 @@ pub struct KeyLimits {
     pub timestamp_query: bool,
 }
 
-/// An open device with its compiled kernels. Build it once and reuse it.
+/// An open device with its compiled kernels. Build it once and reuse it: it is a handle, cheap
+/// to clone (as wgpu's device and queue are), and every clone is the same context. Layers and
+/// tensors hold a clone, so a model can live in a struct beside its context and move to
+/// another thread; a tensor used with a context it was not made on is refused.
+///
+/// ```
+/// use wgconv::{AdapterRequest, DeviceTensor, GpuContext, Tensor4};
+/// # fn main() -> Result<(), wgconv::Error> {
+/// let ctx = GpuContext::new(&AdapterRequest::from_env())?;
+/// let x = DeviceTensor::upload(&ctx, "x", &Tensor4::new("x", [1, 1, 2, 2], vec![1., 2., 3., 4.])?)?;
+/// let same = ctx.clone();
+/// assert_eq!(x.download(&same)?.data, [1., 2., 3., 4.]);
+/// // Another context cannot read it.
+/// let other = GpuContext::new(&AdapterRequest::from_env())?;
+/// assert!(x.download(&other).is_err());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
 pub struct GpuContext {
+    inner: Arc<ContextInner>,
+}
+
+impl std::fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuContext")
+            .field("id", &self.inner.id)
+            .field("adapter", &self.inner.adapter.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for GpuContext {
+    type Target = ContextInner;
+    fn deref(&self) -> &ContextInner {
+        &self.inner
+    }
+}
+
+/// Every context gets its own number, so a tensor knows which one made it.
+static NEXT_CONTEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What a [`GpuContext`] holds; reached through it.
+pub struct ContextInner {
+    /// This context's number (see [`GpuContext::same_as`]).
+    id: u64,
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
     pub(crate) limits: wgpu::Limits,
@@ -57,7 +101,7 @@ pub struct GpuContext {
     features: wgpu::Features,
     timeout: Duration,
     /// Largest buffer one binding may hold; below the device's limit only in tests.
-    binding_cap: u64,
+    binding_cap: AtomicU64,
     /// Errors no scope caught (reported instead of wgpu's default panic).
     uncaught: Arc<Mutex<Vec<String>>>,
     /// Live buffers the crate created.
@@ -101,29 +145,31 @@ impl GpuContext {
         timeout: Duration,
         stage: impl FnMut(&'static str),
     ) -> Result<Self> {
-        let (device, queue) = pollster::block_on(request_device(&adapter))?;
-        Self::with_device(&adapter, device, queue, timeout, stage)
+        let opened = pollster::block_on(request_device(&adapter))?;
+        let (info, limits, features) = (adapter.get_info(), adapter.limits(), adapter.features());
+        Self::with_device(&info, limits, features, opened, timeout, stage)
     }
 
     /// Opens a device on `adapter` without blocking: the way in a browser (WebGPU), where the
     /// adapter comes from `wgpu::Instance::request_adapter` and nothing may wait on a future.
     /// Same limits, features and kernels as [`GpuContext::new`].
     pub async fn from_adapter_async(adapter: wgpu::Adapter, timeout: Duration) -> Result<Self> {
-        let (device, queue) = request_device(&adapter).await?;
-        Self::with_device(&adapter, device, queue, timeout, |_| {})
+        let opened = request_device(&adapter).await?;
+        let (info, limits, features) = (adapter.get_info(), adapter.limits(), adapter.features());
+        Self::with_device(&info, limits, features, opened, timeout, |_| {})
     }
 
-    /// The context around a device just opened on `adapter`: error sinks, kernels.
+    /// The context around a device just opened (on an adapter of `info`, with `limits` and
+    /// `features`): error sinks, kernels.
     fn with_device(
-        adapter: &wgpu::Adapter,
-        device: wgpu::Device,
-        queue: wgpu::Queue,
+        info: &wgpu::AdapterInfo,
+        limits: wgpu::Limits,
+        features: wgpu::Features,
+        (device, queue): (wgpu::Device, wgpu::Queue),
         timeout: Duration,
         mut stage: impl FnMut(&'static str),
     ) -> Result<Self> {
-        let info = adapter.get_info();
-        let limits = adapter.limits();
-        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
+        let features = features & wgpu::Features::TIMESTAMP_QUERY;
         let uncaught = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&uncaught);
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -144,20 +190,66 @@ impl GpuContext {
         let kernels = catch(&device, "compiling the kernels", || {
             Kernels::new(&device, &limits)
         })?;
-        Ok(GpuContext {
+        let inner = ContextInner {
+            id: NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed),
             kernels,
             device,
             queue,
             limits,
-            adapter: AdapterSummary::of(&info),
+            adapter: AdapterSummary::of(info),
             features,
             timeout,
-            binding_cap,
+            binding_cap: AtomicU64::new(binding_cap),
             uncaught,
             ledger: Arc::default(),
             #[cfg(target_arch = "wasm32")]
             pending_scopes: Default::default(),
+        };
+        Ok(GpuContext {
+            inner: Arc::new(inner),
         })
+    }
+
+    /// A context on a device an application already opened: wgconv's kernels compiled on it,
+    /// its buffers and dispatches on `queue`. The device's own limits and features apply (with
+    /// `TIMESTAMP_QUERY`, GPU times are measured). wgconv installs its handlers for uncaptured
+    /// errors and device loss on `device`, so that a GPU error comes back as an [`Error`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wgconv::{wgpu, GpuContext};
+    /// let instance = wgpu::Instance::new(&wgpu::InstanceDescriptor::from_env_or_default());
+    /// let adapter = pollster::block_on(instance.request_adapter(&Default::default()))?;
+    /// let (device, queue) = pollster::block_on(adapter.request_device(&Default::default()))?;
+    /// let ctx = GpuContext::from_device(device, queue)?;
+    /// assert!(!ctx.adapter().name.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Result<Self> {
+        let timeout = AdapterRequest::default().timeout;
+        Self::with_device(
+            &device.adapter_info(),
+            device.limits(),
+            device.features(),
+            (device.clone(), queue),
+            timeout,
+            |_| {},
+        )
+    }
+
+    /// Whether `other` is this context (a clone of it), not merely one on the same adapter.
+    pub fn same_as(&self, other: &GpuContext) -> bool {
+        self.inner.id == other.inner.id
+    }
+
+    /// The wgpu device, for an application that records its own work beside wgconv's.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.inner.device
+    }
+
+    /// The wgpu queue wgconv submits to.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.inner.queue
     }
 
     /// The adapter this context runs on.
@@ -234,20 +326,23 @@ impl GpuContext {
         if MAX_BINDING_BYTES < best.0 {
             best = (MAX_BINDING_BYTES, "u32 index range of the kernels");
         }
-        if self.binding_cap < best.0 {
-            best = (self.binding_cap, "binding cap (set_binding_cap)");
+        let cap = self.binding_cap.load(Ordering::Relaxed);
+        if cap < best.0 {
+            best = (cap, "binding cap (set_binding_cap)");
         }
         best
     }
 
     /// Lowers the per-binding cap below the device's limit, so that batch splitting can be
-    /// exercised with small tensors. Values above the device's limit are ignored.
+    /// exercised with small tensors. Values above the device's limit are ignored. Every clone
+    /// of this context sees the new cap.
     pub fn set_binding_cap(&mut self, bytes: u64) {
         let device_cap = self
             .limits
             .max_storage_buffer_binding_size
             .min(self.limits.max_buffer_size);
-        self.binding_cap = bytes.clamp(4, device_cap);
+        self.binding_cap
+            .store(bytes.clamp(4, device_cap), Ordering::Relaxed);
     }
 
     /// Runs `f` inside validation, out-of-memory and internal error scopes and turns whatever

@@ -11,9 +11,12 @@ use crate::gpu::GpuContext;
 use crate::shape::ConvShape;
 use crate::tensor::Tensor4;
 
+mod backward;
 mod config;
 
-pub use config::Conv2dConfig;
+pub(crate) use backward::{bwd_input_params, check_training_bindings};
+pub use backward::{BackwardOptions, Conv2dGrads, Conv2dSaved};
+pub use config::{Activation, Conv2dConfig};
 
 /// What [`Conv2d::forward_with`] may be asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,15 +37,15 @@ pub struct Conv2dOutput {
 }
 
 /// A convolution layer with its weights (K, C, R, S) and bias (K) on the device.
-pub struct Conv2d<'a> {
-    ctx: &'a GpuContext,
+pub struct Conv2d {
+    ctx: GpuContext,
     config: Conv2dConfig,
     weight: DeviceTensor,
     /// None for a layer without bias: its kernels bind none.
     bias: Option<DeviceTensor>,
 }
 
-impl std::fmt::Debug for Conv2d<'_> {
+impl std::fmt::Debug for Conv2d {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Conv2d")
             .field("config", &self.config)
@@ -51,10 +54,10 @@ impl std::fmt::Debug for Conv2d<'_> {
     }
 }
 
-impl<'a> Conv2d<'a> {
+impl Conv2d {
     /// A layer initialised as PyTorch does by default, from a seeded generator: weights and
     /// bias uniform in ±1/√(C·R·S).
-    pub fn new(ctx: &'a GpuContext, config: Conv2dConfig, seed: u64) -> Result<Self> {
+    pub fn new(ctx: &GpuContext, config: Conv2dConfig, seed: u64) -> Result<Self> {
         let [k, c, r, s] = config.weight_dims();
         let shape = config.smallest_shape()?;
         // The weights are drawn on the host first: refuse what the device cannot hold before.
@@ -78,7 +81,7 @@ impl<'a> Conv2d<'a> {
     /// A layer holding `w` (K, C, R, S) and `b` (K), which must match `config` (and be None
     /// exactly when the config has no bias) and be finite.
     pub fn from_weights(
-        ctx: &'a GpuContext,
+        ctx: &GpuContext,
         config: Conv2dConfig,
         w: &Tensor4,
         b: Option<&[f32]>,
@@ -108,19 +111,25 @@ impl<'a> Conv2d<'a> {
             None => None,
         };
         Ok(Conv2d {
-            ctx,
+            ctx: ctx.clone(),
             config,
             weight,
             bias,
         })
     }
 
+    /// The same layer (the same weights on the device) followed by `activation`.
+    pub fn with_activation(mut self, activation: super::conv2d::Activation) -> Self {
+        self.config.activation = activation;
+        self
+    }
+
     pub fn config(&self) -> &Conv2dConfig {
         &self.config
     }
 
-    pub fn context(&self) -> &'a GpuContext {
-        self.ctx
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
     }
 
     /// The weights (K, C, R, S) on the device.
@@ -140,9 +149,9 @@ impl<'a> Conv2d<'a> {
 
     /// Copies the weights and bias back to the host.
     pub fn read_weights(&self) -> Result<(Tensor4, Option<Vec<f32>>)> {
-        let w = self.weight.download(self.ctx)?;
+        let w = self.weight.download(&self.ctx)?;
         let b = match self.bias() {
-            Some(b) => Some(b.download(self.ctx)?.data),
+            Some(b) => Some(b.download(&self.ctx)?.data),
             None => None,
         };
         Ok((w, b))
@@ -157,11 +166,7 @@ impl<'a> Conv2d<'a> {
 
     /// A layer of `config` from `.safetensors` bytes holding `weight` and (exactly when the
     /// config has a bias) `bias`, as [`Conv2d::to_safetensors`] or PyTorch writes them.
-    pub fn from_safetensors(
-        ctx: &'a GpuContext,
-        config: Conv2dConfig,
-        bytes: &[u8],
-    ) -> Result<Self> {
+    pub fn from_safetensors(ctx: &GpuContext, config: Conv2dConfig, bytes: &[u8]) -> Result<Self> {
         use crate::weights::{has_tensor, parse_safetensors};
         let origin = "safetensors";
         let weight = parse_safetensors(bytes, "weight", origin)?;
@@ -193,7 +198,8 @@ impl<'a> Conv2d<'a> {
         Self::from_weights(ctx, config, &w, bias.as_deref())
     }
 
-    /// y = ReLU(conv(x, w) + b) for x (N, C, H, W), on the device.
+    /// y = ReLU(conv(x, w) + b) for x (N, C, H, W), on the device (y = z without activation).
+    /// NaN in x or the weights comes out as NaN, as in PyTorch.
     pub fn forward(&self, x: &DeviceTensor) -> Result<DeviceTensor> {
         Ok(self.forward_with(x, ForwardOptions::default())?.y)
     }
@@ -205,11 +211,12 @@ impl<'a> Conv2d<'a> {
         let version = options
             .kernel
             .unwrap_or_else(|| forward_version_for(&shape));
-        let per_chunk = images_per_dispatch(self.ctx, &shape)?;
+        x.ensure_on(&self.ctx, "the input x of Conv2d::forward")?;
+        let per_chunk = images_per_dispatch(&self.ctx, &shape)?;
         let out_dims = [shape.n, shape.k, shape.p(), shape.q()].map(|d| d as usize);
-        let y = DeviceTensor::zeros(self.ctx, "y", out_dims)?;
+        let y = DeviceTensor::zeros(&self.ctx, "y", out_dims)?;
         let z = match options.want_z {
-            true => Some(DeviceTensor::zeros(self.ctx, "z", out_dims)?),
+            true => Some(DeviceTensor::zeros(&self.ctx, "z", out_dims)?),
             false => None,
         };
         let chunks = if per_chunk >= shape.n {
@@ -229,9 +236,10 @@ impl<'a> Conv2d<'a> {
         y: &DeviceTensor,
         z: Option<&DeviceTensor>,
     ) -> Result<()> {
-        let ctx = self.ctx;
+        let ctx = &self.ctx;
         ctx.scoped("running conv2d_bias_relu_fwd", || {
-            let plan = ForwardPlan::new(ctx, shape, version, z.is_some())?;
+            let plan =
+                ForwardPlan::new(ctx, shape, version, (z.is_some(), self.config.has_relu()))?;
             // Unwritten without z, but a buffer of its own: WebGPU refuses one buffer bound
             // twice for writing.
             let unused;
@@ -268,11 +276,12 @@ impl<'a> Conv2d<'a> {
         y: &DeviceTensor,
         z: Option<&DeviceTensor>,
     ) -> Result<usize> {
-        let ctx = self.ctx;
+        let ctx = &self.ctx;
         let image_in = u64::from(shape.c) * u64::from(shape.h) * u64::from(shape.w) * 4;
         let image_out = u64::from(shape.k) * u64::from(shape.p()) * u64::from(shape.q()) * 4;
         let chunk_in = u64::from(per_chunk) * image_in;
         let chunk_out = u64::from(per_chunk) * image_out;
+        let relu = self.config.has_relu();
         ctx.scoped("running conv2d_bias_relu_fwd in batch chunks", || {
             let xs = ctx.buffer("x chunk", chunk_in, STORAGE);
             let ys = ctx.buffer("y chunk", chunk_out, STORAGE);
@@ -283,7 +292,7 @@ impl<'a> Conv2d<'a> {
             while start < shape.n {
                 let n = per_chunk.min(shape.n - start);
                 let part = shape.with_batch(n)?;
-                let plan = ForwardPlan::new(ctx, &part, version, z.is_some())?;
+                let plan = ForwardPlan::new(ctx, &part, version, (z.is_some(), relu))?;
                 let bind = plan.bind(
                     ctx,
                     [&xs, self.weight.buffer(), &ys, &zs],

@@ -56,12 +56,13 @@ impl ForwardPlan {
         ctx: &GpuContext,
         shape: &ConvShape,
         version: KernelVersion,
-        want_z: bool,
+        (want_z, relu): (bool, bool),
     ) -> Result<Self> {
         let groups = forward_groups(shape, version)?;
         let grid = fold_grid(groups, ctx.limits.max_compute_workgroups_per_dimension)?;
         let params = ConvParams {
             write_z: u32::from(want_z),
+            relu: u32::from(relu),
             ..conv_params(shape, grid)
         };
         let params = ctx.buffer_init(

@@ -158,6 +158,11 @@ pub(crate) struct Kernels {
     pub(crate) bwd_input_tiled: Kernel,
     pub(crate) bwd_input_fold: Kernel,
     pub(crate) sgd: Kernel,
+    pub(crate) relu_bwd: Kernel,
+    pub(crate) max_pool_fwd: Kernel,
+    pub(crate) max_pool_bwd: Kernel,
+    pub(crate) cross_entropy: Kernel,
+    pub(crate) loss_mean: Kernel,
     /// The fused loop for tiny layers; None where the device's limits are below its storage
     /// buffers, workgroup memory or invocations.
     pub(crate) fused_loop: Option<WithBias>,
@@ -185,6 +190,11 @@ impl Kernels {
             bwd_input_tiled: new(&table::BWD_INPUT_TILED),
             bwd_input_fold: new(&table::BWD_INPUT_FOLD),
             sgd: new(&table::SGD),
+            relu_bwd: new(&table::RELU_BWD),
+            max_pool_fwd: new(&table::MAX_POOL_FWD),
+            max_pool_bwd: new(&table::MAX_POOL_BWD),
+            cross_entropy: new(&table::CROSS_ENTROPY),
+            loss_mean: new(&table::LOSS_MEAN),
         }
     }
 }

@@ -6,8 +6,14 @@ pub mod conv2d;
 pub mod forward;
 pub mod grids;
 pub(crate) mod kernel;
+pub(crate) mod launch;
+pub mod linear;
+pub mod loss;
 pub mod memory;
+pub mod optim;
 pub mod params;
+pub mod pool;
+pub mod sequential;
 pub mod table;
 pub mod tensor;
 pub mod trainer;
@@ -17,13 +23,21 @@ pub mod wgsl;
 
 pub use adapter::{list_adapters, parse_backends, AdapterRequest, AdapterSummary};
 pub use context::{ensure_within_binding_range, GpuContext, KeyLimits, MAX_BINDING_BYTES};
-pub use conv2d::{Conv2d, Conv2dConfig, Conv2dOutput, ForwardOptions};
+pub use conv2d::{
+    Activation, BackwardOptions, Conv2d, Conv2dConfig, Conv2dGrads, Conv2dOutput, Conv2dSaved,
+    ForwardOptions,
+};
 pub use forward::check_forward_inputs;
 pub use forward::ForwardOutput;
 pub use grids::FORWARD_WORKGROUP_SIZE;
 pub use kernel::KernelVersion;
+pub use linear::{Linear, LinearSaved};
+pub use loss::{cross_entropy, mse_loss, DeviceLabels};
 pub use memory::MemoryUse;
+pub use optim::{Gradients, Parameters, SgdOptimizer};
 pub use params::{ConvParams, FusedLoopParams, LossParams, ParamsLayout, SgdParams};
+pub use pool::{MaxPool2d, MaxPoolSaved};
+pub use sequential::{Layer, Sequential};
 pub use tensor::DeviceTensor;
 pub use trainer::{Pass, Trainer, TrainerOptions, TrainerState, FUSED_STEPS_PER_DISPATCH};
 pub use versions::{

@@ -66,7 +66,8 @@ gpu_params! {
         groups_x: u32, groups_y: u32,
         /// Slices of the N·P·Q reduction (the tiled weight gradient).
         splits: u32,
-        pad0: u32,
+        /// 1 for a ReLU after the convolution (forward only), 0 for none.
+        relu: u32,
     }
 }
 
@@ -80,7 +81,10 @@ gpu_params! {
         groups_x: u32, groups_y: u32,
         /// 2/M, the factor of dL/dy.
         scale: f32,
-        pad0: u32, pad1: u32, pad2: u32,
+        /// 1 to pass dL/dy through the ReLU (dz = 0 where y ≤ 0: the trainer's fused layer),
+        /// 0 for the plain MSE of two tensors.
+        relu_mask: u32,
+        pad1: u32, pad2: u32,
     }
 }
 
@@ -114,8 +118,49 @@ gpu_params! {
     }
 }
 
+gpu_params! {
+    /// Used by `relu_bwd.wgsl`: one invocation per element.
+    ElementwiseParams {
+        /// Elements.
+        len: u32,
+        groups_x: u32, groups_y: u32,
+        pad0: u32,
+    }
+}
+
+gpu_params! {
+    /// Used by `max_pool2d_fwd.wgsl` and `max_pool2d_bwd.wgsl`.
+    PoolParams {
+        n: u32, c: u32, h: u32, w: u32,
+        /// Output height and width.
+        p: u32, q: u32,
+        kernel_h: u32, kernel_w: u32, stride_h: u32, stride_w: u32,
+        /// Implicit padding on each side (never picked).
+        pad_h: u32, pad_w: u32,
+        groups_x: u32, groups_y: u32,
+        /// 1 to write the winners' positions (a training forward).
+        save_index: u32,
+        pad0: u32,
+    }
+}
+
+gpu_params! {
+    /// Used by `loss_cross_entropy.wgsl`.
+    CrossEntropyParams {
+        /// Samples N and classes.
+        n: u32, classes: u32,
+        groups_x: u32, groups_y: u32,
+        /// 1/N, the factor of the gradient (the loss is the mean over the batch).
+        scale: f32,
+        pad0: u32, pad1: u32, pad2: u32,
+    }
+}
+
 // Uniform structs are sized in multiples of 16 bytes.
 const _: () = assert!(std::mem::size_of::<ConvParams>().is_multiple_of(16));
 const _: () = assert!(std::mem::size_of::<FusedLoopParams>().is_multiple_of(16));
 const _: () = assert!(std::mem::size_of::<LossParams>().is_multiple_of(16));
 const _: () = assert!(std::mem::size_of::<SgdParams>().is_multiple_of(16));
+const _: () = assert!(std::mem::size_of::<ElementwiseParams>().is_multiple_of(16));
+const _: () = assert!(std::mem::size_of::<PoolParams>().is_multiple_of(16));
+const _: () = assert!(std::mem::size_of::<CrossEntropyParams>().is_multiple_of(16));

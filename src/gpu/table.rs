@@ -2,7 +2,10 @@
 //! and access, its workgroup size and memory, and how the host sizes its grid.
 //! `tests/shaders.rs` reflects every composed shader with naga and checks it against this table.
 
-use crate::gpu::params::{ConvParams, FusedLoopParams, LossParams, ParamsLayout, SgdParams};
+use crate::gpu::params::{
+    ConvParams, CrossEntropyParams, ElementwiseParams, FusedLoopParams, LossParams, ParamsLayout,
+    PoolParams, SgdParams,
+};
 use crate::gpu::wgsl::{self, Common};
 use crate::gpu::wgsl::{
     ELEMENTWISE_WORKGROUP_SIZE as ELEMENTWISE, FUSED_LOOP_MAX_FILTERS, FUSED_LOOP_MAX_INPUTS,
@@ -162,7 +165,13 @@ pub const FORWARD: KernelDesc = KernelDesc {
     name: "conv2d_bias_relu_fwd",
     body: include_str!("../../shaders/conv2d_bias_relu_fwd.wgsl"),
     params: CONV,
-    common: &[Common::Grid, Common::Padding, Common::BiasRead],
+    common: &[
+        Common::Grid,
+        Common::Padding,
+        Common::Nan,
+        Common::Activation,
+        Common::BiasRead,
+    ],
     consts: &[],
     bindings: FORWARD_BINDINGS,
     workgroup_size: SIMPLE_WORKGROUP,
@@ -171,7 +180,13 @@ pub const FORWARD: KernelDesc = KernelDesc {
 };
 
 pub const FORWARD_NO_BIAS: KernelDesc = KernelDesc {
-    common: &[Common::Grid, Common::Padding, Common::NoBias],
+    common: &[
+        Common::Grid,
+        Common::Padding,
+        Common::Nan,
+        Common::Activation,
+        Common::NoBias,
+    ],
     bindings: FORWARD_BINDINGS_NO_BIAS,
     ..FORWARD
 };
@@ -184,6 +199,8 @@ pub const FORWARD_TILED: KernelDesc = KernelDesc {
         Common::Grid,
         Common::GemmTile,
         Common::Padding,
+        Common::Nan,
+        Common::Activation,
         Common::BiasRead,
     ],
     consts: &[],
@@ -198,6 +215,8 @@ pub const FORWARD_TILED_NO_BIAS: KernelDesc = KernelDesc {
         Common::Grid,
         Common::GemmTile,
         Common::Padding,
+        Common::Nan,
+        Common::Activation,
         Common::NoBias,
     ],
     bindings: FORWARD_BINDINGS_NO_BIAS,
@@ -416,8 +435,84 @@ pub const FUSED_LOOP_NO_BIAS: KernelDesc = KernelDesc {
     ..FUSED_LOOP
 };
 
+pub const RELU_BWD: KernelDesc = KernelDesc {
+    name: "relu_bwd",
+    body: include_str!("../../shaders/relu_bwd.wgsl"),
+    params: ElementwiseParams::LAYOUT,
+    common: &[Common::Grid, Common::Nan],
+    consts: &[],
+    bindings: &[uniform("params"), read("y"), read("dy"), read_write("dz")],
+    workgroup_size: SIMPLE_WORKGROUP,
+    workgroup_bytes: 0,
+    grid: "⌈len / 64⌉ workgroups, one element per invocation",
+};
+
+pub const MAX_POOL_FWD: KernelDesc = KernelDesc {
+    name: "max_pool2d_fwd",
+    body: include_str!("../../shaders/max_pool2d_fwd.wgsl"),
+    params: PoolParams::LAYOUT,
+    common: &[Common::Grid, Common::Nan],
+    consts: &[],
+    bindings: &[
+        uniform("params"),
+        read("x"),
+        read_write("y"),
+        read_write("argmax"),
+    ],
+    workgroup_size: SIMPLE_WORKGROUP,
+    workgroup_bytes: 0,
+    grid: "⌈N·C·P·Q / 64⌉ workgroups, one output per invocation",
+};
+
+pub const MAX_POOL_BWD: KernelDesc = KernelDesc {
+    name: "max_pool2d_bwd",
+    body: include_str!("../../shaders/max_pool2d_bwd.wgsl"),
+    params: PoolParams::LAYOUT,
+    common: &[Common::Grid],
+    consts: &[],
+    bindings: &[
+        uniform("params"),
+        read("dy"),
+        read("argmax"),
+        read_write("dx"),
+    ],
+    workgroup_size: SIMPLE_WORKGROUP,
+    workgroup_bytes: 0,
+    grid: "⌈N·C·H·W / 64⌉ workgroups, one input per invocation",
+};
+
+pub const CROSS_ENTROPY: KernelDesc = KernelDesc {
+    name: "loss_cross_entropy",
+    body: include_str!("../../shaders/loss_cross_entropy.wgsl"),
+    params: CrossEntropyParams::LAYOUT,
+    common: &[Common::Grid, Common::Nan],
+    consts: &[],
+    bindings: &[
+        uniform("params"),
+        read("logits"),
+        read("labels"),
+        read_write("dlogits"),
+        read_write("row_loss"),
+    ],
+    workgroup_size: SIMPLE_WORKGROUP,
+    workgroup_bytes: 0,
+    grid: "⌈N / 64⌉ workgroups, one sample per invocation",
+};
+
+pub const LOSS_MEAN: KernelDesc = KernelDesc {
+    name: "loss_mean",
+    body: include_str!("../../shaders/loss_mean.wgsl"),
+    params: LossParams::LAYOUT,
+    common: &[Common::Reduce],
+    consts: &[],
+    bindings: &[uniform("params"), read("partials"), read_write("loss")],
+    workgroup_size: [LOSS_WORKGROUP_SIZE, 1, 1],
+    workgroup_bytes: 4 * LOSS_WORKGROUP_SIZE,
+    grid: "one workgroup",
+};
+
 /// Every kernel of the crate, the variants without bias included.
-pub const ALL: [&KernelDesc; 18] = [
+pub const ALL: [&KernelDesc; 23] = [
     &FORWARD,
     &FORWARD_NO_BIAS,
     &FORWARD_TILED,
@@ -436,4 +531,9 @@ pub const ALL: [&KernelDesc; 18] = [
     &SGD,
     &FUSED_LOOP,
     &FUSED_LOOP_NO_BIAS,
+    &RELU_BWD,
+    &MAX_POOL_FWD,
+    &MAX_POOL_BWD,
+    &CROSS_ENTROPY,
+    &LOSS_MEAN,
 ];

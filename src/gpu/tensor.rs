@@ -1,16 +1,30 @@
 //! A tensor that lives on the GPU: f32, row-major, four dims (NCHW for activations, KCRS for
 //! weights). Nothing comes back to the host unless [`DeviceTensor::download`] asks for it.
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::gpu::memory::{GpuBuffer, STORAGE};
 use crate::gpu::GpuContext;
 use crate::tensor::Tensor4;
 
-/// f32 data on the device with its four dims.
+/// f32 data on the device with its four dims, and the context it was made on: using it with
+/// another context is an error ([`Error::WrongContext`]), never a wrong result.
+///
+/// ```
+/// use wgconv::{AdapterRequest, DeviceTensor, GpuContext, Tensor4};
+/// # fn main() -> Result<(), wgconv::Error> {
+/// let ctx = GpuContext::new(&AdapterRequest::from_env())?;
+/// let x = DeviceTensor::upload(&ctx, "x", &Tensor4::new("x", [2, 1, 1, 3], vec![1.; 6])?)?;
+/// let flat = x.reshape([2, 3, 1, 1])?; // the same data, other dims
+/// assert_eq!(flat.download(&ctx)?.dims, [2, 3, 1, 1]);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct DeviceTensor {
     dims: [usize; 4],
-    buffer: GpuBuffer,
+    buffer: Arc<GpuBuffer>,
+    ctx: GpuContext,
 }
 
 /// Bytes of a tensor of `dims`, refused before anything is allocated when over the device's
@@ -41,17 +55,60 @@ impl DeviceTensor {
         let buffer = ctx.scoped("uploading a tensor", || {
             ctx.buffer_init(name, bytemuck::cast_slice(&t.data), STORAGE)
         })?;
-        Ok(DeviceTensor {
-            dims: t.dims,
-            buffer,
-        })
+        Ok(Self::of_buffer(ctx, t.dims, buffer))
+    }
+
+    fn of_buffer(ctx: &GpuContext, dims: [usize; 4], buffer: GpuBuffer) -> Self {
+        DeviceTensor {
+            dims,
+            buffer: Arc::new(buffer),
+            ctx: ctx.clone(),
+        }
     }
 
     /// A tensor of zeros.
     pub fn zeros(ctx: &GpuContext, name: &str, dims: [usize; 4]) -> Result<Self> {
         let bytes = checked_bytes(ctx, name, dims)?;
         let buffer = ctx.scoped("allocating a tensor", || ctx.buffer(name, bytes, STORAGE))?;
-        Ok(DeviceTensor { dims, buffer })
+        Ok(Self::of_buffer(ctx, dims, buffer))
+    }
+
+    /// The same data under other dims with as many elements (as `torch.reshape` of a contiguous
+    /// tensor): nothing is copied, and a write to one is seen by the other.
+    pub fn reshape(&self, dims: [usize; 4]) -> Result<Self> {
+        let len = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+        if len != Some(self.len()) {
+            return Err(Error::Shape(crate::shape::ShapeError::Mismatch {
+                what: "elements of a reshaped tensor",
+                expected: format!("{} (dims {:?})", self.len(), self.dims),
+                got: format!("dims {dims:?}"),
+            }));
+        }
+        Ok(self.share_as(dims))
+    }
+
+    /// Another handle on the same data (what a training forward keeps for backward).
+    pub(crate) fn share_as(&self, dims: [usize; 4]) -> Self {
+        DeviceTensor {
+            dims,
+            buffer: Arc::clone(&self.buffer),
+            ctx: self.ctx.clone(),
+        }
+    }
+
+    /// The context it was made on.
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+
+    /// Refuses a tensor made on another context than `ctx`; `what` names it in the error.
+    pub fn ensure_on(&self, ctx: &GpuContext, what: &str) -> Result<()> {
+        if self.ctx.same_as(ctx) {
+            return Ok(());
+        }
+        Err(Error::WrongContext {
+            what: what.to_string(),
+        })
     }
 
     /// The four dims.
@@ -71,12 +128,14 @@ impl DeviceTensor {
 
     /// Waits for the work that writes it and copies it back to the host.
     pub fn download(&self, ctx: &GpuContext) -> Result<Tensor4> {
+        self.ensure_on(ctx, "the tensor downloaded")?;
         let data = ctx.read_back(&self.buffer, self.len(), "downloading a tensor")?;
         Ok(Tensor4::new("downloaded tensor", self.dims, data)?)
     }
 
     /// [`DeviceTensor::download`] without blocking (in a browser, the only way).
     pub async fn download_async(&self, ctx: &GpuContext) -> Result<Tensor4> {
+        self.ensure_on(ctx, "the tensor downloaded")?;
         let data = ctx
             .read_back_async(&self.buffer, self.len(), "downloading a tensor")
             .await?;
@@ -85,6 +144,7 @@ impl DeviceTensor {
 
     /// Overwrites the contents with `t`, which must have the same dims.
     pub fn write(&self, ctx: &GpuContext, t: &Tensor4) -> Result<()> {
+        self.ensure_on(ctx, "the tensor written")?;
         if t.dims != self.dims {
             return Err(Error::Shape(crate::shape::ShapeError::Mismatch {
                 what: "dims of the tensor written to the device",
@@ -99,7 +159,10 @@ impl DeviceTensor {
         })
     }
 
-    pub(crate) fn buffer(&self) -> &wgpu::Buffer {
+    /// Its wgpu buffer (f32, row-major, zero-padded to a multiple of 16 bytes), for an
+    /// application that binds it in its own kernels. The context's queue orders that work after
+    /// wgconv's.
+    pub fn buffer(&self) -> &wgpu::Buffer {
         &self.buffer
     }
 }

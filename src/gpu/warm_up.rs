@@ -41,7 +41,7 @@ impl GpuContext {
         let without_bias = Conv2dConfig::new(1, 1, (1, 1)).with_bias(false);
         let x = Tensor4::new("x", [1, 1, 2, 2], vec![0.5, -0.25, 1.0, 0.75])?;
         let w = Tensor4::new("w", [1, 1, 1, 1], vec![0.5])?;
-        let layers = || -> Result<[Conv2d<'_>; 2]> {
+        let layers = || -> Result<[Conv2d; 2]> {
             Ok([
                 Conv2d::from_weights(self, with_bias, &w, Some(&[0.1]))?,
                 Conv2d::from_weights(self, without_bias, &w, None)?,

@@ -63,6 +63,10 @@ pub enum Common {
     BiasTrain,
     /// The same functions for a layer without bias, and no binding.
     NoBias,
+    /// `activate(z)`: the layer's ReLU or none (`params.relu`), NaN kept (needs `Nan`).
+    Activation,
+    /// `is_nan(v)` from the bits.
+    Nan,
 }
 
 impl Common {
@@ -79,6 +83,8 @@ impl Common {
             Common::BiasGrad => "common/bias_grad.wgsl",
             Common::BiasTrain => "common/bias_train.wgsl",
             Common::NoBias => "common/no_bias.wgsl",
+            Common::Activation => "common/activation.wgsl",
+            Common::Nan => "common/nan.wgsl",
         }
     }
 
@@ -95,6 +101,8 @@ impl Common {
             Common::BiasGrad => include_str!("../../shaders/common/bias_grad.wgsl"),
             Common::BiasTrain => include_str!("../../shaders/common/bias_train.wgsl"),
             Common::NoBias => include_str!("../../shaders/common/no_bias.wgsl"),
+            Common::Activation => include_str!("../../shaders/common/activation.wgsl"),
+            Common::Nan => include_str!("../../shaders/common/nan.wgsl"),
         }
     }
 

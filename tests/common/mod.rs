@@ -52,8 +52,8 @@ pub fn write_npy(path: &Path, dims: &[usize], data: &[f32]) {
 /// A trainer of a layer holding `w` and `b` (with bias) on x toward t: the tests' shorthand
 /// for `Conv2d::from_weights` then `Trainer::new`.
 #[allow(clippy::too_many_arguments)]
-pub fn trainer<'a>(
-    ctx: &'a GpuContext,
+pub fn trainer(
+    ctx: &GpuContext,
     shape: &wgconv::ConvShape,
     x: &wgconv::Tensor4,
     t: &wgconv::Tensor4,
@@ -62,7 +62,7 @@ pub fn trainer<'a>(
     sgd: wgconv::sgd::Sgd,
     log_capacity: u32,
     versions: Option<wgconv::gpu::TrainVersions>,
-) -> wgconv::Result<wgconv::gpu::Trainer<'a>> {
+) -> wgconv::Result<wgconv::gpu::Trainer> {
     use wgconv::gpu::{Conv2d, Conv2dConfig, Trainer, TrainerOptions};
     let layer = Conv2d::from_weights(
         ctx,

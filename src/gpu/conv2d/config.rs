@@ -3,8 +3,28 @@
 use crate::error::Result;
 use crate::shape::{ConvOptions, ConvShape, Padding, PaddingMode, PaddingSpec};
 
+/// What follows the convolution in a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Activation {
+    /// ReLU, fused into the convolution's kernel (the notebook's f): `nn.Conv2d` + `nn.ReLU`.
+    #[default]
+    Relu,
+    /// None: a plain `nn.Conv2d`, e.g. a layer that produces logits.
+    None,
+}
+
 /// A layer's hyper-parameters, as `torch.nn.Conv2d(in_channels, out_channels, kernel_size,
-/// stride, padding, dilation, groups, bias, padding_mode)`.
+/// stride, padding, dilation, groups, bias, padding_mode)`, and its activation.
+///
+/// ```
+/// use wgconv::{Activation, Conv2dConfig, PaddingMode};
+/// // nn.Conv2d(3, 16, 3, padding=1, padding_mode="reflect") followed by nothing.
+/// let config = Conv2dConfig::new(3, 16, (3, 3))
+///     .with_padding((1, 1))
+///     .with_padding_mode(PaddingMode::Reflect)
+///     .with_activation(Activation::None);
+/// assert_eq!(config.weight_dims(), [16, 3, 3, 3]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conv2dConfig {
     pub in_channels: u32,
@@ -13,6 +33,8 @@ pub struct Conv2dConfig {
     pub kernel_size: (u32, u32),
     /// Stride, padding, dilation, groups, padding mode, bias.
     pub options: ConvOptions,
+    /// ReLU (the default) or none.
+    pub activation: Activation,
 }
 
 impl Conv2dConfig {
@@ -23,6 +45,7 @@ impl Conv2dConfig {
             out_channels,
             kernel_size,
             options: ConvOptions::default(),
+            activation: Activation::Relu,
         }
     }
 
@@ -39,6 +62,7 @@ impl Conv2dConfig {
             padding_mode: PaddingMode::Zeros,
             bias: true,
         },
+        activation: Activation::Relu,
     };
 
     pub fn with_stride(mut self, stride: (u32, u32)) -> Self {
@@ -67,6 +91,16 @@ impl Conv2dConfig {
         self
     }
 
+    pub fn with_activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// Whether a ReLU follows the convolution.
+    pub fn has_relu(&self) -> bool {
+        self.activation == Activation::Relu
+    }
+
     pub fn with_bias(mut self, bias: bool) -> Self {
         self.options.bias = bias;
         self
@@ -77,13 +111,14 @@ impl Conv2dConfig {
         self.options.bias
     }
 
-    /// The layer of `shape`.
+    /// The layer (with ReLU) of `shape`.
     pub fn of_shape(shape: &ConvShape) -> Self {
         Conv2dConfig {
             in_channels: shape.c,
             out_channels: shape.k,
             kernel_size: (shape.r, shape.s),
             options: shape.options(),
+            activation: Activation::Relu,
         }
     }
 

@@ -44,7 +44,7 @@ pub(super) struct Binds {
 impl Binds {
     pub(super) fn new(
         ctx: &GpuContext,
-        layer: &Conv2d<'_>,
+        layer: &Conv2d,
         forward: &ForwardPlan,
         versions: &TrainVersions,
         buf: &Buffers,
@@ -177,7 +177,7 @@ fn weight_grad_binds(
 pub(super) fn fused_binds(
     ctx: &GpuContext,
     kernel: &Kernel,
-    layer: &Conv2d<'_>,
+    layer: &Conv2d,
     buf: &Buffers,
     params: FusedLoopParams,
     steps_per_dispatch: u32,

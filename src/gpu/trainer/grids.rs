@@ -1,11 +1,11 @@
 //! The trainer's launch sizes and the uniforms that carry them: one per kernel.
 
 use crate::error::{Error, Result};
+use crate::gpu::conv2d::bwd_input_params;
 use crate::gpu::forward::conv_params;
 use crate::gpu::grids::{
-    bwd_input_extent, bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles,
-    weight_grad_cols, weight_splits, weight_tiles, Grid, ELEMENTWISE_WORKGROUP_SIZE,
-    LOSS_WORKGROUP_SIZE,
+    bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles, weight_grad_cols,
+    weight_splits, weight_tiles, Grid, ELEMENTWISE_WORKGROUP_SIZE, LOSS_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::memory::GpuBuffer;
@@ -90,28 +90,6 @@ pub(super) struct Uniforms {
     pub(super) sgd_b: GpuBuffer,
 }
 
-/// The dX kernels' params: the layer's, or with a padding mode other than zeros the padded
-/// input's (H and W grown by the padding, none left), whose gradient the fold kernel then adds
-/// into the pixels it copies.
-fn bwd_input_params(shape: &ConvShape, grid: Grid) -> ConvParams {
-    let params = conv_params(shape, grid);
-    if shape.padding_mode == PaddingMode::Zeros {
-        return params;
-    }
-    // check_i32_indices kept the padded extent below 2³¹.
-    let (h, w) = bwd_input_extent(shape);
-    ConvParams {
-        h: h as u32,
-        w: w as u32,
-        pad_top: 0,
-        pad_bottom: 0,
-        pad_left: 0,
-        pad_right: 0,
-        pad_mode: PaddingMode::Zeros.code(),
-        ..params
-    }
-}
-
 fn sgd_params(sgd: &Sgd, len: u64, grid: Grid) -> SgdParams {
     SgdParams {
         len: len as u32,
@@ -137,6 +115,7 @@ impl Uniforms {
             groups_x: g.loss.0,
             groups_y: g.loss.1,
             scale: (2.0 / m as f64) as f32,
+            relu_mask: 1,
             ..Default::default()
         };
         let splits = g.splits;

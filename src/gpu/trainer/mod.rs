@@ -11,9 +11,10 @@ mod run;
 mod run_async;
 
 use crate::error::{Error, Result};
+use crate::gpu::conv2d::check_training_bindings;
 use crate::gpu::conv2d::Conv2d;
-use crate::gpu::forward::{check_i32_indices, ForwardPlan};
-use crate::gpu::grids::{bwd_input_len, fused_lanes};
+use crate::gpu::forward::ForwardPlan;
+use crate::gpu::grids::fused_lanes;
 use crate::gpu::params::FusedLoopParams;
 use crate::gpu::versions::{fits_fused_loop, TrainVersions};
 use crate::gpu::GpuContext;
@@ -73,9 +74,9 @@ impl TrainerOptions {
 
 /// A training problem on the GPU: a [`Conv2d`] (whose weights it updates in place), a fixed
 /// input x and target t.
-pub struct Trainer<'a> {
-    ctx: &'a GpuContext,
-    layer: Conv2d<'a>,
+pub struct Trainer {
+    ctx: GpuContext,
+    layer: Conv2d,
     shape: ConvShape,
     sgd: Sgd,
     versions: TrainVersions,
@@ -92,12 +93,19 @@ pub struct Trainer<'a> {
 /// optimiser, the binding limit.
 fn validate(
     ctx: &GpuContext,
-    layer: &Conv2d<'_>,
+    layer: &Conv2d,
     (x, t): (&Tensor4, &Tensor4),
     options: &TrainerOptions,
 ) -> Result<ConvShape> {
     let shape = layer.config().shape_for(x.dims)?;
-    check_i32_indices(&shape)?;
+    if !layer.config().has_relu() {
+        return Err(Error::Invalid(
+            "the Trainer trains a conv + ReLU layer (the notebook's); a layer without activation \
+             trains through the ops: Conv2d::forward_train and backward, mse_loss or \
+             cross_entropy, SgdOptimizer"
+                .into(),
+        ));
+    }
     x.ensure_len("input x")?;
     t.ensure_len("target t")?;
     x.ensure_finite("input x")?;
@@ -134,21 +142,7 @@ fn validate(
     }
     // Each submission's losses come back to the host.
     crate::limits::ensure_host_fits(log_what, Some(log_bytes))?;
-    for (what, elements) in [
-        ("the input x", shape.input_len()),
-        ("the output y", shape.output_len()),
-        ("the weights w", shape.weight_len()),
-        ("the padded input's gradient", bwd_input_len(&shape)),
-    ] {
-        if elements * 4 > cap {
-            return Err(Error::LimitExceeded {
-                what: format!("{what} of {shape} (training does not split batches)"),
-                limit,
-                needed: elements * 4,
-                max: cap,
-            });
-        }
-    }
+    check_training_bindings(ctx, &shape)?;
     Ok(shape)
 }
 
@@ -182,7 +176,7 @@ fn fused_params(shape: &ConvShape, sgd: &Sgd, scale: f32) -> FusedLoopParams {
     }
 }
 
-impl std::fmt::Debug for Trainer<'_> {
+impl std::fmt::Debug for Trainer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Trainer")
             .field("shape", &self.shape.to_string())
@@ -193,17 +187,12 @@ impl std::fmt::Debug for Trainer<'_> {
     }
 }
 
-impl<'a> Trainer<'a> {
+impl Trainer {
     /// Takes `layer` to train on input x (N, C, H, W) toward target t (N, K, P, Q): uploads
     /// them, allocates every buffer and builds the bind groups. Everything is validated first.
     /// [`Trainer::into_layer`] gives the trained layer back.
-    pub fn new(
-        layer: Conv2d<'a>,
-        x: &Tensor4,
-        t: &Tensor4,
-        options: TrainerOptions,
-    ) -> Result<Self> {
-        let ctx = layer.context();
+    pub fn new(layer: Conv2d, x: &Tensor4, t: &Tensor4, options: TrainerOptions) -> Result<Self> {
+        let ctx = &layer.context().clone();
         let shape = validate(ctx, &layer, (x, t), &options)?;
         let mut versions = options
             .versions
@@ -213,7 +202,7 @@ impl<'a> Trainer<'a> {
         let sgd = options.sgd;
         let (forward, grids, uniforms, buffers, binds) =
             ctx.scoped("allocating the training buffers", || -> Result<_> {
-                let forward = ForwardPlan::new(ctx, &shape, versions.forward, false)?;
+                let forward = ForwardPlan::new(ctx, &shape, versions.forward, (false, true))?;
                 let grids = Grids::new(ctx, &shape, &versions)?;
                 let uniforms = Uniforms::new(ctx, &shape, &grids, &sgd);
                 let fused = versions.fused_loop;
@@ -236,7 +225,7 @@ impl<'a> Trainer<'a> {
                 Ok((forward, grids, uniforms, buffers, binds))
             })??;
         Ok(Trainer {
-            ctx,
+            ctx: ctx.clone(),
             layer,
             shape,
             sgd,
@@ -252,12 +241,12 @@ impl<'a> Trainer<'a> {
     }
 
     /// The layer being trained (its weights are the trainer's current ones).
-    pub fn layer(&self) -> &Conv2d<'a> {
+    pub fn layer(&self) -> &Conv2d {
         &self.layer
     }
 
     /// Ends training and gives the layer back, with its trained weights.
-    pub fn into_layer(self) -> Conv2d<'a> {
+    pub fn into_layer(self) -> Conv2d {
         self.layer
     }
 

@@ -16,7 +16,7 @@ pub struct TrainerState {
     pub b_momentum: Vec<f32>,
 }
 
-impl Trainer<'_> {
+impl Trainer {
     fn read(&self, buffer: &wgpu::Buffer, len: u64, stage: &'static str) -> Result<Vec<f32>> {
         self.ctx.read_back(buffer, len as usize, stage)
     }

@@ -17,9 +17,9 @@ pub enum Pass {
     Step,
 }
 
-impl Trainer<'_> {
+impl Trainer {
     fn record_step(&self, pass: &mut wgpu::ComputePass<'_>, with_input_grad: bool) {
-        self.forward.record(self.ctx, pass, &self.binds.forward);
+        self.forward.record(&self.ctx, pass, &self.binds.forward);
         self.record_backward(pass, with_input_grad);
         self.record_update(pass);
     }
@@ -121,7 +121,7 @@ impl Trainer<'_> {
             match pass {
                 Pass::Forward => self
                     .forward
-                    .record(self.ctx, &mut cpass, &self.binds.forward),
+                    .record(&self.ctx, &mut cpass, &self.binds.forward),
                 Pass::Backward => self.record_backward(&mut cpass, true),
                 Pass::Step => self.record_step(&mut cpass, true),
             }

@@ -4,7 +4,7 @@
 use crate::error::Result;
 use crate::gpu::trainer::Trainer;
 
-impl Trainer<'_> {
+impl Trainer {
     /// [`Trainer::run`] (without dX), awaiting each submission's loss log instead of blocking:
     /// in a browser the page stays responsive while the GPU works. Same losses, same errors.
     pub async fn run_async(

@@ -1,0 +1,326 @@
+//! The layer as an op of a network: a training forward that keeps what the backward needs, and
+//! a backward for any upstream gradient dy, through the ReLU, into dW, db and (when asked) dX.
+//! The kernels are the trainer's own (simple and tiled dW with its split reduction, simple and
+//! tiled dX with the fold for copying padding modes).
+
+use crate::error::{Error, Result};
+use crate::gpu::conv2d::Conv2d;
+use crate::gpu::forward::{check_i32_indices, conv_params};
+use crate::gpu::grids::{
+    bwd_input_extent, bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles,
+    weight_grad_cols, weight_splits, weight_tiles, Grid, ELEMENTWISE_WORKGROUP_SIZE,
+};
+use crate::gpu::kernel::KernelVersion;
+use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
+use crate::gpu::params::{ConvParams, ElementwiseParams};
+use crate::gpu::tensor::DeviceTensor;
+use crate::gpu::versions::{bwd_input_version_for, bwd_weight_version_for};
+use crate::gpu::GpuContext;
+use crate::shape::{ConvShape, PaddingMode, ShapeError};
+
+/// What [`Conv2d::forward_train`] keeps for [`Conv2d::backward`]: the input x and the output y
+/// (whose sign is the ReLU's mask). Both share the device data of the tensors they came from:
+/// overwrite x before the backward and the gradient is of the new x.
+#[derive(Debug)]
+pub struct Conv2dSaved {
+    shape: ConvShape,
+    x: DeviceTensor,
+    y: DeviceTensor,
+}
+
+impl Conv2dSaved {
+    /// The problem's shape (its batch is x's).
+    pub fn shape(&self) -> &ConvShape {
+        &self.shape
+    }
+}
+
+/// Gradients of one backward, on the device. Each call allocates them anew: they are
+/// **overwritten**, never accumulated (llm.c's `+=` needs a `zero_grad`; this needs none).
+#[derive(Debug)]
+pub struct Conv2dGrads {
+    /// dL/dW (K, C/G, R, S).
+    pub weight: DeviceTensor,
+    /// dL/db (K, 1, 1, 1); None for a layer without bias.
+    pub bias: Option<DeviceTensor>,
+    /// dL/dx (N, C, H, W), when asked for.
+    pub input: Option<DeviceTensor>,
+}
+
+/// What [`Conv2d::backward_with`] computes and with which kernel versions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackwardOptions {
+    /// Also compute dL/dx (a layer after another needs it; the first layer does not).
+    pub input_grad: bool,
+    /// The dW version; None lets the crate pick (`versions::bwd_weight_version_for`).
+    pub weight_kernel: Option<KernelVersion>,
+    /// The dX version; None lets the crate pick (`versions::bwd_input_version_for`).
+    pub input_kernel: Option<KernelVersion>,
+}
+
+/// Refuses what a training step cannot bind: it does not split batches (the forward does).
+pub(crate) fn check_training_bindings(ctx: &GpuContext, shape: &ConvShape) -> Result<()> {
+    check_i32_indices(shape)?;
+    for (what, elements) in [
+        ("the input x", shape.input_len()),
+        ("the output y", shape.output_len()),
+        ("the weights w", shape.weight_len()),
+        ("the padded input's gradient", bwd_input_len(shape)),
+    ] {
+        ensure_bindable(ctx, &format!("{what} of {shape}"), elements)?;
+    }
+    Ok(())
+}
+
+/// The dX kernels' params: the layer's, or with a padding mode other than zeros the padded
+/// input's (H and W grown by the padding, none left), whose gradient the fold kernel then adds
+/// into the pixels it copies.
+pub(crate) fn bwd_input_params(shape: &ConvShape, grid: Grid) -> ConvParams {
+    let params = conv_params(shape, grid);
+    if shape.padding_mode == PaddingMode::Zeros {
+        return params;
+    }
+    // check_i32_indices kept the padded extent below 2³¹.
+    let (h, w) = bwd_input_extent(shape);
+    ConvParams {
+        h: h as u32,
+        w: w as u32,
+        pad_top: 0,
+        pad_bottom: 0,
+        pad_left: 0,
+        pad_right: 0,
+        pad_mode: PaddingMode::Zeros.code(),
+        ..params
+    }
+}
+
+impl Conv2d {
+    /// The forward of a training step: y as [`Conv2d::forward`] gives it, and what the
+    /// backward needs. Refuses a batch over the binding limit (training does not split it).
+    pub fn forward_train(&self, x: &DeviceTensor) -> Result<(DeviceTensor, Conv2dSaved)> {
+        let shape = self.config().shape_for(x.dims())?;
+        check_training_bindings(self.context(), &shape)?;
+        let y = self.forward(x)?;
+        let saved = Conv2dSaved {
+            shape,
+            x: x.share_as(x.dims()),
+            y: y.share_as(y.dims()),
+        };
+        Ok((y, saved))
+    }
+
+    /// dL/dW, dL/db and, with `input_grad`, dL/dx from dy = dL/dy (N, K, P, Q) of the forward
+    /// that made `saved`, all on the device; nothing is read back. Through the ReLU when the
+    /// layer has one (dz = dy where y > 0). The gradients are new tensors (overwritten, not
+    /// accumulated).
+    pub fn backward(
+        &self,
+        saved: &Conv2dSaved,
+        dy: &DeviceTensor,
+        input_grad: bool,
+    ) -> Result<Conv2dGrads> {
+        let options = BackwardOptions {
+            input_grad,
+            ..Default::default()
+        };
+        self.backward_with(saved, dy, options)
+    }
+
+    /// [`Conv2d::backward`] with chosen kernel versions.
+    pub fn backward_with(
+        &self,
+        saved: &Conv2dSaved,
+        dy: &DeviceTensor,
+        options: BackwardOptions,
+    ) -> Result<Conv2dGrads> {
+        let ctx = self.context();
+        let shape = &saved.shape;
+        if Conv2d::of_config_shape(self, shape)? != *shape {
+            return Err(Error::Invalid(
+                "Conv2d::backward: the saved forward is of another layer".into(),
+            ));
+        }
+        dy.ensure_on(ctx, "the gradient dy of Conv2d::backward")?;
+        saved
+            .x
+            .ensure_on(ctx, "the saved input of Conv2d::backward")?;
+        if dy.dims() != saved.y.dims() {
+            return Err(Error::Shape(ShapeError::Mismatch {
+                what: "dims of dy (N, K, P, Q), the output's",
+                expected: format!("{:?}", saved.y.dims()),
+                got: format!("{:?}", dy.dims()),
+            }));
+        }
+        let out = self.alloc_grads(shape, options.input_grad)?;
+        ctx.scoped("running the conv2d backward", || -> Result<()> {
+            let mut rec = Recording::new(ctx, "conv2d backward");
+            let dz_own;
+            let dz: &wgpu::Buffer = match self.config().has_relu() {
+                true => {
+                    dz_own = scratch(ctx, "dz", shape.output_len());
+                    relu_bwd(ctx, &mut rec, (saved.y.buffer(), dy.buffer()), &dz_own)?;
+                    &dz_own
+                }
+                false => dy.buffer(),
+            };
+            let version = options
+                .weight_kernel
+                .unwrap_or_else(|| bwd_weight_version_for(shape));
+            let bias = out.bias.as_ref().map(DeviceTensor::buffer);
+            weight_grads(
+                ctx,
+                &mut rec,
+                shape,
+                version,
+                (saved.x.buffer(), dz),
+                (out.weight.buffer(), bias),
+            )?;
+            if let Some(dx) = &out.input {
+                let version = options
+                    .input_kernel
+                    .unwrap_or_else(|| bwd_input_version_for(shape));
+                input_grad(
+                    ctx,
+                    &mut rec,
+                    shape,
+                    version,
+                    (self.weight().buffer(), dz),
+                    dx.buffer(),
+                )?;
+            }
+            rec.submit();
+            Ok(())
+        })??;
+        Ok(out)
+    }
+
+    fn of_config_shape(&self, shape: &ConvShape) -> Result<ConvShape> {
+        let dims = [shape.n, shape.c, shape.h, shape.w].map(|d| d as usize);
+        self.config().shape_for(dims)
+    }
+
+    fn alloc_grads(&self, shape: &ConvShape, input_grad: bool) -> Result<Conv2dGrads> {
+        let ctx = self.context();
+        let weight = DeviceTensor::zeros(ctx, "dw", self.weight().dims())?;
+        let bias = match self.bias() {
+            Some(b) => Some(DeviceTensor::zeros(ctx, "db", b.dims())?),
+            None => None,
+        };
+        let x_dims = [shape.n, shape.c, shape.h, shape.w].map(|d| d as usize);
+        let input = match input_grad {
+            true => Some(DeviceTensor::zeros(ctx, "dx", x_dims)?),
+            false => None,
+        };
+        Ok(Conv2dGrads {
+            weight,
+            bias,
+            input,
+        })
+    }
+}
+
+/// dz = dy where y > 0 (relu_bwd.wgsl).
+pub(crate) fn relu_bwd(
+    ctx: &GpuContext,
+    rec: &mut Recording<'_>,
+    (y, dy): (&wgpu::Buffer, &wgpu::Buffer),
+    dz: &wgpu::Buffer,
+) -> Result<()> {
+    let len = dz.size() / 4;
+    let grid = elementwise_grid(ctx, len)?;
+    let params = ElementwiseParams {
+        len: crate::gpu::launch::count("relu_bwd elements", len)?,
+        groups_x: grid.0,
+        groups_y: grid.1,
+        ..Default::default()
+    };
+    let buffers = [("y", y), ("dy", dy), ("dz", dz)];
+    rec.dispatch(
+        &ctx.kernels.relu_bwd,
+        bytemuck::bytes_of(&params),
+        &buffers,
+        grid,
+    )
+}
+
+/// dW and db from x and dz: the simple kernel, or the tiled one's split partial sums and their
+/// reduction.
+fn weight_grads(
+    ctx: &GpuContext,
+    rec: &mut Recording<'_>,
+    shape: &ConvShape,
+    version: KernelVersion,
+    (x, dz): (&wgpu::Buffer, &wgpu::Buffer),
+    (dw, db): (&wgpu::Buffer, Option<&wgpu::Buffer>),
+) -> Result<()> {
+    let k = &ctx.kernels;
+    let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
+    let db = db.map(|db| ("db", db));
+    if version == KernelVersion::Simple {
+        let grid = fold_grid(bwd_weight_groups(shape)?, max_dim)?;
+        let params = ConvParams {
+            splits: 1,
+            ..conv_params(shape, grid)
+        };
+        let mut named = vec![("x", x), ("dz", dz), ("dw", dw)];
+        named.extend(db);
+        let kernel = k.bwd_weight.get(shape.bias);
+        return rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid);
+    }
+    let splits = weight_splits(shape, ctx.binding_limit().0)?;
+    let tiles = weight_tiles(shape)?
+        .checked_mul(splits)
+        .ok_or_else(|| Error::Invalid(format!("{shape}: too many workgroups for dW")))?;
+    let grid = fold_grid(tiles, max_dim)?;
+    let cols = u64::from(shape.k) * weight_grad_cols(shape);
+    let partial = scratch(ctx, "dw partial sums", u64::from(splits) * cols);
+    let params = ConvParams {
+        splits,
+        ..conv_params(shape, grid)
+    };
+    let named = [("x", x), ("dz", dz), ("partial", &*partial)];
+    let kernel = k.bwd_weight_tiled.get(shape.bias);
+    rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)?;
+    let grid = fold_grid(groups(cols, ELEMENTWISE_WORKGROUP_SIZE)?, max_dim)?;
+    let params = ConvParams {
+        splits,
+        ..conv_params(shape, grid)
+    };
+    let mut named = vec![("partial", &*partial), ("dw", dw)];
+    named.extend(db);
+    let kernel = k.bwd_weight_reduce.get(shape.bias);
+    rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)
+}
+
+/// dX from w and dz; with a copying padding mode, into the padded input's gradient and folded.
+fn input_grad(
+    ctx: &GpuContext,
+    rec: &mut Recording<'_>,
+    shape: &ConvShape,
+    version: KernelVersion,
+    (w, dz): (&wgpu::Buffer, &wgpu::Buffer),
+    dx: &wgpu::Buffer,
+) -> Result<()> {
+    let k = &ctx.kernels;
+    let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
+    let (kernel, groups) = match version {
+        KernelVersion::Simple => (
+            &k.bwd_input,
+            groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?,
+        ),
+        KernelVersion::Tiled => (&k.bwd_input_tiled, input_tiles(shape)?),
+    };
+    let grid = fold_grid(groups, max_dim)?;
+    let params = bwd_input_params(shape, grid);
+    if shape.padding_mode == PaddingMode::Zeros {
+        let named = [("w", w), ("dz", dz), ("dx", dx)];
+        return rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid);
+    }
+    let padded = scratch(ctx, "dx (padded input)", bwd_input_len(shape));
+    let named = [("w", w), ("dz", dz), ("dx", &*padded)];
+    rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)?;
+    let grid = elementwise_grid(ctx, shape.input_len())?;
+    let params = conv_params(shape, grid);
+    let named = [("dx_padded", &*padded), ("dx", dx)];
+    rec.dispatch(&k.bwd_input_fold, bytemuck::bytes_of(&params), &named, grid)
+}
