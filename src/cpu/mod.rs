@@ -5,6 +5,14 @@
 
 use crate::shape::ConvShape;
 
+mod loss;
+mod pool;
+mod relu;
+
+pub use loss::{cross_entropy, cross_entropy_rows, mse_loss, LossGrad};
+pub use pool::{max_pool2d_bwd, max_pool2d_fwd, PoolShape};
+pub use relu::{relu, relu_bwd};
+
 /// What the forward reference computes for every output element (all (N, K, P, Q), flat).
 #[derive(Debug, Clone)]
 pub struct ForwardRef {

@@ -1,0 +1,491 @@
+//! The network ops on the GPU against their f64 twins, per element, on random shapes: the conv
+//! backward for any dy (every version, every layer option, with and without ReLU), max
+//! pooling, the Linear layer, mse_loss, cross_entropy and the SGD optimiser. Each bound is
+//! reasoned where it is used; every op is also run twice and compared bit for bit.
+
+mod common;
+
+use common::gpu;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use wgconv::compare::{compare, sum_bound, Comparison};
+use wgconv::cpu::{self, widen, PoolShape};
+use wgconv::gpu::KernelVersion;
+use wgconv::{
+    cross_entropy, mse_loss, Activation, BackwardOptions, Conv2d, Conv2dConfig, DeviceLabels,
+    DeviceTensor, Linear, MaxPool2d, Tensor4,
+};
+
+/// f32 unit roundoff u = 2⁻²⁴.
+const U: f64 = f32::EPSILON as f64 / 2.0;
+
+fn random(rng: &mut ChaCha8Rng, dims: [usize; 4], a: f32) -> Tensor4 {
+    let len = dims.iter().product();
+    Tensor4::new(
+        "t",
+        dims,
+        (0..len).map(|_| rng.random_range(-a..=a)).collect(),
+    )
+    .unwrap()
+}
+
+fn up(t: &Tensor4) -> DeviceTensor {
+    DeviceTensor::upload(gpu(), "t", t).unwrap()
+}
+
+fn down(t: &DeviceTensor) -> Tensor4 {
+    t.download(gpu()).unwrap()
+}
+
+fn assert_passed(what: &str, c: Comparison) -> f64 {
+    assert!(
+        c.passed(),
+        "{what}: {} of {} over, worst {:?}",
+        c.over,
+        c.checked,
+        c.worst
+    );
+    c.worst_ratio()
+}
+
+fn bits(t: &Tensor4) -> Vec<u32> {
+    t.data.iter().map(|v| v.to_bits()).collect()
+}
+
+/// The conv backward against the twins on the generator's random shapes (every family), each
+/// version of dW and dX, with ReLU and without.
+#[test]
+fn conv_backward_matches_the_twin_on_random_shapes() {
+    let ctx = gpu();
+    let mut generator = wgconv::check::CaseGenerator::new(16);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut worst = [0.0f64; 3];
+    for case_no in 0..60 {
+        let case = generator.next_case();
+        let shape = case.shape;
+        let activation = if case_no % 3 == 0 {
+            Activation::None
+        } else {
+            Activation::Relu
+        };
+        let config = Conv2dConfig::of_shape(&shape).with_activation(activation);
+        let bias = shape.bias.then_some(&case.b[..]);
+        let layer = Conv2d::from_weights(ctx, config, &case.w, bias).unwrap();
+        let x = up(&case.x);
+        let (y, saved) = layer.forward_train(&x).unwrap();
+        let dy = random(&mut rng, y.dims(), 1.0);
+        let dy_dev = up(&dy);
+        // The twin's dz from the GPU's own y (the mask is read off it, as the kernel does).
+        let y_host = widen(&down(&y).data);
+        let dz = match activation {
+            Activation::Relu => cpu::relu_bwd(&y_host, &widen(&dy.data)),
+            Activation::None => widen(&dy.data),
+        };
+        let gref = cpu::conv2d_bwd_weight(&shape, &widen(&case.x.data), &dz);
+        let xref = cpu::conv2d_bwd_input(&shape, &widen(&case.w.data), &dz);
+        let npq = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
+        let levels = if shape.padding_mode == wgconv::PaddingMode::Zeros {
+            1
+        } else {
+            2
+        };
+        for version in KernelVersion::ALL {
+            let options = BackwardOptions {
+                input_grad: true,
+                weight_kernel: Some(version),
+                input_kernel: Some(version),
+            };
+            let g = layer.backward_with(&saved, &dy_dev, options).unwrap();
+            // dW, db: f32 sums of N·P·Q products (any order, two levels when split): γ bound.
+            let dw = down(&g.weight);
+            let c = compare(
+                &dw.data,
+                &gref.dw,
+                |i| sum_bound(npq + 1, gref.dw_abs[i]),
+                dw.dims,
+            );
+            worst[0] = worst[0].max(assert_passed(&format!("dw {shape} {version:?}"), c));
+            if let Some(db) = &g.bias {
+                let db = down(db);
+                let c = compare(
+                    &db.data,
+                    &gref.db,
+                    |i| sum_bound(npq + 1, gref.db_abs[i]),
+                    db.dims,
+                );
+                worst[1] = worst[1].max(assert_passed(&format!("db {shape} {version:?}"), c));
+            }
+            // dX: the products reaching each pixel, plus the fold's level for copying modes.
+            let dx = down(g.input.as_ref().unwrap());
+            let bound = |i: usize| sum_bound(levels * xref.dx_terms[i] + 1, xref.dx_abs[i]);
+            let c = compare(&dx.data, &xref.dx, bound, dx.dims);
+            worst[2] = worst[2].max(assert_passed(&format!("dx {shape} {version:?}"), c));
+            // Repeatable bit for bit.
+            let again = layer.backward_with(&saved, &dy_dev, options).unwrap();
+            assert_eq!(bits(&down(&again.weight)), bits(&dw), "dw not repeatable");
+            assert_eq!(bits(&down(again.input.as_ref().unwrap())), bits(&dx));
+        }
+    }
+    eprintln!(
+        "worst error / bound: dw {:.3}, db {:.3}, dx {:.3}",
+        worst[0], worst[1], worst[2]
+    );
+}
+
+/// A layer without activation is `nn.Conv2d`: y = z, negative values kept.
+#[test]
+fn a_layer_without_activation_keeps_negative_outputs() {
+    let ctx = gpu();
+    let w = Tensor4::new("w", [1, 1, 1, 1], vec![-2.0]).unwrap();
+    let config = Conv2dConfig::new(1, 1, (1, 1)).with_activation(Activation::None);
+    let layer = Conv2d::from_weights(ctx, config, &w, Some(&[0.5])).unwrap();
+    let x = up(&Tensor4::new("x", [1, 1, 1, 3], vec![1.0, 0.0, -1.0]).unwrap());
+    assert_eq!(down(&layer.forward(&x).unwrap()).data, [-1.5, 0.5, 2.5]);
+    let relu =
+        Conv2d::from_weights(ctx, Conv2dConfig::new(1, 1, (1, 1)), &w, Some(&[0.5])).unwrap();
+    assert_eq!(down(&relu.forward(&x).unwrap()).data, [0.0, 0.5, 2.5]);
+}
+
+/// Max pooling against the twin: random windows, strides and padding; values from a small set so
+/// that ties are common (the first maximum must win); the backward exact (at most a few
+/// additions of dy values, each representable).
+#[test]
+fn max_pool_matches_the_twin_with_ties() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..60 {
+        let kernel = (rng.random_range(1..=4), rng.random_range(1..=4));
+        let stride = (rng.random_range(1..=4), rng.random_range(1..=4));
+        let padding = (
+            rng.random_range(0..=kernel.0 / 2),
+            rng.random_range(0..=kernel.1 / 2),
+        );
+        let dims = [
+            rng.random_range(1..=3),
+            rng.random_range(1..=3),
+            rng.random_range(kernel.0..=12),
+            rng.random_range(kernel.1..=12),
+        ];
+        let len = dims.iter().product();
+        let data: Vec<f32> = (0..len)
+            .map(|_| rng.random_range(-3..=3) as f32 * 0.5)
+            .collect();
+        let x = Tensor4::new("x", dims, data).unwrap();
+        let pool = MaxPool2d {
+            kernel: (kernel.0 as u32, kernel.1 as u32),
+            stride: (stride.0 as u32, stride.1 as u32),
+            padding: (padding.0 as u32, padding.1 as u32),
+        };
+        let shape = PoolShape {
+            x_dims: dims,
+            kernel,
+            stride,
+            padding,
+        };
+        let (yref, argmax) = cpu::max_pool2d_fwd(&shape, &widen(&x.data));
+        let (y, saved) = pool.forward_train(&up(&x)).unwrap();
+        let y = down(&y);
+        // A maximum is one of the inputs: exact.
+        assert_eq!(
+            y.data,
+            yref.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            "{shape:?}"
+        );
+        let dy = Tensor4::new(
+            "dy",
+            y.dims,
+            (0..y.data.len()).map(|i| (i % 7) as f32 - 3.0).collect(),
+        )
+        .unwrap();
+        let dx = down(&pool.backward(&saved, &up(&dy)).unwrap());
+        let dxref = cpu::max_pool2d_bwd(&shape, &argmax, &widen(&dy.data));
+        // Sums of a few small integers: exact in f32, so the first-maximum rule is checked too.
+        assert_eq!(
+            dx.data,
+            dxref.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            "{shape:?}"
+        );
+    }
+}
+
+/// Linear as PyTorch's: y = W·flatten(x) + b, against the conv twin of the 1×1 layer it runs
+/// as (the bound of an f32 sum of in + 1 terms), and its gradients (sums of N terms for dW, db;
+/// of out terms for dX).
+#[test]
+fn linear_matches_the_twin() {
+    let ctx = gpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for (n, c, h, w, out) in [
+        (3, 2, 3, 4, 5),
+        (64, 2, 10, 10, 10),
+        (5, 300, 1, 1, 70),
+        (2, 1, 1, 1, 1),
+    ] {
+        let inp = c * h * w;
+        let weights = random(&mut rng, [out, inp, 1, 1], 0.5);
+        let b: Vec<f32> = (0..out).map(|_| rng.random_range(-0.5..=0.5)).collect();
+        let fc = Linear::from_weights(ctx, &weights, Some(&b)).unwrap();
+        let x = random(&mut rng, [n, c, h, w], 1.0);
+        let (y, saved) = fc.forward_train(&up(&x)).unwrap();
+        assert_eq!(y.dims(), [n, out, 1, 1]);
+        let shape = fc.as_conv().config().shape_for([n, inp, 1, 1]).unwrap();
+        let fref = cpu::conv2d_bias_relu_fwd(&shape, &x.data, &weights.data, &b);
+        let y = down(&y);
+        let c1 = compare(
+            &y.data,
+            &fref.z,
+            |i| sum_bound(inp as u64 + 1, fref.abs_sum[i]),
+            y.dims,
+        );
+        eprintln!("linear y {:.3}", assert_passed("linear y", c1));
+        let dy = random(&mut rng, [n, out, 1, 1], 1.0);
+        let g = fc.backward(&saved, &up(&dy), true).unwrap();
+        let gref = cpu::conv2d_bwd_weight(&shape, &x.data, &dy.data);
+        let dw = down(&g.weight);
+        eprintln!(
+            "{} {:.3}",
+            "linear dw",
+            assert_passed(
+                "linear dw",
+                compare(
+                    &dw.data,
+                    &gref.dw,
+                    |i| sum_bound(n as u64 + 1, gref.dw_abs[i]),
+                    dw.dims
+                )
+            )
+        );
+        let db = down(g.bias.as_ref().unwrap());
+        eprintln!(
+            "{} {:.3}",
+            "linear db",
+            assert_passed(
+                "linear db",
+                compare(
+                    &db.data,
+                    &gref.db,
+                    |i| sum_bound(n as u64 + 1, gref.db_abs[i]),
+                    db.dims
+                )
+            )
+        );
+        let dx = down(g.input.as_ref().unwrap());
+        assert_eq!(dx.dims, [n, c, h, w], "dX comes back in x's own dims");
+        let xref = cpu::conv2d_bwd_input(&shape, &weights.data, &dy.data);
+        eprintln!(
+            "{} {:.3}",
+            "linear dx",
+            assert_passed(
+                "linear dx",
+                compare(
+                    &dx.data,
+                    &xref.dx,
+                    |i| sum_bound(xref.dx_terms[i] + 1, xref.dx_abs[i]),
+                    dx.dims
+                )
+            )
+        );
+    }
+}
+
+/// mse_loss of any two tensors: L within the loss bound (`compare::loss_bound`), dL/dpred =
+/// 2(p − t)/M within three roundings (`compare::dz_bound`), no ReLU mask (negative predictions
+/// keep their gradient).
+#[test]
+fn mse_loss_matches_the_twin() {
+    let ctx = gpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for dims in [[1, 1, 1, 1], [2, 3, 4, 5], [7, 1, 300, 13]] {
+        let p = random(&mut rng, dims, 2.0);
+        let t = random(&mut rng, dims, 2.0);
+        let (loss, grad) = mse_loss(ctx, &up(&p), &up(&t)).unwrap();
+        let r = cpu::mse_loss(&widen(&p.data), &widen(&t.data));
+        let m = p.data.len() as u64;
+        let loss = down(&loss).data[0];
+        eprintln!(
+            "{} {:.3}",
+            "mse loss",
+            assert_passed(
+                "mse loss",
+                compare(
+                    &[loss],
+                    &[r.loss],
+                    |_| wgconv::compare::loss_bound(m, r.loss),
+                    [1, 1, 1, 1]
+                )
+            )
+        );
+        let g = down(&grad);
+        eprintln!(
+            "{} {:.3}",
+            "mse grad",
+            assert_passed(
+                "mse grad",
+                compare(
+                    &g.data,
+                    &r.grad,
+                    |i| wgconv::compare::dz_bound(r.grad[i]),
+                    g.dims
+                )
+            )
+        );
+        if m > 8 {
+            // Predictions below their target keep their (negative) gradient: no ReLU mask.
+            assert!(r.grad.iter().any(|&v| v < 0.0) && g.data.iter().any(|&v| v < 0.0));
+        }
+    }
+}
+
+/// The bound of one cross-entropy row, from its terms: WGSL allows exp an error of
+/// (3 + 2|x|) ulp and log 3 ulp (or 2⁻²¹ absolute near 1); with x_c = z_c − m ≤ 0 rounded once,
+/// s = Σ exp(x_c) is off by at most (C + 3 + 2·max|x_c| + 2·max|z|)·2u relative (each term's
+/// exp and subtraction, then the f32 sum of C terms), so log s by that absolute; m + log s −
+/// z_label adds two roundings of magnitude ≤ |m| + |log s| + |z_label|. Allowed: twice all that.
+fn ce_row_bound(row: &[f64], label: usize) -> f64 {
+    let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let zmax = row.iter().fold(0.0f64, |a, z| a.max(z.abs()));
+    let xmax = row.iter().fold(0.0f64, |a, z| a.max((z - m).abs()));
+    let s: f64 = row.iter().map(|z| (z - m).exp()).sum();
+    let rel_s = (row.len() as f64 + 3.0 + 2.0 * xmax + 2.0 * zmax) * 2.0 * U;
+    let log_err = rel_s + 3.0 * 2.0 * U * s.ln().abs() + 2f64.powi(-21);
+    2.0 * (log_err + 2.0 * 2.0 * U * (m.abs() + s.ln().abs() + row[label].abs()))
+}
+
+/// cross_entropy against the twin, with logits up to ±60 (exp would overflow f32 unshifted past
+/// 88). The loss: the mean of N rows, each within `ce_row_bound`, summed in f32 (γ_N of Σ|rows|)
+/// and divided by N. dL/dz_c = (e_c/s − onehot)/N: e_c/s is off by (3 + 2|x_c|)·2u + rel_s +
+/// 2u relative (exp, s, the division), the subtraction and the 1/N product add 2u each of
+/// |e_c/s − onehot| + 1.
+#[test]
+fn cross_entropy_matches_the_twin_and_is_stable() {
+    let ctx = gpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    for (n, classes, scale) in [(1, 2, 1.0), (64, 10, 4.0), (300, 10, 60.0), (9, 1000, 3.0)] {
+        let logits = random(&mut rng, [n, classes, 1, 1], scale);
+        let labels: Vec<u32> = (0..n)
+            .map(|_| rng.random_range(0..classes as u32))
+            .collect();
+        let dev_labels = DeviceLabels::upload(ctx, &labels, classes as u32).unwrap();
+        let (loss, grad) = cross_entropy(ctx, &up(&logits), &dev_labels).unwrap();
+        let z = widen(&logits.data);
+        let r = cpu::cross_entropy(&z, &labels, classes);
+        let rows = cpu::cross_entropy_rows(&z, &labels, classes);
+        let row_bounds: Vec<f64> = z
+            .chunks(classes)
+            .zip(&labels)
+            .map(|(row, &l)| ce_row_bound(row, l as usize))
+            .collect();
+        let abs_rows: f64 = rows.iter().map(|v| v.abs()).sum();
+        let loss_bound = (row_bounds.iter().sum::<f64>() + sum_bound(n as u64, abs_rows))
+            / n as f64
+            + 2.0 * U * r.loss.abs();
+        let loss = down(&loss).data[0];
+        eprintln!(
+            "{} {:.3}",
+            &format!("ce loss {n}×{classes}"),
+            assert_passed(
+                &format!("ce loss {n}×{classes}"),
+                compare(&[loss], &[r.loss], |_| loss_bound, [1, 1, 1, 1])
+            )
+        );
+        let g = down(&grad);
+        let bound = |i: usize| {
+            let row = &z[(i / classes) * classes..][..classes];
+            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let xmax = row.iter().fold(0.0f64, |a, v| a.max((v - m).abs()));
+            let zmax = row.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            let rel_s = (classes as f64 + 3.0 + 2.0 * xmax + 2.0 * zmax) * 2.0 * U;
+            let p = (z[i] - m).exp() / row.iter().map(|v| (v - m).exp()).sum::<f64>();
+            let rel_p = (3.0 + 2.0 * (z[i] - m).abs() + 2.0 * zmax) * 2.0 * U + rel_s + 2.0 * U;
+            2.0 * (p * rel_p + 4.0 * U * (r.grad[i].abs() * n as f64 + 1.0)) / n as f64
+        };
+        eprintln!(
+            "{} {:.3}",
+            &format!("ce grad {n}×{classes}"),
+            assert_passed(
+                &format!("ce grad {n}×{classes}"),
+                compare(&g.data, &r.grad, bound, g.dims)
+            )
+        );
+    }
+}
+
+/// NaN goes through every op as in PyTorch, never silently 0: a NaN pixel makes NaN outputs
+/// through conv + ReLU, max pooling and the linear layer, and a NaN logit a NaN loss.
+#[test]
+fn nan_propagates_through_every_op() {
+    let ctx = gpu();
+    let mut x = Tensor4::zeros([1, 1, 4, 4]);
+    x.data[5] = f32::NAN;
+    let conv = Conv2d::from_weights(
+        ctx,
+        Conv2dConfig::new(1, 1, (1, 1)),
+        &Tensor4::new("w", [1, 1, 1, 1], vec![1.0]).unwrap(),
+        Some(&[0.0]),
+    )
+    .unwrap();
+    let y = conv.forward(&up(&x)).unwrap();
+    assert!(down(&y).data[5].is_nan(), "conv + ReLU");
+    let p = MaxPool2d::new(2, 2).forward(&y).unwrap();
+    assert!(down(&p).data[0].is_nan(), "max pool");
+    let fc = Linear::new(ctx, 4, 3, 0).unwrap();
+    let logits = fc.forward(&p).unwrap();
+    assert!(down(&logits).data.iter().all(|v| v.is_nan()), "linear");
+    let labels = DeviceLabels::upload(ctx, &[1], 3).unwrap();
+    let (loss, _) = cross_entropy(ctx, &logits, &labels).unwrap();
+    assert!(down(&loss).data[0].is_nan(), "cross-entropy");
+}
+
+/// A tensor used with another context is an error naming it, never a wrong result; labels out
+/// of range and mismatched dims are refused.
+#[test]
+fn wrong_context_and_bad_inputs_are_errors() {
+    let ctx = gpu();
+    let other = wgconv::GpuContext::new(&wgconv::AdapterRequest::from_env()).unwrap();
+    let x = DeviceTensor::upload(
+        &other,
+        "x",
+        &Tensor4::new("x", [1, 4, 1, 1], vec![10., 20., 30., 40.]).unwrap(),
+    )
+    .unwrap();
+    let identity = Conv2d::from_weights(
+        ctx,
+        Conv2dConfig::new(4, 4, (1, 1)).with_bias(false),
+        &Tensor4::new(
+            "w",
+            [4, 4, 1, 1],
+            (0..16).map(|i| f32::from(i % 5 == 0)).collect(),
+        )
+        .unwrap(),
+        None,
+    )
+    .unwrap();
+    let e = identity.forward(&x).unwrap_err();
+    assert!(matches!(e, wgconv::Error::WrongContext { .. }), "{e}");
+    assert!(e.to_string().contains("another GpuContext"), "{e}");
+    assert!(x.download(ctx).is_err());
+    assert!(DeviceLabels::upload(ctx, &[0, 3], 3)
+        .unwrap_err()
+        .to_string()
+        .contains("label 3"));
+    let logits = DeviceTensor::zeros(ctx, "z", [2, 4, 1, 1]).unwrap();
+    let labels = DeviceLabels::upload(ctx, &[0, 1], 3).unwrap();
+    assert!(cross_entropy(ctx, &logits, &labels).is_err());
+    let a = DeviceTensor::zeros(ctx, "a", [1, 1, 2, 2]).unwrap();
+    let b = DeviceTensor::zeros(ctx, "b", [1, 1, 1, 4]).unwrap();
+    assert!(mse_loss(ctx, &a, &b).is_err());
+    assert!(
+        MaxPool2d::new(3, 1).forward(&a).is_err(),
+        "window larger than the input"
+    );
+    assert!(
+        MaxPool2d::new(2, 2)
+            .with_padding((2, 0))
+            .forward(&a)
+            .is_err(),
+        "padding over half"
+    );
+    assert!(
+        Linear::new(ctx, 5, 2, 0).unwrap().forward(&a).is_err(),
+        "4 features for 5"
+    );
+}
