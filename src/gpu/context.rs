@@ -218,7 +218,7 @@ impl GpuContext {
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use wgconv::{wgpu, GpuContext};
-    /// let instance = wgpu::Instance::new(&wgpu::InstanceDescriptor::from_env_or_default());
+    /// let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     /// let adapter = pollster::block_on(instance.request_adapter(&Default::default()))?;
     /// let (device, queue) = pollster::block_on(adapter.request_device(&Default::default()))?;
     /// let ctx = GpuContext::from_device(device, queue)?;
