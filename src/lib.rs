@@ -70,6 +70,7 @@
 //! # Ok(()) }
 //! ```
 
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod bench;
 pub mod check;
 pub mod compare;
@@ -85,6 +86,7 @@ pub mod gpu;
 pub mod init;
 #[cfg(feature = "cli")]
 pub mod io;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod limits;
 pub mod loss_trace;
 #[cfg(feature = "cli")]
@@ -99,7 +101,9 @@ pub mod pictures;
 pub mod plots;
 pub mod sgd;
 pub mod shape;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod step_check;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod teacher_student;
 pub mod tensor;
 pub mod weights;

@@ -227,7 +227,8 @@ fn a_model_lives_in_a_struct_and_moves_to_a_thread() {
 #[test]
 fn a_context_from_an_existing_device() {
     use wgconv::wgpu;
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     let adapter = pollster::block_on(instance.request_adapter(&Default::default())).unwrap();
     let (device, queue) = pollster::block_on(adapter.request_device(&Default::default())).unwrap();
     let ctx = GpuContext::from_device(device, queue).unwrap();

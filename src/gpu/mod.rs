@@ -4,21 +4,28 @@ pub mod adapter;
 pub mod context;
 pub mod conv2d;
 pub mod forward;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod grids;
 pub(crate) mod kernel;
 pub(crate) mod launch;
 pub mod linear;
 pub mod loss;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod memory;
 pub mod optim;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod params;
 pub mod pool;
 pub mod sequential;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod table;
 pub mod tensor;
 pub mod trainer;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod versions;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod warm_up;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod wgsl;
 
 pub use adapter::{list_adapters, parse_backends, AdapterRequest, AdapterSummary};

@@ -31,7 +31,7 @@ pub(crate) fn gpu() -> Result<&'static GpuContext, JsError> {
 /// `layer`'s y for `x`, on the device. z is kept too: without it the crate binds y in z's slot
 /// as well, which WebGPU refuses (two writable bindings of one buffer in a dispatch).
 pub(crate) fn forward_y(
-    layer: &wgconv::Conv2d<'_>,
+    layer: &wgconv::Conv2d,
     x: &wgconv::DeviceTensor,
 ) -> Result<wgconv::DeviceTensor, JsError> {
     let out = layer

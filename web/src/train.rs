@@ -34,7 +34,7 @@ struct CpuSession {
 
 enum Session {
     /// The trainer, and the steps run by trainers it replaced (new learning rate or momentum).
-    Gpu(Box<Trainer<'static>>, u64),
+    Gpu(Box<Trainer>, u64),
     Cpu(Box<CpuSession>),
 }
 
@@ -87,7 +87,7 @@ async fn gpu_trainer(
     w: &Tensor4,
     b: &[f32],
     sgd: Sgd,
-) -> Result<Trainer<'static>, JsError> {
+) -> Result<Trainer, JsError> {
     let ctx = gpu()?;
     let student = Conv2d::from_weights(ctx, Conv2dConfig::NOTEBOOK, w, Some(b)).map_err(js)?;
     let options = TrainerOptions::new(sgd).with_log_capacity(LOG_EVERY);
@@ -260,7 +260,7 @@ pub async fn train_set_sgd(lr: f32, momentum: f32) -> Result<(), JsError> {
 }
 
 async fn rebuild(
-    trainer: Box<Trainer<'static>>,
+    trainer: Box<Trainer>,
     offset: u64,
     sgd: Sgd,
 ) -> Result<Session, JsError> {
