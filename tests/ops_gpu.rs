@@ -242,8 +242,7 @@ fn linear_matches_the_twin() {
         let gref = cpu::conv2d_bwd_weight(&shape, &x.data, &dy.data);
         let dw = down(&g.weight);
         eprintln!(
-            "{} {:.3}",
-            "linear dw",
+            "linear dw {:.3}",
             assert_passed(
                 "linear dw",
                 compare(
@@ -256,8 +255,7 @@ fn linear_matches_the_twin() {
         );
         let db = down(g.bias.as_ref().unwrap());
         eprintln!(
-            "{} {:.3}",
-            "linear db",
+            "linear db {:.3}",
             assert_passed(
                 "linear db",
                 compare(
@@ -272,8 +270,7 @@ fn linear_matches_the_twin() {
         assert_eq!(dx.dims, [n, c, h, w], "dX comes back in x's own dims");
         let xref = cpu::conv2d_bwd_input(&shape, &weights.data, &dy.data);
         eprintln!(
-            "{} {:.3}",
-            "linear dx",
+            "linear dx {:.3}",
             assert_passed(
                 "linear dx",
                 compare(
@@ -302,8 +299,7 @@ fn mse_loss_matches_the_twin() {
         let m = p.data.len() as u64;
         let loss = down(&loss).data[0];
         eprintln!(
-            "{} {:.3}",
-            "mse loss",
+            "mse loss {:.3}",
             assert_passed(
                 "mse loss",
                 compare(
@@ -316,8 +312,7 @@ fn mse_loss_matches_the_twin() {
         );
         let g = down(&grad);
         eprintln!(
-            "{} {:.3}",
-            "mse grad",
+            "mse grad {:.3}",
             assert_passed(
                 "mse grad",
                 compare(

@@ -13,10 +13,12 @@ use crate::tensor::Tensor4;
 
 mod backward;
 mod config;
+mod host;
 
 pub(crate) use backward::{bwd_input_params, check_training_bindings};
 pub use backward::{BackwardOptions, Conv2dGrads, Conv2dSaved};
 pub use config::{Activation, Conv2dConfig};
+pub use host::ForwardOutput;
 
 /// What [`Conv2d::forward_with`] may be asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

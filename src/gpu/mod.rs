@@ -30,12 +30,12 @@ pub mod wgsl;
 
 pub use adapter::{list_adapters, parse_backends, AdapterRequest, AdapterSummary};
 pub use context::{ensure_within_binding_range, GpuContext, KeyLimits, MAX_BINDING_BYTES};
+pub use conv2d::ForwardOutput;
 pub use conv2d::{
     Activation, BackwardOptions, Conv2d, Conv2dConfig, Conv2dGrads, Conv2dOutput, Conv2dSaved,
     ForwardOptions,
 };
 pub use forward::check_forward_inputs;
-pub use forward::ForwardOutput;
 pub use grids::FORWARD_WORKGROUP_SIZE;
 pub use kernel::KernelVersion;
 pub use linear::{Linear, LinearSaved};
