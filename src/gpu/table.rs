@@ -127,7 +127,7 @@ impl KernelDesc {
 }
 
 const CONV: ParamsLayout = ConvParams::LAYOUT;
-const GEMM: &[Common] = &[Common::Grid, Common::GemmTile];
+const GEMM: &[Common] = &[Common::Grid, Common::GemmTile, Common::GemmStore];
 /// The workgroup memory of a tiled kernel: two TILE × SLICE tiles of f32.
 const GEMM_BYTES: u32 = 2 * 4 * TILE * TILE_SLICE;
 const SIMPLE_WORKGROUP: [u32; 3] = [ELEMENTWISE, 1, 1];
@@ -183,6 +183,7 @@ pub const FORWARD_TILED: KernelDesc = KernelDesc {
     common: &[
         Common::Grid,
         Common::GemmTile,
+        Common::GemmStore,
         Common::Padding,
         Common::BiasRead,
     ],
@@ -197,6 +198,7 @@ pub const FORWARD_TILED_NO_BIAS: KernelDesc = KernelDesc {
     common: &[
         Common::Grid,
         Common::GemmTile,
+        Common::GemmStore,
         Common::Padding,
         Common::NoBias,
     ],
@@ -242,6 +244,7 @@ pub const BWD_WEIGHT: KernelDesc = KernelDesc {
         Common::Grid,
         Common::Reduce,
         Common::Padding,
+        Common::WeightTap,
         Common::BiasGrad,
     ],
     consts: &[],
@@ -256,6 +259,7 @@ pub const BWD_WEIGHT_NO_BIAS: KernelDesc = KernelDesc {
         Common::Grid,
         Common::Reduce,
         Common::Padding,
+        Common::WeightTap,
         Common::NoBias,
     ],
     bindings: BWD_WEIGHT_BINDINGS.split_at(4).0,
@@ -266,7 +270,13 @@ pub const BWD_WEIGHT_TILED: KernelDesc = KernelDesc {
     name: "conv2d_bwd_weight_tiled",
     body: include_str!("../../shaders/conv2d_bwd_weight_tiled.wgsl"),
     params: CONV,
-    common: &[Common::Grid, Common::GemmTile, Common::Padding],
+    common: &[
+        Common::Grid,
+        Common::GemmTile,
+        Common::GemmStore,
+        Common::Padding,
+        Common::WeightTap,
+    ],
     // The bias gradient is one more column of ones; none without bias.
     consts: &[("BIAS_COLUMNS", 1)],
     bindings: &[
@@ -308,7 +318,7 @@ pub const BWD_INPUT: KernelDesc = KernelDesc {
     name: "conv2d_bwd_input",
     body: include_str!("../../shaders/conv2d_bwd_input.wgsl"),
     params: CONV,
-    common: &[Common::Grid],
+    common: &[Common::Grid, Common::InputElement],
     consts: &[],
     bindings: BWD_INPUT_BINDINGS,
     workgroup_size: SIMPLE_WORKGROUP,
@@ -321,7 +331,7 @@ pub const BWD_INPUT_FOLD: KernelDesc = KernelDesc {
     name: "conv2d_bwd_input_fold",
     body: include_str!("../../shaders/conv2d_bwd_input_fold.wgsl"),
     params: CONV,
-    common: &[Common::Grid],
+    common: &[Common::Grid, Common::InputElement],
     consts: &[],
     bindings: &[uniform("params"), read("dx_padded"), read_write("dx")],
     workgroup_size: SIMPLE_WORKGROUP,
@@ -367,6 +377,7 @@ pub const FUSED_LOOP: KernelDesc = KernelDesc {
         Common::LossLog,
         Common::Sgd,
         Common::Padding,
+        Common::WeightTap,
         Common::BiasTrain,
     ],
     consts: &[
@@ -410,6 +421,7 @@ pub const FUSED_LOOP_NO_BIAS: KernelDesc = KernelDesc {
         Common::LossLog,
         Common::Sgd,
         Common::Padding,
+        Common::WeightTap,
         Common::NoBias,
     ],
     bindings: FUSED_LOOP_BINDINGS.split_at(8).0,

@@ -49,6 +49,12 @@ pub enum Common {
     Reduce,
     /// The tiles and `multiply_slice` of the implicit GEMMs.
     GemmTile,
+    /// `store_tile`: the GEMMs' epilogue, through the kernel's `store_output` (after GemmTile).
+    GemmStore,
+    /// `weight_tap`: one term of a weight-gradient sum (needs Padding).
+    WeightTap,
+    /// `input_element`: the input element of a one-per-element grid (needs Grid).
+    InputElement,
     /// The `LossLog` struct.
     LossLog,
     /// `sgd_step`: one torch.optim.SGD update.
@@ -72,6 +78,9 @@ impl Common {
             Common::Grid => "common/grid.wgsl",
             Common::Reduce => "common/reduce.wgsl",
             Common::GemmTile => "common/gemm_tile.wgsl",
+            Common::GemmStore => "common/gemm_store.wgsl",
+            Common::WeightTap => "common/weight_tap.wgsl",
+            Common::InputElement => "common/input_element.wgsl",
             Common::LossLog => "common/loss_log.wgsl",
             Common::Sgd => "common/sgd.wgsl",
             Common::Padding => "common/padding.wgsl",
@@ -88,6 +97,9 @@ impl Common {
             Common::Grid => include_str!("../../shaders/common/grid.wgsl"),
             Common::Reduce => include_str!("../../shaders/common/reduce.wgsl"),
             Common::GemmTile => include_str!("../../shaders/common/gemm_tile.wgsl"),
+            Common::GemmStore => include_str!("../../shaders/common/gemm_store.wgsl"),
+            Common::WeightTap => include_str!("../../shaders/common/weight_tap.wgsl"),
+            Common::InputElement => include_str!("../../shaders/common/input_element.wgsl"),
             Common::LossLog => include_str!("../../shaders/common/loss_log.wgsl"),
             Common::Sgd => include_str!("../../shaders/common/sgd.wgsl"),
             Common::Padding => include_str!("../../shaders/common/padding.wgsl"),
