@@ -3,7 +3,7 @@
 //! `tests/shaders.rs` reflects every composed shader with naga and checks it against this table.
 
 use crate::gpu::params::{ConvParams, FusedLoopParams, LossParams, ParamsLayout, SgdParams};
-use crate::gpu::wgsl::{self, Common};
+use crate::gpu::wgsl::Common;
 use crate::gpu::wgsl::{
     ELEMENTWISE_WORKGROUP_SIZE as ELEMENTWISE, FUSED_LOOP_MAX_FILTERS, FUSED_LOOP_MAX_INPUTS,
     FUSED_LOOP_MAX_OUTPUTS, FUSED_LOOP_MAX_WEIGHTS, FUSED_LOOP_WORKGROUP_SIZE, LOSS_WORKGROUP_SIZE,
@@ -72,12 +72,8 @@ pub struct KernelDesc {
     pub grid: &'static str,
 }
 
+// `source()`, the composed WGSL, is in gpu/compose.rs.
 impl KernelDesc {
-    /// The composed WGSL.
-    pub fn source(&self) -> String {
-        wgsl::compose(self)
-    }
-
     /// Invocations per workgroup.
     pub fn invocations(&self) -> u32 {
         self.workgroup_size.iter().product()

@@ -1,11 +1,5 @@
-//! WGSL composition. WGSL has no includes, so a kernel's source is put together here: its own
-//! file from `shaders/`, then the constants it shares with Rust (written from the Rust constants
-//! below), its params struct (written from the Rust struct), and the `shaders/common/` pieces it
-//! lists. The kernel's file comes first so that line numbers in compiler messages are its own.
-
-use std::fmt::Write;
-
-use crate::gpu::table::KernelDesc;
+//! What the WGSL kernels share with Rust: the constants below (written into each kernel's
+//! source) and the pieces of `shaders/common/`. `gpu::compose` puts a kernel's source together.
 
 /// Invocations per workgroup of the kernels that give one invocation one element (forward, dX,
 /// the dW split reduction, SGD) and of the simple dW (one workgroup per gradient element).
@@ -111,45 +105,10 @@ impl Common {
     }
 
     /// The shared constants the piece uses, besides WORKGROUP_SIZE.
-    fn consts(self) -> &'static [(&'static str, u32)] {
+    pub(crate) fn consts(self) -> &'static [(&'static str, u32)] {
         match self {
             Common::GemmTile => &[("TILE", TILE), ("SLICE", TILE_SLICE), ("BLOCK", TILE_BLOCK)],
             _ => &[],
         }
     }
-}
-
-/// The composed WGSL of `kernel`.
-pub(crate) fn compose(kernel: &KernelDesc) -> String {
-    let mut out = String::from(kernel.body);
-    let _ = writeln!(
-        out,
-        "\n// ---- Composed by wgconv (src/gpu/wgsl.rs): constants shared with Rust.\n"
-    );
-    let [x, y, z] = kernel.workgroup_size;
-    let consts = kernel
-        .common
-        .iter()
-        .flat_map(|c| c.consts())
-        .chain(kernel.consts);
-    for (name, value) in std::iter::once(&("WORKGROUP_SIZE", x * y * z)).chain(consts) {
-        let _ = writeln!(out, "const {name}: u32 = {value}u;");
-    }
-    if let Some(has_bias) = kernel.has_bias() {
-        let _ = writeln!(out, "const HAS_BIAS: bool = {has_bias};");
-    }
-    if let Some(first) = kernel.bias_binding() {
-        let _ = writeln!(out, "const BIAS_BINDING: u32 = {first}u;");
-    }
-    let _ = writeln!(
-        out,
-        "\n// ---- The params struct, from `gpu::params::{}`.\n",
-        kernel.params.name
-    );
-    out += &kernel.params.wgsl();
-    for piece in kernel.common {
-        let _ = writeln!(out, "\n// ---- shaders/{}\n", piece.file());
-        out += piece.source();
-    }
-    out
 }
