@@ -4,7 +4,8 @@
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, TILE, SLICE, BLOCK, the ConvParams struct
 // generated from `gpu::params::ConvParams`, common/grid.wgsl, common/gemm_tile.wgsl,
-// common/padding.wgsl, common/activation.wgsl, and common/bias_read.wgsl (or common/no_bias.wgsl).
+// common/gemm_store.wgsl, common/padding.wgsl, common/nan.wgsl, common/activation.wgsl, and
+// common/bias_read.wgsl (or common/no_bias.wgsl).
 //
 // Bindings (group 0): as conv2d_bias_relu_fwd.wgsl
 //   0  params  uniform            ConvParams
@@ -128,22 +129,16 @@ fn main(
     if (g >= params.conv_groups) {
         return;
     }
-    for (var i = 0u; i < 4u; i++) {
-        let m = m0 + tx + BLOCK * i;
-        if (m >= rows) {
-            continue;
-        }
-        let base = (m / pq) * params.k * pq + m % pq;
-        for (var jk = 0u; jk < 4u; jk++) {
-            let k = k0 + ty + BLOCK * jk;
-            if (k < kg) {
-                let zv = acc[i][jk] + bias(k_base + k);
-                let o = base + (k_base + k) * pq;
-                if (params.write_z == 1u) {
-                    z[o] = zv;
-                }
-                y[o] = activate(zv);
-            }
-        }
+    store_tile(&acc, m0 + tx, k0 + ty, rows, kg, k_base);
+}
+
+// Output (m, k) of the group whose filters start at k_base: z = its sum + the bias, y = activate(z).
+fn store_output(m: u32, k: u32, k_base: u32, sum: f32) {
+    let pq = params.p * params.q;
+    let o = (m / pq) * params.k * pq + m % pq + (k_base + k) * pq;
+    let zv = sum + bias(k_base + k);
+    if (params.write_z == 1u) {
+        z[o] = zv;
     }
+    y[o] = activate(zv);
 }

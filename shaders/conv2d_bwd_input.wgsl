@@ -1,7 +1,7 @@
 // conv2d_bwd_input.wgsl — the input gradient (the simple version).
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the ConvParams struct generated from
-// `gpu::params::ConvParams`, common/grid.wgsl.
+// `gpu::params::ConvParams`, common/grid.wgsl, common/input_element.wgsl.
 //
 // Bindings (group 0):
 //   0  params  uniform             ConvParams
@@ -29,14 +29,12 @@ fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = flat_workgroup(wid, params.groups_x, params.groups_y) * WORKGROUP_SIZE + lid;
-    if (i >= params.n * params.c * params.h * params.w) {
+    let e = input_element(wid, lid);
+    if (!e.inside) {
         return;
     }
-    let wi = i % params.w;
-    let hi = (i / params.w) % params.h;
-    let c = (i / (params.w * params.h)) % params.c;
-    let n = i / (params.w * params.h * params.c);
+    let c = e.plane % params.c;
+    let n = e.plane / params.c;
     let cg = params.c / params.conv_groups;
     let kg = params.k / params.conv_groups;
     let g = c / cg;
@@ -44,7 +42,7 @@ fn main(
     var acc = 0.0;
     for (var k = g * kg; k < (g + 1u) * kg; k++) {
         for (var r = 0u; r < params.r; r++) {
-            let ph = i32(hi + params.pad_top) - i32(r * params.dilation_h);
+            let ph = i32(e.h + params.pad_top) - i32(r * params.dilation_h);
             if (ph < 0 || ph % i32(params.stride_h) != 0) {
                 continue;
             }
@@ -53,7 +51,7 @@ fn main(
                 continue;
             }
             for (var s = 0u; s < params.s; s++) {
-                let pw = i32(wi + params.pad_left) - i32(s * params.dilation_w);
+                let pw = i32(e.w + params.pad_left) - i32(s * params.dilation_w);
                 if (pw < 0 || pw % i32(params.stride_w) != 0) {
                     continue;
                 }
@@ -66,5 +64,5 @@ fn main(
             }
         }
     }
-    dx[i] = acc;
+    dx[e.index] = acc;
 }

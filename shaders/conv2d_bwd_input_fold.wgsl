@@ -2,7 +2,8 @@
 // adds the gradient of every padded position into the pixel it copies.
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the ConvParams struct generated from
-// `gpu::params::ConvParams` (the layer's own: H, W, the four paddings, pad_mode), common/grid.wgsl.
+// `gpu::params::ConvParams` (the layer's own: H, W, the four paddings, pad_mode), common/grid.wgsl,
+// common/input_element.wgsl.
 //
 // Bindings (group 0):
 //   0  params     uniform             ConvParams
@@ -75,13 +76,13 @@ fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = flat_workgroup(wid, params.groups_x, params.groups_y) * WORKGROUP_SIZE + lid;
-    if (i >= params.n * params.c * params.h * params.w) {
+    let e = input_element(wid, lid);
+    if (!e.inside) {
         return;
     }
-    let wi = i % params.w;
-    let hi = (i / params.w) % params.h;
-    let plane = i / (params.w * params.h);
+    let wi = e.w;
+    let hi = e.h;
+    let plane = e.plane;
     let padded_h = params.h + params.pad_top + params.pad_bottom;
     let padded_w = params.w + params.pad_left + params.pad_right;
     // Per axis, three ranges in increasing order: before, the pixel itself, after.
@@ -106,5 +107,5 @@ fn main(
             }
         }
     }
-    dx[i] = acc;
+    dx[e.index] = acc;
 }

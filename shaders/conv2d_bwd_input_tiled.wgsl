@@ -2,7 +2,8 @@
 // tiles and register blocking (the fast version; the simple one is conv2d_bwd_input.wgsl).
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, TILE, SLICE, BLOCK, the ConvParams struct
-// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/gemm_tile.wgsl.
+// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/gemm_tile.wgsl,
+// common/gemm_store.wgsl.
 //
 // Bindings (group 0): as conv2d_bwd_input.wgsl
 //   0  params  uniform             ConvParams
@@ -99,17 +100,11 @@ fn main(
     if (g >= params.conv_groups) {
         return;
     }
-    for (var i = 0u; i < 4u; i++) {
-        let m = m0 + tx + BLOCK * i;
-        if (m >= rows) {
-            continue;
-        }
-        let base = (m / hw) * params.c * hw + m % hw;
-        for (var jc = 0u; jc < 4u; jc++) {
-            let c = c0 + ty + BLOCK * jc;
-            if (c < cg) {
-                dx[base + (g * cg + c) * hw] = acc[i][jc];
-            }
-        }
-    }
+    store_tile(&acc, m0 + tx, c0 + ty, rows, cg, g * cg);
+}
+
+// Element (m, c) of the group whose channels start at c_base.
+fn store_output(m: u32, c: u32, c_base: u32, sum: f32) {
+    let hw = params.h * params.w;
+    dx[(m / hw) * params.c * hw + m % hw + (c_base + c) * hw] = sum;
 }

@@ -1,8 +1,9 @@
 // conv2d_bwd_weight.wgsl — weight and bias gradients in one reduction (the simple version).
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the ConvParams struct generated from
-// `gpu::params::ConvParams`, common/grid.wgsl, common/reduce.wgsl, common/padding.wgsl, and
-// common/bias_grad.wgsl (or common/no_bias.wgsl for a layer without bias).
+// `gpu::params::ConvParams`, common/grid.wgsl, common/reduce.wgsl, common/padding.wgsl,
+// common/weight_tap.wgsl, and common/bias_grad.wgsl (or common/no_bias.wgsl for a layer without
+// bias).
 //
 // Bindings (group 0):
 //   0  params  uniform             ConvParams
@@ -45,16 +46,9 @@ fn main(
         let k = e / (params.s * params.r * cg);
         let c = (k / (params.k / params.conv_groups)) * cg + ci;
         for (var j = lid; j < terms; j += WORKGROUP_SIZE) {
-            let n = j / pq;
-            let p = (j / params.q) % params.p;
-            let q = j % params.q;
-            let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
-            let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
-            let hi = padded_source(hp, i32(params.h), params.pad_mode);
-            let wi = padded_source(wp, i32(params.w), params.pad_mode);
-            if (hi >= 0 && wi >= 0) {
-                let xv = x[((n * params.c + c) * params.h + u32(hi)) * params.w + u32(wi)];
-                acc += dz[(n * params.k + k) * pq + p * params.q + q] * xv;
+            let tap = weight_tap(j, k, c, r, s);
+            if (tap.inside) {
+                acc += dz[tap.dz] * x[tap.x];
             }
         }
     } else if (e < weights + biases) {

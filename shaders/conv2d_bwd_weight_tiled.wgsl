@@ -4,7 +4,8 @@
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, TILE, SLICE, BLOCK, BIAS_COLUMNS (1 with a
 // bias, 0 without), the ConvParams struct generated from `gpu::params::ConvParams`,
-// common/grid.wgsl, common/gemm_tile.wgsl, common/padding.wgsl.
+// common/grid.wgsl, common/gemm_tile.wgsl, common/gemm_store.wgsl, common/padding.wgsl,
+// common/weight_tap.wgsl.
 //
 // Bindings (group 0):
 //   0  params   uniform             ConvParams
@@ -86,18 +87,11 @@ fn main(
                 if (j == crs) {
                     v = 1.0;
                 } else {
-                    let n = m / pq;
-                    let p = (m % pq) / params.q;
-                    let q = m % params.q;
                     let c = g * cg + j / rs;
-                    let r = (j % rs) / params.s;
-                    let s = j % params.s;
-                    let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
-                    let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
-                    let hi = padded_source(hp, i32(params.h), params.pad_mode);
-                    let wi = padded_source(wp, i32(params.w), params.pad_mode);
-                    if (hi >= 0 && wi >= 0) {
-                        v = x[((n * params.c + c) * params.h + u32(hi)) * params.w + u32(wi)];
+                    // Only its x: dz comes through the A slice.
+                    let tap = weight_tap(m, 0u, c, (j % rs) / params.s, j % params.s);
+                    if (tap.inside) {
+                        v = x[tap.x];
                     }
                 }
             }
@@ -109,16 +103,11 @@ fn main(
     if (split >= params.splits) {
         return;
     }
-    for (var i = 0u; i < 4u; i++) {
-        let k = k0 + tx + BLOCK * i;
-        if (k >= kg) {
-            continue;
-        }
-        for (var jc = 0u; jc < 4u; jc++) {
-            let j = j0 + ty + BLOCK * jc;
-            if (j < cols) {
-                partial[(split * params.k + k_base + k) * cols + j] = acc[i][jc];
-            }
-        }
-    }
+    store_tile(&acc, k0 + tx, j0 + ty, kg, cols, split * params.k + k_base);
+}
+
+// Element (k, j) of the split and group whose rows of `partial` start at row_base.
+fn store_output(k: u32, j: u32, row_base: u32, sum: f32) {
+    let cols = (params.c / params.conv_groups) * params.r * params.s + BIAS_COLUMNS;
+    partial[(row_base + k) * cols + j] = sum;
 }

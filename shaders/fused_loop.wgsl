@@ -5,8 +5,9 @@
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, MAX_WEIGHTS, MAX_FILTERS, MAX_OUTPUTS,
 // MAX_INPUTS, the FusedLoopParams struct generated from `gpu::params::FusedLoopParams`,
-// common/reduce.wgsl, common/loss_log.wgsl, common/sgd.wgsl, common/padding.wgsl, and
-// common/bias_train.wgsl (or common/no_bias.wgsl for a layer without bias).
+// common/reduce.wgsl, common/loss_log.wgsl, common/sgd.wgsl, common/padding.wgsl,
+// common/weight_tap.wgsl, and common/bias_train.wgsl (or common/no_bias.wgsl for a layer without
+// bias).
 //
 // Bindings (group 0):
 //   0  params      uniform             FusedLoopParams
@@ -152,16 +153,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
                 let r = (e / params.s) % params.r;
                 let s = e % params.s;
                 for (var j = lane; j < terms; j += lanes) {
-                    let n = j / pq;
-                    let p = (j / params.q) % params.p;
-                    let q = j % params.q;
-                    let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
-                    let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
-                    let hi = padded_source(hp, i32(params.h), params.pad_mode);
-                    let wi = padded_source(wp, i32(params.w), params.pad_mode);
-                    if (hi >= 0 && wi >= 0) {
-                        let xv = xs[((n * params.c + c) * params.h + u32(hi)) * params.w + u32(wi)];
-                        acc += dzs[(n * params.k + k) * pq + p * params.q + q] * xv;
+                    let tap = weight_tap(j, k, c, r, s);
+                    if (tap.inside) {
+                        acc += dzs[tap.dz] * xs[tap.x];
                     }
                 }
             } else if (e < grads) {

@@ -1,8 +1,9 @@
-//! The library's one error type: every failure a user can cause, named.
+//! The library's one error type: every failure a user can cause, named; and `Bytes`, how its
+//! messages print a byte count.
 
+use std::fmt;
 use std::path::PathBuf;
 
-use crate::limits::Bytes;
 use crate::npy::NpyError;
 use crate::shape::ShapeError;
 use crate::tensor::TensorError;
@@ -125,6 +126,33 @@ impl Error {
         Error::Io {
             path: path.into(),
             error: source,
+        }
+    }
+}
+
+/// A byte count as people read it: "4000000000000 bytes (3.6 TiB)"; u64::MAX stands for a size
+/// past 64 bits.
+#[derive(Debug, Clone, Copy)]
+pub struct Bytes(pub u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == u64::MAX {
+            return write!(f, "more than 2⁶⁴ bytes");
+        }
+        let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+        let mut value = self.0 as f64;
+        let mut unit = None;
+        for u in units {
+            if value < 1024.0 {
+                break;
+            }
+            value /= 1024.0;
+            unit = Some(u);
+        }
+        match unit {
+            Some(u) => write!(f, "{} bytes ({value:.1} {u})", self.0),
+            None => write!(f, "{} bytes", self.0),
         }
     }
 }

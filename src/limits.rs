@@ -1,8 +1,8 @@
 //! Host memory: what a count implies in bytes is checked against what the machine has before
 //! anything is allocated, so that a huge count is an error instead of an allocation abort.
 
-use std::fmt;
-
+// `Bytes` lives with the error messages that print it; its path here stays.
+pub use crate::error::Bytes;
 use crate::error::{Error, Result};
 
 /// The host memory assumed where `/proc/meminfo` gives no `MemAvailable` (not Linux): 16 GiB.
@@ -58,33 +58,6 @@ pub fn ensure_host_fits(what: impl FnOnce() -> String, needed: Option<u64>) -> R
             available: host.bytes,
             origin: host.origin,
         }),
-    }
-}
-
-/// A byte count as people read it: "4000000000000 bytes (3.6 TiB)"; u64::MAX stands for a size
-/// past 64 bits.
-#[derive(Debug, Clone, Copy)]
-pub struct Bytes(pub u64);
-
-impl fmt::Display for Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 == u64::MAX {
-            return write!(f, "more than 2⁶⁴ bytes");
-        }
-        let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-        let mut value = self.0 as f64;
-        let mut unit = None;
-        for u in units {
-            if value < 1024.0 {
-                break;
-            }
-            value /= 1024.0;
-            unit = Some(u);
-        }
-        match unit {
-            Some(u) => write!(f, "{} bytes ({value:.1} {u})", self.0),
-            None => write!(f, "{} bytes", self.0),
-        }
     }
 }
 

@@ -7,8 +7,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor;
 
-use crate::pictures::{diverging, gray};
-use crate::plots::{draw_pixel_mesh, font, render, value_label, Drawn, PixelAxis, PlotError};
+use crate::plots::{
+    diverging, draw_pixel_mesh, font, gray, render, value_label, Drawn, PixelAxis, PlotError,
+};
 use crate::tensor::Tensor4;
 
 /// What figure 3.10 shows: the first image, the filters, the biases and the layer's outputs

@@ -12,9 +12,9 @@ const NORM: f32 = 48.0;
 /// The notebook's two 5×5 filters, (K=2, C=1, R=5, S=5): 5×5 Sobel edge detectors scaled so
 /// that a sharp step from 0 to 1 gives a response of exactly 1.
 ///
-/// - filter 1, w¹[i][j] = SMOOTH[i]·DERIV[j]/48: **vertical edges**, positive where the image gets
-///   brighter from left to right, negative where it gets darker;
-/// - filter 2, w²[i][j] = DERIV[i]·SMOOTH[j]/48: **horizontal edges**, positive where it gets
+/// - filter 1, `w¹[i][j] = SMOOTH[i]·DERIV[j]/48`: **vertical edges**, positive where the image
+///   gets brighter from left to right, negative where it gets darker;
+/// - filter 2, `w²[i][j] = DERIV[i]·SMOOTH[j]/48`: **horizontal edges**, positive where it gets
 ///   brighter from top to bottom.
 pub fn filters() -> Tensor4 {
     let outer = |rows: &[f32; 5], cols: &[f32; 5]| {

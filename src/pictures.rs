@@ -8,7 +8,9 @@
 use image::{Rgb, RgbImage};
 
 use crate::drawing::{draw_rect, upscale};
-use crate::plots::{self, Bars, ColourBar, Colours, Indices, MapFigure, Panel, PlotError};
+use crate::plots::{
+    self, diverging, gray, Bars, ColourBar, Colours, Indices, MapFigure, Panel, PlotError,
+};
 use crate::tensor::Tensor4;
 
 /// How map values are scaled to colours.
@@ -35,35 +37,11 @@ pub fn gray_map(values: &[f32], h: usize, w: usize, max: f32) -> RgbImage {
     })
 }
 
-pub(crate) fn gray(v: f32, max: f32) -> Rgb<u8> {
-    let t = if max > 0.0 {
-        (v / max).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let g = (t * 255.0).round() as u8;
-    Rgb([g, g, g])
-}
-
 /// Diverging: −max blue, 0 white, +max red, linear in between.
 pub fn diverging_map(values: &[f32], h: usize, w: usize, max_abs: f32) -> RgbImage {
     RgbImage::from_fn(w as u32, h as u32, |x, y| {
         diverging(values[y as usize * w + x as usize], max_abs)
     })
-}
-
-pub(crate) fn diverging(v: f32, max_abs: f32) -> Rgb<u8> {
-    let t = if max_abs > 0.0 {
-        (v / max_abs).clamp(-1.0, 1.0)
-    } else {
-        0.0
-    };
-    let fade = |t: f32| (255.0 * (1.0 - t.abs())).round() as u8;
-    if t >= 0.0 {
-        Rgb([255, fade(t), fade(t)])
-    } else {
-        Rgb([fade(t), fade(t), 255])
-    }
 }
 
 /// Whether a map is post-ReLU (grayscale) or a signed pre-activation (diverging).

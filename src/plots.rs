@@ -3,7 +3,6 @@
 //! map pixels themselves are blitted from `image` pictures into the plot areas plotters lays out.
 
 use std::ops::Range;
-use std::sync::Once;
 
 use image::RgbImage;
 use plotters::coord::Shift;
@@ -13,31 +12,20 @@ use crate::drawing::upscale;
 
 mod axis;
 mod bar;
+mod style;
 
 pub use axis::pixel_ticks;
 pub(crate) use axis::{draw_pixel_mesh, PixelAxis};
+pub(crate) use bar::{diverging, gray};
 pub use bar::{ColourBar, Colours};
-
-/// DejaVu Sans (its license: `assets/fonts/LICENSE-DejaVu.txt`).
-static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
-/// The family every text in a figure uses.
-pub(crate) const SANS: &str = "sans-serif";
+use style::register_font;
+pub(crate) use style::Drawn;
+pub use style::{font, value_label};
 
 /// A figure could not be drawn (a plotters error, as text).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot draw the figure: {0}")]
 pub struct PlotError(pub String);
-
-pub(crate) type Drawn<T> = Result<T, Box<dyn std::error::Error>>;
-
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The font is compiled in, so it parses; if it did not, text would fail to draw and
-        // `render` would report it.
-        let _ = plotters::style::register_font(SANS, FontStyle::Normal, FONT);
-    });
-}
 
 /// Draws on a white `w`×`h` bitmap with `draw`, then returns the picture and what `draw` returned.
 pub(crate) fn render<T>(
@@ -55,32 +43,6 @@ pub(crate) fn render<T>(
     };
     let img = RgbImage::from_raw(w, h, buf).ok_or_else(|| PlotError("buffer size".into()))?;
     Ok((img, out))
-}
-
-pub fn font(size: u32) -> TextStyle<'static> {
-    (SANS, size).into_font().color(&BLACK)
-}
-
-/// A value as a label: four significant digits, "0" for zero.
-pub fn value_label(v: f32) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return if v.is_finite() {
-            "0".into()
-        } else {
-            v.to_string()
-        };
-    }
-    let magnitude = v.abs().log10().floor() as i32;
-    if !(-3..5).contains(&magnitude) {
-        return format!("{v:.3e}");
-    }
-    let decimals = (3 - magnitude).clamp(0, 6) as usize;
-    let text = format!("{v:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
 }
 
 /// One map in a figure: its label and its h×w values, row-major.

@@ -70,8 +70,8 @@ fn outputs(shape: &ConvShape) -> impl Iterator<Item = [usize; 4]> {
 }
 
 /// Twin of `shaders/conv2d_bias_relu_fwd.wgsl`:
-/// c[n,k,p,q] = f(b[k] + Σ_c' Σ_r Σ_s w[k,c',r,s] · x[n, g·C/G + c', p·sh + r·dh − top,
-/// q·sw + s·dw − left]), f = ReLU, g = k's group, where a padded coordinate reads what the
+/// c\[n,k,p,q\] = f(b\[k\] + Σ_c' Σ_r Σ_s w\[k,c',r,s\] · x\[n, g·C/G + c', p·sh + r·dh − top,
+/// q·sw + s·dw − left\]), f = ReLU, g = k's group, where a padded coordinate reads what the
 /// padding mode says (`for_each_tap`).
 ///
 /// x is (N,C,H,W), w is (K,C/G,R,S), b is (K) (empty without bias); the result is (N,K,P,Q).
@@ -145,8 +145,8 @@ pub struct BwdWeightRef {
 }
 
 /// Twin of `shaders/conv2d_bwd_weight.wgsl`:
-/// dw[k,c',r,s] = Σ_{n,p,q} dz[n,k,p,q] · (the x that w[k,c',r,s] multiplied for (n,k,p,q)),
-/// db[k] = Σ_{n,p,q} dz[n,k,p,q] (empty without bias). x is (N,C,H,W), dz is (N,K,P,Q).
+/// dw\[k,c',r,s\] = Σ_{n,p,q} dz\[n,k,p,q\] · (the x that w\[k,c',r,s\] multiplied for (n,k,p,q)),
+/// db\[k\] = Σ_{n,p,q} dz\[n,k,p,q\] (empty without bias). x is (N,C,H,W), dz is (N,K,P,Q).
 pub fn conv2d_bwd_weight<T: Copy + Into<f64>>(
     shape: &ConvShape,
     x: &[T],
@@ -188,8 +188,8 @@ pub struct BwdInputRef {
 }
 
 /// Twin of `shaders/conv2d_bwd_input.wgsl` (and, for padding other than zeros, of
-/// `conv2d_bwd_input_fold.wgsl` after it): dx[n,c,h,w] = Σ dz[n,k,p,q] · w[k,c',r,s] over every
-/// product of the forward sums that read pixel (n, c, h, w) — directly or through a padded
+/// `conv2d_bwd_input_fold.wgsl` after it): dx\[n,c,h,w\] = Σ dz\[n,k,p,q\] · w\[k,c',r,s\] over
+/// every product of the forward sums that read pixel (n, c, h, w) — directly or through a padded
 /// position that copies it. w is (K,C/G,R,S), dz (N,K,P,Q).
 pub fn conv2d_bwd_input<T: Copy + Into<f64>>(shape: &ConvShape, w: &[T], dz: &[T]) -> BwdInputRef {
     let len = shape.input_len() as usize;

@@ -29,7 +29,7 @@ impl Ledger {
     }
 }
 
-/// A wgpu buffer that is counted in its context's [`Ledger`] while it lives.
+/// A wgpu buffer that is counted in its context's `Ledger` while it lives.
 #[derive(Debug)]
 pub struct GpuBuffer {
     buffer: wgpu::Buffer,

@@ -1,6 +1,7 @@
 //! Everything that talks to wgpu.
 
 pub mod adapter;
+mod compose;
 pub mod context;
 pub mod conv2d;
 pub mod forward;

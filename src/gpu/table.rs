@@ -6,7 +6,7 @@ use crate::gpu::params::{
     ConvParams, CrossEntropyParams, ElementwiseParams, FusedLoopParams, LossParams, ParamsLayout,
     PoolParams, SgdParams,
 };
-use crate::gpu::wgsl::{self, Common};
+use crate::gpu::wgsl::Common;
 use crate::gpu::wgsl::{
     ELEMENTWISE_WORKGROUP_SIZE as ELEMENTWISE, FUSED_LOOP_MAX_FILTERS, FUSED_LOOP_MAX_INPUTS,
     FUSED_LOOP_MAX_OUTPUTS, FUSED_LOOP_MAX_WEIGHTS, FUSED_LOOP_WORKGROUP_SIZE, LOSS_WORKGROUP_SIZE,
@@ -75,12 +75,8 @@ pub struct KernelDesc {
     pub grid: &'static str,
 }
 
+// `source()`, the composed WGSL, is in gpu/compose.rs.
 impl KernelDesc {
-    /// The composed WGSL.
-    pub fn source(&self) -> String {
-        wgsl::compose(self)
-    }
-
     /// Invocations per workgroup.
     pub fn invocations(&self) -> u32 {
         self.workgroup_size.iter().product()
@@ -130,7 +126,7 @@ impl KernelDesc {
 }
 
 const CONV: ParamsLayout = ConvParams::LAYOUT;
-const GEMM: &[Common] = &[Common::Grid, Common::GemmTile];
+const GEMM: &[Common] = &[Common::Grid, Common::GemmTile, Common::GemmStore];
 /// The workgroup memory of a tiled kernel: two TILE × SLICE tiles of f32.
 const GEMM_BYTES: u32 = 2 * 4 * TILE * TILE_SLICE;
 const SIMPLE_WORKGROUP: [u32; 3] = [ELEMENTWISE, 1, 1];
@@ -198,6 +194,7 @@ pub const FORWARD_TILED: KernelDesc = KernelDesc {
     common: &[
         Common::Grid,
         Common::GemmTile,
+        Common::GemmStore,
         Common::Padding,
         Common::Nan,
         Common::Activation,
@@ -214,6 +211,7 @@ pub const FORWARD_TILED_NO_BIAS: KernelDesc = KernelDesc {
     common: &[
         Common::Grid,
         Common::GemmTile,
+        Common::GemmStore,
         Common::Padding,
         Common::Nan,
         Common::Activation,
@@ -261,6 +259,7 @@ pub const BWD_WEIGHT: KernelDesc = KernelDesc {
         Common::Grid,
         Common::Reduce,
         Common::Padding,
+        Common::WeightTap,
         Common::BiasGrad,
     ],
     consts: &[],
@@ -275,6 +274,7 @@ pub const BWD_WEIGHT_NO_BIAS: KernelDesc = KernelDesc {
         Common::Grid,
         Common::Reduce,
         Common::Padding,
+        Common::WeightTap,
         Common::NoBias,
     ],
     bindings: BWD_WEIGHT_BINDINGS.split_at(4).0,
@@ -285,7 +285,13 @@ pub const BWD_WEIGHT_TILED: KernelDesc = KernelDesc {
     name: "conv2d_bwd_weight_tiled",
     body: include_str!("../../shaders/conv2d_bwd_weight_tiled.wgsl"),
     params: CONV,
-    common: &[Common::Grid, Common::GemmTile, Common::Padding],
+    common: &[
+        Common::Grid,
+        Common::GemmTile,
+        Common::GemmStore,
+        Common::Padding,
+        Common::WeightTap,
+    ],
     // The bias gradient is one more column of ones; none without bias.
     consts: &[("BIAS_COLUMNS", 1)],
     bindings: &[
@@ -327,7 +333,7 @@ pub const BWD_INPUT: KernelDesc = KernelDesc {
     name: "conv2d_bwd_input",
     body: include_str!("../../shaders/conv2d_bwd_input.wgsl"),
     params: CONV,
-    common: &[Common::Grid],
+    common: &[Common::Grid, Common::InputElement],
     consts: &[],
     bindings: BWD_INPUT_BINDINGS,
     workgroup_size: SIMPLE_WORKGROUP,
@@ -340,7 +346,7 @@ pub const BWD_INPUT_FOLD: KernelDesc = KernelDesc {
     name: "conv2d_bwd_input_fold",
     body: include_str!("../../shaders/conv2d_bwd_input_fold.wgsl"),
     params: CONV,
-    common: &[Common::Grid],
+    common: &[Common::Grid, Common::InputElement],
     consts: &[],
     bindings: &[uniform("params"), read("dx_padded"), read_write("dx")],
     workgroup_size: SIMPLE_WORKGROUP,
@@ -386,6 +392,7 @@ pub const FUSED_LOOP: KernelDesc = KernelDesc {
         Common::LossLog,
         Common::Sgd,
         Common::Padding,
+        Common::WeightTap,
         Common::BiasTrain,
     ],
     consts: &[
@@ -429,6 +436,7 @@ pub const FUSED_LOOP_NO_BIAS: KernelDesc = KernelDesc {
         Common::LossLog,
         Common::Sgd,
         Common::Padding,
+        Common::WeightTap,
         Common::NoBias,
     ],
     bindings: FUSED_LOOP_BINDINGS.split_at(8).0,

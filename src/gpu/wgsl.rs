@@ -1,11 +1,5 @@
-//! WGSL composition. WGSL has no includes, so a kernel's source is put together here: its own
-//! file from `shaders/`, then the constants it shares with Rust (written from the Rust constants
-//! below), its params struct (written from the Rust struct), and the `shaders/common/` pieces it
-//! lists. The kernel's file comes first so that line numbers in compiler messages are its own.
-
-use std::fmt::Write;
-
-use crate::gpu::table::KernelDesc;
+//! What the WGSL kernels share with Rust: the constants below (written into each kernel's
+//! source) and the pieces of `shaders/common/`. `gpu::compose` puts a kernel's source together.
 
 /// Invocations per workgroup of the kernels that give one invocation one element (forward, dX,
 /// the dW split reduction, SGD) and of the simple dW (one workgroup per gradient element).
@@ -49,6 +43,12 @@ pub enum Common {
     Reduce,
     /// The tiles and `multiply_slice` of the implicit GEMMs.
     GemmTile,
+    /// `store_tile`: the GEMMs' epilogue, through the kernel's `store_output` (after GemmTile).
+    GemmStore,
+    /// `weight_tap`: one term of a weight-gradient sum (needs Padding).
+    WeightTap,
+    /// `input_element`: the input element of a one-per-element grid (needs Grid).
+    InputElement,
     /// The `LossLog` struct.
     LossLog,
     /// `sgd_step`: one torch.optim.SGD update.
@@ -76,6 +76,9 @@ impl Common {
             Common::Grid => "common/grid.wgsl",
             Common::Reduce => "common/reduce.wgsl",
             Common::GemmTile => "common/gemm_tile.wgsl",
+            Common::GemmStore => "common/gemm_store.wgsl",
+            Common::WeightTap => "common/weight_tap.wgsl",
+            Common::InputElement => "common/input_element.wgsl",
             Common::LossLog => "common/loss_log.wgsl",
             Common::Sgd => "common/sgd.wgsl",
             Common::Padding => "common/padding.wgsl",
@@ -94,6 +97,9 @@ impl Common {
             Common::Grid => include_str!("../../shaders/common/grid.wgsl"),
             Common::Reduce => include_str!("../../shaders/common/reduce.wgsl"),
             Common::GemmTile => include_str!("../../shaders/common/gemm_tile.wgsl"),
+            Common::GemmStore => include_str!("../../shaders/common/gemm_store.wgsl"),
+            Common::WeightTap => include_str!("../../shaders/common/weight_tap.wgsl"),
+            Common::InputElement => include_str!("../../shaders/common/input_element.wgsl"),
             Common::LossLog => include_str!("../../shaders/common/loss_log.wgsl"),
             Common::Sgd => include_str!("../../shaders/common/sgd.wgsl"),
             Common::Padding => include_str!("../../shaders/common/padding.wgsl"),
@@ -107,45 +113,10 @@ impl Common {
     }
 
     /// The shared constants the piece uses, besides WORKGROUP_SIZE.
-    fn consts(self) -> &'static [(&'static str, u32)] {
+    pub(crate) fn consts(self) -> &'static [(&'static str, u32)] {
         match self {
             Common::GemmTile => &[("TILE", TILE), ("SLICE", TILE_SLICE), ("BLOCK", TILE_BLOCK)],
             _ => &[],
         }
     }
-}
-
-/// The composed WGSL of `kernel`.
-pub(crate) fn compose(kernel: &KernelDesc) -> String {
-    let mut out = String::from(kernel.body);
-    let _ = writeln!(
-        out,
-        "\n// ---- Composed by wgconv (src/gpu/wgsl.rs): constants shared with Rust.\n"
-    );
-    let [x, y, z] = kernel.workgroup_size;
-    let consts = kernel
-        .common
-        .iter()
-        .flat_map(|c| c.consts())
-        .chain(kernel.consts);
-    for (name, value) in std::iter::once(&("WORKGROUP_SIZE", x * y * z)).chain(consts) {
-        let _ = writeln!(out, "const {name}: u32 = {value}u;");
-    }
-    if let Some(has_bias) = kernel.has_bias() {
-        let _ = writeln!(out, "const HAS_BIAS: bool = {has_bias};");
-    }
-    if let Some(first) = kernel.bias_binding() {
-        let _ = writeln!(out, "const BIAS_BINDING: u32 = {first}u;");
-    }
-    let _ = writeln!(
-        out,
-        "\n// ---- The params struct, from `gpu::params::{}`.\n",
-        kernel.params.name
-    );
-    out += &kernel.params.wgsl();
-    for piece in kernel.common {
-        let _ = writeln!(out, "\n// ---- shaders/{}\n", piece.file());
-        out += piece.source();
-    }
-    out
 }

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use plotters::prelude::*;
 
-use crate::plots::{font, Drawn};
+use super::style::{font, Drawn};
 
 /// A map's axis: pixel i (from 1) spans i − ½..i + ½; the range runs backwards for p (down).
 pub(crate) struct PixelAxis {

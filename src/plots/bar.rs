@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor;
 
-use super::{font, value_label, Drawn};
+use super::style::{font, value_label, Drawn};
 
 /// How values become colours.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,9 +19,35 @@ pub enum Colours {
 impl Colours {
     pub fn colour(self, v: f32) -> Rgb<u8> {
         match self {
-            Colours::Gray { max } => crate::pictures::gray(v, max),
-            Colours::Diverging { max_abs } => crate::pictures::diverging(v, max_abs),
+            Colours::Gray { max } => gray(v, max),
+            Colours::Diverging { max_abs } => diverging(v, max_abs),
         }
+    }
+}
+
+/// `Colours::Gray`'s colour of v.
+pub(crate) fn gray(v: f32, max: f32) -> Rgb<u8> {
+    let t = if max > 0.0 {
+        (v / max).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let g = (t * 255.0).round() as u8;
+    Rgb([g, g, g])
+}
+
+/// `Colours::Diverging`'s colour of v.
+pub(crate) fn diverging(v: f32, max_abs: f32) -> Rgb<u8> {
+    let t = if max_abs > 0.0 {
+        (v / max_abs).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
+    let fade = |t: f32| (255.0 * (1.0 - t.abs())).round() as u8;
+    if t >= 0.0 {
+        Rgb([255, fade(t), fade(t)])
+    } else {
+        Rgb([fade(t), fade(t), 255])
     }
 }
 

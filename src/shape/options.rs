@@ -164,11 +164,11 @@ pub enum PaddingMode {
     /// Zeros.
     #[default]
     Zeros,
-    /// The image mirrored about its edge pixel (x[−1] = x[1]).
+    /// The image mirrored about its edge pixel (x\[−1\] = x\[1\]).
     Reflect,
-    /// The edge pixel repeated (x[−1] = x[0]).
+    /// The edge pixel repeated (x\[−1\] = x\[0\]).
     Replicate,
-    /// The image wrapped around (x[−1] = x[H − 1]).
+    /// The image wrapped around (x\[−1\] = x\[H − 1\]).
     Circular,
 }
 
