@@ -120,6 +120,22 @@ impl Conv2d {
         })
     }
 
+    /// A layer of `config` over weights and bias already on the device (shared, not copied),
+    /// whose dims the caller matched to the config.
+    pub(crate) fn of_parts(
+        ctx: &GpuContext,
+        config: Conv2dConfig,
+        weight: DeviceTensor,
+        bias: Option<DeviceTensor>,
+    ) -> Self {
+        Conv2d {
+            ctx: ctx.clone(),
+            config,
+            weight,
+            bias,
+        }
+    }
+
     /// The same layer (the same weights on the device) followed by `activation`.
     pub fn with_activation(mut self, activation: super::conv2d::Activation) -> Self {
         self.config.activation = activation;

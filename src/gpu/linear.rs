@@ -1,10 +1,18 @@
 //! `Linear`: a fully connected layer, y = x·Wᵀ + b, as `torch.nn.Linear(in, out)` after a
-//! flatten. It runs as a 1×1 convolution of the flattened input (N, in, 1, 1): the same
-//! kernels, simple and tiled (the tiled one is then a plain GEMM), and the same backward.
+//! flatten, run on the convolution's kernels in one of two forms over the same weight buffer
+//! (W (out, in) row-major is the weight (out, C, H, W) of a convolution whose kernel covers the
+//! whole input map, and the weight (out, in, 1, 1) of a 1×1 convolution of the flattened input).
+//! Measured on lavapipe (BENCHMARKS.md, 2026-12-01) for (64, 8, 10, 10) → 10: the forward is
+//! fastest in the whole-map form (simple kernel), the backward in the 1×1 form with the tiled dW
+//! and dX (a plain GEMM each); the whole-map backward was 5–60× slower (its dX scans the whole
+//! window for the one tap that hits).
 
 use crate::error::{Error, Result};
-use crate::gpu::conv2d::{Activation, Conv2d, Conv2dConfig, Conv2dGrads, Conv2dSaved};
+use crate::gpu::conv2d::{
+    Activation, BackwardOptions, Conv2d, Conv2dConfig, Conv2dGrads, Conv2dSaved,
+};
 use crate::gpu::tensor::DeviceTensor;
+use crate::gpu::versions::linear_backward_versions;
 use crate::gpu::GpuContext;
 use crate::tensor::Tensor4;
 
@@ -25,10 +33,11 @@ use crate::tensor::Tensor4;
 /// ```
 #[derive(Debug)]
 pub struct Linear {
-    conv: Conv2d,
+    /// The layer as a 1×1 convolution of (N, in, 1, 1): it owns the weight (out, in, 1, 1).
+    flat: Conv2d,
 }
 
-/// What [`Linear::forward_train`] keeps: the 1×1 convolution's, and the input's own dims.
+/// What [`Linear::forward_train`] keeps: the whole-map convolution's.
 #[derive(Debug)]
 pub struct LinearSaved {
     conv: Conv2dSaved,
@@ -45,7 +54,7 @@ impl Linear {
     ) -> Result<Self> {
         let config = Self::config(in_features, out_features, true)?;
         Ok(Linear {
-            conv: Conv2d::new(ctx, config, seed)?,
+            flat: Conv2d::new(ctx, config, seed)?,
         })
     }
 
@@ -60,7 +69,7 @@ impl Linear {
         }
         let config = Self::config(inp, out, b.is_some())?;
         Ok(Linear {
-            conv: Conv2d::from_weights(ctx, config, w, b)?,
+            flat: Conv2d::from_weights(ctx, config, w, b)?,
         })
     }
 
@@ -70,74 +79,84 @@ impl Linear {
                 Error::Invalid(format!("Linear: {what} {v} must be in 1 ..= 2³² − 1"))
             })
         };
-        Ok(Conv2dConfig::new(
+        let (i, o) = (
             dim(in_features, "in_features")?,
             dim(out_features, "out_features")?,
-            (1, 1),
-        )
-        .with_bias(bias)
-        .with_activation(Activation::None))
+        );
+        Ok(Conv2dConfig::new(i, o, (1, 1))
+            .with_bias(bias)
+            .with_activation(Activation::None))
     }
 
     /// The same layer followed by a ReLU (`nn.Linear` then `nn.ReLU`).
     pub fn with_relu(self) -> Self {
         Linear {
-            conv: self.conv.with_activation(Activation::Relu),
+            flat: self.flat.with_activation(Activation::Relu),
         }
     }
 
     pub fn in_features(&self) -> usize {
-        self.conv.config().in_channels as usize
+        self.flat.config().in_channels as usize
     }
 
     pub fn out_features(&self) -> usize {
-        self.conv.config().out_channels as usize
+        self.flat.config().out_channels as usize
     }
 
     /// Whether a ReLU follows it.
     pub fn has_relu(&self) -> bool {
-        self.conv.config().has_relu()
+        self.flat.config().has_relu()
     }
 
     /// The weight (out, in, 1, 1) on the device (PyTorch's (out, in), row-major).
     pub fn weight(&self) -> &DeviceTensor {
-        self.conv.weight()
+        self.flat.weight()
     }
 
     /// The bias (out, 1, 1, 1) on the device, if it has one.
     pub fn bias(&self) -> Option<&DeviceTensor> {
-        self.conv.bias()
+        self.flat.bias()
     }
 
     pub fn context(&self) -> &GpuContext {
-        self.conv.context()
+        self.flat.context()
     }
 
-    /// The 1×1 convolution it runs as.
+    /// The layer as a 1×1 convolution of the flattened input (N, in, 1, 1).
     pub fn as_conv(&self) -> &Conv2d {
-        &self.conv
+        &self.flat
     }
 
-    fn flat(&self, x: &DeviceTensor) -> Result<DeviceTensor> {
-        let [n, c, h, w] = x.dims();
-        if c * h * w != self.in_features() {
+    /// The convolution whose kernel covers an input of `x_dims`, over the same weight buffer.
+    pub fn whole_map_conv(&self, x_dims: [usize; 4]) -> Result<Conv2d> {
+        let [_, c, h, w] = x_dims;
+        if c.checked_mul(h).and_then(|v| v.checked_mul(w)) != Some(self.in_features()) {
             return Err(Error::Shape(crate::shape::ShapeError::Mismatch {
                 what: "features of Linear's input (C·H·W of x)",
                 expected: self.in_features().to_string(),
-                got: format!("{} (x is {:?})", c * h * w, x.dims()),
+                got: format!("x of dims {x_dims:?}"),
             }));
         }
-        x.reshape([n, c * h * w, 1, 1])
+        // in = C·H·W < 2³² (checked at construction), so each factor fits u32.
+        let flat = self.flat.config();
+        let config = Conv2dConfig {
+            in_channels: c as u32,
+            kernel_size: (h as u32, w as u32),
+            ..*flat
+        };
+        let weight = self.weight().share_as([self.out_features(), c, h, w]);
+        let bias = self.bias().map(|b| b.share_as(b.dims()));
+        Ok(Conv2d::of_parts(self.context(), config, weight, bias))
     }
 
     /// y (N, out, 1, 1) for x (N, C, H, W) with C·H·W = in.
     pub fn forward(&self, x: &DeviceTensor) -> Result<DeviceTensor> {
-        self.conv.forward(&self.flat(x)?)
+        self.whole_map_conv(x.dims())?.forward(x)
     }
 
     /// The forward of a training step, with what the backward needs.
     pub fn forward_train(&self, x: &DeviceTensor) -> Result<(DeviceTensor, LinearSaved)> {
-        let (y, conv) = self.conv.forward_train(&self.flat(x)?)?;
+        let (y, conv) = self.whole_map_conv(x.dims())?.forward_train(x)?;
         let saved = LinearSaved {
             conv,
             x_dims: x.dims(),
@@ -153,7 +172,13 @@ impl Linear {
         dy: &DeviceTensor,
         input_grad: bool,
     ) -> Result<Conv2dGrads> {
-        let mut grads = self.conv.backward(&saved.conv, dy, input_grad)?;
+        let [n, ..] = saved.x_dims;
+        let flat_saved = saved.conv.flattened(n, self.in_features())?;
+        let options = BackwardOptions {
+            input_grad,
+            ..linear_backward_versions(flat_saved.shape())
+        };
+        let mut grads = self.flat.backward_with(&flat_saved, dy, options)?;
         if let Some(dx) = grads.input.take() {
             grads.input = Some(dx.reshape(saved.x_dims)?);
         }

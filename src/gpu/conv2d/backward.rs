@@ -33,6 +33,19 @@ impl Conv2dSaved {
     pub fn shape(&self) -> &ConvShape {
         &self.shape
     }
+
+    /// The same forward seen as a 1×1 convolution of the flattened input (N, features, 1, 1),
+    /// for a layer whose kernel covered the whole map (P = Q = 1): the same x and y.
+    pub(crate) fn flattened(&self, n: usize, features: usize) -> Result<Conv2dSaved> {
+        let k = self.shape.k;
+        let config =
+            crate::gpu::Conv2dConfig::new(features as u32, k, (1, 1)).with_bias(self.shape.bias);
+        Ok(Conv2dSaved {
+            shape: config.shape_for([n, features, 1, 1])?,
+            x: self.x.reshape([n, features, 1, 1])?,
+            y: self.y.share_as(self.y.dims()),
+        })
+    }
 }
 
 /// Gradients of one backward, on the device. Each call allocates them anew: they are
