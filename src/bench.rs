@@ -355,3 +355,6 @@ pub fn pass_name(pass: Pass) -> &'static str {
         Pass::Step => "step",
     }
 }
+
+mod network;
+pub use network::{network_rows, OpRow, ROW_OPS};

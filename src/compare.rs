@@ -140,6 +140,61 @@ pub fn sgd_bound(scale: f64) -> f64 {
     16.0 * U * scale + TINY
 }
 
+/// The bound of one cross-entropy row's loss m + log Σ exp(z_c − m) − z_label, from its
+/// logits: WGSL allows exp an error of (3 + 2|x|) ulp and log 3 ulp (2⁻²¹ absolute near 1);
+/// with each x_c = z_c − m rounded once, s = Σ exp(x_c) errs by at most
+/// (C + 3 + 2·max|x_c| + 2·max|z|)·2u relative (`cross_entropy_sum_error`), so log s by that
+/// absolute; the two additions add a rounding each of magnitude ≤ |m| + |log s| + |z_label|.
+/// Allowed: twice all that.
+pub fn cross_entropy_row_bound(row: &[f64], label: usize) -> f64 {
+    let (m, s) = max_and_sum(row);
+    let log_err = cross_entropy_sum_error(row) + 6.0 * U * s.ln().abs() + 2f64.powi(-21);
+    2.0 * (log_err + 4.0 * U * (m.abs() + s.ln().abs() + row[label].abs()))
+}
+
+/// The relative error of the f32 sum s = Σ exp(z_c − m) of one row (see
+/// [`cross_entropy_row_bound`]).
+pub fn cross_entropy_sum_error(row: &[f64]) -> f64 {
+    let (m, _) = max_and_sum(row);
+    let zmax = row.iter().fold(0.0f64, |a, z| a.max(z.abs()));
+    let xmax = row.iter().fold(0.0f64, |a, z| a.max((z - m).abs()));
+    (row.len() as f64 + 3.0 + 2.0 * xmax + 2.0 * zmax) * 2.0 * U
+}
+
+/// The bound of dL/dz_c = (e_c/s − onehot)/N for logit c of `row` (`grad` the twin's value, `n`
+/// the batch): e_c/s errs by (3 + 2|x_c| + 2·max|z|)·2u (exp of a rounded x_c) + the sum's
+/// error + 2u (the division), relative; the subtraction and the product by the rounded 1/N add
+/// 2u each of |e_c/s − onehot| + 1. Allowed: twice that, over N.
+pub fn cross_entropy_grad_bound(row: &[f64], c: usize, grad: f64, n: usize) -> f64 {
+    let (m, s) = max_and_sum(row);
+    let zmax = row.iter().fold(0.0f64, |a, z| a.max(z.abs()));
+    let p = (row[c] - m).exp() / s;
+    let rel_p = (3.0 + 2.0 * (row[c] - m).abs() + 2.0 * zmax) * 2.0 * U
+        + cross_entropy_sum_error(row)
+        + 2.0 * U;
+    2.0 * (p * rel_p + 4.0 * U * (grad.abs() * n as f64 + 1.0)) / n as f64
+}
+
+/// The bound of the batch's cross-entropy, the f32 mean of the rows' losses: each row within
+/// its bound, their f32 sum (γ_N of Σ|rows|), the division by N (one rounding).
+pub fn cross_entropy_loss_bound(logits: &[f64], labels: &[u32], rows: &[f64], loss: f64) -> f64 {
+    let classes = logits.len() / labels.len().max(1);
+    let n = labels.len() as f64;
+    let row_bounds: f64 = logits
+        .chunks(classes.max(1))
+        .zip(labels)
+        .map(|(row, &l)| cross_entropy_row_bound(row, l as usize))
+        .sum();
+    let abs_rows: f64 = rows.iter().map(|v| v.abs()).sum();
+    (row_bounds + sum_bound(labels.len() as u64, abs_rows)) / n + 2.0 * U * loss.abs()
+}
+
+/// The largest logit of a row and Σ exp(z − max).
+fn max_and_sum(row: &[f64]) -> (f64, f64) {
+    let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (m, row.iter().map(|z| (z - m).exp()).sum())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

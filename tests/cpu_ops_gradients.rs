@@ -18,13 +18,10 @@ fn diff(f: &dyn Fn(&[f64]) -> f64, x: &[f64], i: usize) -> f64 {
 }
 
 fn assert_grad(name: &str, f: &dyn Fn(&[f64]) -> f64, x: &[f64], grad: &[f64]) {
-    for i in 0..x.len() {
+    assert_eq!(x.len(), grad.len(), "{name}: one gradient per input");
+    for (i, g) in grad.iter().enumerate() {
         let d = diff(f, x, i);
-        assert!(
-            (d - grad[i]).abs() < 1e-8,
-            "{name}[{i}]: difference {d}, gradient {}",
-            grad[i]
-        );
+        assert!((d - g).abs() < 1e-8, "{name}[{i}]: difference {d}, gradient {g}");
     }
 }
 

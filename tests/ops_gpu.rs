@@ -16,9 +16,6 @@ use wgconv::{
     DeviceTensor, Linear, MaxPool2d, Tensor4,
 };
 
-/// f32 unit roundoff u = 2⁻²⁴.
-const U: f64 = f32::EPSILON as f64 / 2.0;
-
 fn random(rng: &mut ChaCha8Rng, dims: [usize; 4], a: f32) -> Tensor4 {
     let len = dims.iter().product();
     Tensor4::new(
@@ -330,26 +327,9 @@ fn mse_loss_matches_the_twin() {
     }
 }
 
-/// The bound of one cross-entropy row, from its terms: WGSL allows exp an error of
-/// (3 + 2|x|) ulp and log 3 ulp (or 2⁻²¹ absolute near 1); with x_c = z_c − m ≤ 0 rounded once,
-/// s = Σ exp(x_c) is off by at most (C + 3 + 2·max|x_c| + 2·max|z|)·2u relative (each term's
-/// exp and subtraction, then the f32 sum of C terms), so log s by that absolute; m + log s −
-/// z_label adds two roundings of magnitude ≤ |m| + |log s| + |z_label|. Allowed: twice all that.
-fn ce_row_bound(row: &[f64], label: usize) -> f64 {
-    let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let zmax = row.iter().fold(0.0f64, |a, z| a.max(z.abs()));
-    let xmax = row.iter().fold(0.0f64, |a, z| a.max((z - m).abs()));
-    let s: f64 = row.iter().map(|z| (z - m).exp()).sum();
-    let rel_s = (row.len() as f64 + 3.0 + 2.0 * xmax + 2.0 * zmax) * 2.0 * U;
-    let log_err = rel_s + 3.0 * 2.0 * U * s.ln().abs() + 2f64.powi(-21);
-    2.0 * (log_err + 2.0 * 2.0 * U * (m.abs() + s.ln().abs() + row[label].abs()))
-}
-
 /// cross_entropy against the twin, with logits up to ±60 (exp would overflow f32 unshifted past
-/// 88). The loss: the mean of N rows, each within `ce_row_bound`, summed in f32 (γ_N of Σ|rows|)
-/// and divided by N. dL/dz_c = (e_c/s − onehot)/N: e_c/s is off by (3 + 2|x_c|)·2u + rel_s +
-/// 2u relative (exp, s, the division), the subtraction and the 1/N product add 2u each of
-/// |e_c/s − onehot| + 1.
+/// 88); the bounds (`compare::cross_entropy_loss_bound`, `cross_entropy_grad_bound`) are
+/// reasoned there from WGSL's exp and log accuracy and the f32 sums.
 #[test]
 fn cross_entropy_matches_the_twin_and_is_stable() {
     let ctx = gpu();
@@ -364,15 +344,7 @@ fn cross_entropy_matches_the_twin_and_is_stable() {
         let z = widen(&logits.data);
         let r = cpu::cross_entropy(&z, &labels, classes);
         let rows = cpu::cross_entropy_rows(&z, &labels, classes);
-        let row_bounds: Vec<f64> = z
-            .chunks(classes)
-            .zip(&labels)
-            .map(|(row, &l)| ce_row_bound(row, l as usize))
-            .collect();
-        let abs_rows: f64 = rows.iter().map(|v| v.abs()).sum();
-        let loss_bound = (row_bounds.iter().sum::<f64>() + sum_bound(n as u64, abs_rows))
-            / n as f64
-            + 2.0 * U * r.loss.abs();
+        let loss_bound = wgconv::compare::cross_entropy_loss_bound(&z, &labels, &rows, r.loss);
         let loss = down(&loss).data[0];
         eprintln!(
             "{} {:.3}",
@@ -385,13 +357,7 @@ fn cross_entropy_matches_the_twin_and_is_stable() {
         let g = down(&grad);
         let bound = |i: usize| {
             let row = &z[(i / classes) * classes..][..classes];
-            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let xmax = row.iter().fold(0.0f64, |a, v| a.max((v - m).abs()));
-            let zmax = row.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            let rel_s = (classes as f64 + 3.0 + 2.0 * xmax + 2.0 * zmax) * 2.0 * U;
-            let p = (z[i] - m).exp() / row.iter().map(|v| (v - m).exp()).sum::<f64>();
-            let rel_p = (3.0 + 2.0 * (z[i] - m).abs() + 2.0 * zmax) * 2.0 * U + rel_s + 2.0 * U;
-            2.0 * (p * rel_p + 4.0 * U * (r.grad[i].abs() * n as f64 + 1.0)) / n as f64
+            wgconv::compare::cross_entropy_grad_bound(row, i % classes, r.grad[i], n)
         };
         eprintln!(
             "{} {:.3}",

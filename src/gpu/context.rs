@@ -111,6 +111,8 @@ pub struct ContextInner {
     #[cfg(target_arch = "wasm32")]
     pending_scopes: std::cell::RefCell<Vec<PendingScope>>,
     pub(crate) kernels: Kernels,
+    /// The timer [`GpuContext::time_ops`] arms for the ops' passes.
+    pub(crate) op_timer: crate::gpu::op_timer::TimerSlot,
 }
 
 impl GpuContext {
@@ -204,6 +206,7 @@ impl GpuContext {
             ledger: Arc::default(),
             #[cfg(target_arch = "wasm32")]
             pending_scopes: Default::default(),
+            op_timer: Default::default(),
         };
         Ok(GpuContext {
             inner: Arc::new(inner),

@@ -275,7 +275,14 @@ impl Conv2d {
             )?;
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
+                let mut timer = ctx.op_timer.lock().map_err(|_| Error::Internal {
+                    stage: "running conv2d_bias_relu_fwd",
+                    message: "timer lock poisoned".into(),
+                })?;
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("conv2d_bias_relu_fwd"),
+                    timestamp_writes: crate::gpu::op_timer::pass_writes(&mut timer),
+                });
                 plan.record(ctx, &mut pass, &bind);
             }
             ctx.queue.submit([encoder.finish()]);
@@ -320,7 +327,14 @@ impl Conv2d {
                 let (at_in, at_out) = (u64::from(start) * image_in, u64::from(start) * image_out);
                 encoder.copy_buffer_to_buffer(x.buffer(), at_in, &xs, 0, bytes_in);
                 {
-                    let mut pass = encoder.begin_compute_pass(&Default::default());
+                    let mut timer = ctx.op_timer.lock().map_err(|_| Error::Internal {
+                        stage: "running conv2d_bias_relu_fwd",
+                        message: "timer lock poisoned".into(),
+                    })?;
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("conv2d_bias_relu_fwd"),
+                        timestamp_writes: crate::gpu::op_timer::pass_writes(&mut timer),
+                    });
                     plan.record(ctx, &mut pass, &bind);
                 }
                 encoder.copy_buffer_to_buffer(&ys, 0, y.buffer(), at_out, bytes_out);

@@ -36,11 +36,15 @@ impl<'c> Recording<'c> {
         let mut named = vec![("params", &*uniform)];
         named.extend_from_slice(buffers);
         let bind = kernel.bind(&self.ctx.device, &named)?;
+        let mut timer = self.ctx.op_timer.lock().map_err(|_| Error::Internal {
+            stage: "recording an op",
+            message: "timer lock poisoned".into(),
+        })?;
         let mut pass = self
             .encoder
             .begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(kernel.desc.name),
-                timestamp_writes: None,
+                timestamp_writes: crate::gpu::op_timer::pass_writes(&mut timer),
             });
         kernel.dispatch(&mut pass, &bind, grid);
         Ok(())

@@ -13,6 +13,7 @@ pub mod linear;
 pub mod loss;
 #[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod memory;
+pub(crate) mod op_timer;
 pub mod optim;
 #[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod params;

@@ -70,6 +70,14 @@ pub struct BenchArgs {
     /// The adapter's fp32 peak in TFLOP/s, to report the % of it reached.
     #[arg(long, allow_hyphen_values = true, value_name = "X")]
     peak_tflops: Option<f64>,
+    /// Instead of the conv shapes: each op of the README's network (conv 1→K 5×5 + ReLU,
+    /// max-pool 2, linear 100·K → 10, cross-entropy, SGD) on a batch (--batch, default 64) of
+    /// 24×24 inputs, validated against the f64 twins, then timed.
+    #[arg(long, conflicts_with_all = ["shape", "kernel", "json", "inner"])]
+    network: bool,
+    /// The network's filters K (with --network).
+    #[arg(long, value_name = "K", default_value_t = 2, requires = "network")]
+    filters: u32,
 }
 
 /// What to run, read from the arguments before any GPU work.
@@ -84,6 +92,9 @@ struct Plan {
 }
 
 pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if args.network {
+        return run_network(request, &args);
+    }
     let plan = plan(&args)?;
     let json: Vec<_> = args.json.iter().map(|p| ("--json", p.clone())).collect();
     let mut outputs = declare(&[], &json)?;
@@ -323,4 +334,60 @@ fn bench_version(
         rows.push(Row::Timed(m));
     }
     Ok(rows)
+}
+
+/// The most filters and batch `--network` takes: the linear layer's 100·K inputs and the batch's
+/// tensors stay far inside every adapter's binding limit.
+const MAX_NETWORK_FILTERS: u32 = 256;
+const MAX_NETWORK_BATCH: u32 = 4096;
+
+/// `bench --network`: the network's ops, validated then timed, as a table.
+fn run_network(request: &AdapterRequest, args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let batch = args.batch.unwrap_or(64);
+    if !(1..=MAX_NETWORK_BATCH).contains(&batch) {
+        bail!("--batch {batch}: with --network use 1 ..= {MAX_NETWORK_BATCH}");
+    }
+    if !(1..=MAX_NETWORK_FILTERS).contains(&args.filters) {
+        bail!(
+            "--filters {}: use 1 ..= {MAX_NETWORK_FILTERS}",
+            args.filters
+        );
+    }
+    if !(1..=MAX_REPEATS).contains(&args.repeats) || args.warmup > MAX_REPEATS {
+        bail!("--repeats and --warmup: at most {MAX_REPEATS} (repeats at least 1)");
+    }
+    let ctx = open(request, &[])?;
+    let rows = bench::network_rows(
+        &ctx,
+        args.filters,
+        batch as usize,
+        args.warmup,
+        args.repeats,
+    )?;
+    println!(
+        "network: conv 1→{k} 5×5 + ReLU, max-pool 2, linear {} → 10, cross-entropy, SGD; batch {batch}; \
+         median of {} repeats after {} warm-up",
+        100 * args.filters,
+        args.repeats,
+        args.warmup,
+        k = args.filters,
+    );
+    println!(
+        "{:<38} {:>12} {:>10} {:>10}  timer",
+        "op", "worst/bound", "median ms", "min ms"
+    );
+    for r in &rows {
+        let ratio = r
+            .worst_ratio
+            .map_or("tests".to_string(), |v| format!("{v:.3}"));
+        let timer = match r.timing.timer {
+            bench::Timer::GpuTimestamps => "GPU timestamps",
+            bench::Timer::WallClock => "wall clock",
+        };
+        println!(
+            "{:<38} {ratio:>12} {:>10.3} {:>10.3}  {timer}",
+            r.op, r.timing.median_ms, r.timing.min_ms
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
