@@ -1,0 +1,1 @@
+//! The signal tests: see the next commit.
