@@ -98,11 +98,17 @@ fn name(sig: i32) -> &'static str {
     }
 }
 
-/// What the signal thread does with each signal.
+/// What the signal thread does with each signal. ABORTING is set before COUNT moves, so that
+/// whoever sees the count move (a test pause, [`finish`]) also sees an abort under way.
 fn on_signal(sig: i32, graceful_kind: bool) {
-    let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
+    let first = COUNT.load(Ordering::SeqCst) == 0;
+    let stop_only = first && graceful_kind && GRACEFUL.load(Ordering::SeqCst);
+    if !stop_only {
+        ABORTING.store(true, Ordering::SeqCst);
+    }
     let _ = FIRST.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
-    if n == 1 && graceful_kind && GRACEFUL.load(Ordering::SeqCst) {
+    COUNT.fetch_add(1, Ordering::SeqCst);
+    if stop_only {
         eprintln!(
             "\nwgconv: {}: stopping after the GPU work in flight, then writing the outputs for \
              the steps done; press Ctrl-C again to abort, writing nothing",
