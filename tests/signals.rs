@@ -7,6 +7,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -31,15 +32,31 @@ struct Running {
     stderr: String,
 }
 
-fn spawn(dir: &Path, pause: &str, args: &[&str]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wgconv"))
+/// Starts `wgconv` with the three signals at their defaults (whatever this test inherited)
+/// but those in `ignored`, which it starts with ignored.
+fn spawn(dir: &Path, pause: &str, args: &[&str], ignored: &[i32]) -> Running {
+    let ignored = ignored.to_vec();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wgconv"));
+    command
         .args(args)
         .current_dir(dir)
         .env("WGCONV_TEST_PAUSE", pause)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run wgconv");
+        .stderr(Stdio::piped());
+    // SAFETY: signal() is async-signal-safe, as the child before exec requires.
+    unsafe {
+        command.pre_exec(move || {
+            for sig in [INT, TERM, HUP] {
+                let how = match ignored.contains(&sig) {
+                    true => libc::SIG_IGN,
+                    false => libc::SIG_DFL,
+                };
+                libc::signal(sig, how);
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("run wgconv");
     let err = child.stderr.take().expect("stderr");
     let (tx, lines) = mpsc::channel();
     std::thread::spawn(move || {
@@ -146,7 +163,7 @@ fn interrupted(
     let dir = tempfile::tempdir().expect("tempdir");
     fixtures(dir.path());
     let before = snapshot(dir.path());
-    let mut run = spawn(dir.path(), &points.join(","), &args(command));
+    let mut run = spawn(dir.path(), &points.join(","), &args(command), &[]);
     for (&point, &sig) in points.iter().zip(signals) {
         run.paused_at(point);
         if staged_at == Some(point) {
@@ -298,4 +315,29 @@ fn train_aborts_at_once_on_sighup() {
     let (d, before, r) = interrupted(&command, &["steps"], &[HUP], Some("steps"));
     assert_code(&r, 129, "interrupted by SIGHUP");
     assert_untouched(&d, &before);
+}
+
+#[test]
+fn a_sigint_ignored_at_start_stays_ignored() {
+    // As a script's `cmd &` starts it: SIGINT does nothing, SIGTERM still stops the steps.
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixtures(dir.path());
+    let command = words(STEP, 1_000_000_000);
+    let mut run = spawn(dir.path(), "steps", &args(&command), &[INT]);
+    run.paused_at("steps");
+    run.signal(INT);
+    run.signal(TERM);
+    let r = run.finish();
+    assert_no_panic(&r, "step");
+    assert_code(
+        &r,
+        143,
+        "interrupted at step 1024: outputs are for 1024 steps",
+    );
+    assert!(!r.stderr.contains("SIGINT"), "{}", r.stderr);
+    assert!(
+        dir.path().join("dx.npy").is_file(),
+        "no outputs:\n{}",
+        r.stderr
+    );
 }
