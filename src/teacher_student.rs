@@ -178,7 +178,18 @@ pub fn snapshot_steps(steps: u64) -> Vec<u64> {
 pub fn run(
     ctx: &GpuContext,
     cfg: &TeachConfig,
+    on_losses: impl FnMut(u64, &[f32]),
+) -> Result<TeachRun> {
+    run_until(ctx, cfg, on_losses, || false)
+}
+
+/// [`run`], ended early once `stop()` says so (asked after each submission of `log_every`
+/// steps, so after one at least): the run is then of the steps done, its last snapshot theirs.
+pub fn run_until(
+    ctx: &GpuContext,
+    cfg: &TeachConfig,
     mut on_losses: impl FnMut(u64, &[f32]),
+    stop: impl Fn() -> bool,
 ) -> Result<TeachRun> {
     cfg.sgd.validate()?;
     if cfg.batch == 0 {
@@ -210,15 +221,23 @@ pub fn run(
     let mut losses = LossTrace::default();
     let mut snapshots = vec![(0, w0, b0)];
     let started = Instant::now();
+    let mut stopped = false;
     for &at in snapshot_steps(cfg.steps).iter().skip(1) {
-        trainer.run(at - trainer.steps_done(), false, |first, l| {
-            losses.extend(first, l);
-            on_losses(first, l);
-        })?;
+        while !stopped && trainer.steps_done() < at {
+            let n = (at - trainer.steps_done()).min(u64::from(cfg.log_every.max(1)));
+            trainer.run(n, false, |first, l| {
+                losses.extend(first, l);
+                on_losses(first, l);
+            })?;
+            stopped = stop();
+        }
         let s = trainer.read_state()?;
         // A finite loss can hide non-finite weights behind the ReLU (every output cut to 0).
         s.w.ensure_finite("the student's weights")?;
-        snapshots.push((at, s.w, s.b));
+        snapshots.push((trainer.steps_done(), s.w, s.b));
+        if stopped {
+            break;
+        }
     }
     Ok(TeachRun {
         shape,

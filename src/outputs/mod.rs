@@ -4,9 +4,11 @@
 //! staged in temporary files beside their destinations and renamed into place by
 //! [`Outputs::commit`]; a run that ends without committing (an error, a failed check) removes
 //! its staged files and the directories it created. A symlink output is written through: its
-//! target is replaced, the link is kept.
+//! target is replaced, the link is kept. Every staged file and made directory is also listed in
+//! a process-wide registry, so that a process stopped by a signal can remove them: [`abandon`].
 
 mod paths;
+mod registry;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -19,6 +21,7 @@ use crate::tensor::Tensor4;
 use paths::{
     destination, ensure_writable, file_id, kind_of, new_file, parent_of, refuse, Identity,
 };
+pub use registry::{abandon, Abandoned};
 
 struct Input {
     flag: String,
@@ -141,7 +144,10 @@ impl Outputs {
         Ok(self.outputs[i].staged.insert(staged).as_file_mut())
     }
 
+    /// Makes the missing directories and the staged file, each listed in the registry as it is
+    /// made (the registry locked throughout: see [`abandon`]).
     fn stage(&mut self, i: usize) -> Result<tempfile::NamedTempFile> {
+        let mut listed = registry::lock();
         let o = &self.outputs[i];
         for dir in &o.missing_dirs {
             if dir.is_dir() {
@@ -151,6 +157,7 @@ impl Outputs {
                 let why = format!("cannot create the directory {}: {e}", dir.display());
                 refuse(&o.flag, &o.path, why)
             })?;
+            listed.add_dir(dir);
             self.made_dirs.push(dir.clone());
         }
         let dir = parent_of(&o.dest);
@@ -162,9 +169,11 @@ impl Outputs {
             // The mode any new file gets: 0666 less the umask (tempfile's default is 0600).
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
-        builder
+        let tmp = builder
             .tempfile_in(&dir)
-            .map_err(|e| refuse(&o.flag, &o.path, format_args!("cannot write here: {e}")))
+            .map_err(|e| refuse(&o.flag, &o.path, format_args!("cannot write here: {e}")))?;
+        listed.add_file(tmp.path());
+        Ok(tmp)
     }
 
     /// Stages `bytes` as the whole of a declared output.
@@ -202,7 +211,13 @@ impl Outputs {
     /// Moves every staged file to its destination, each by an atomic rename, after checking
     /// that every declared output was staged and no destination turned into a directory or
     /// other non-regular file meanwhile. Returns the paths as declared.
-    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+    pub fn commit(self) -> Result<Vec<PathBuf>> {
+        self.commit_with(|_| {})
+    }
+
+    /// [`Outputs::commit`], calling `after_each(path)` after each rename. The renames hold the
+    /// registry's lock from the first to the last: a signal's [`abandon`] waits for them all.
+    pub fn commit_with(mut self, mut after_each: impl FnMut(&Path)) -> Result<Vec<PathBuf>> {
         for o in &self.outputs {
             if o.staged.is_none() {
                 return Err(refuse(
@@ -219,12 +234,22 @@ impl Outputs {
             }
         }
         let mut done = Vec::with_capacity(self.outputs.len());
+        let mut listed = registry::lock();
         for o in &mut self.outputs {
             if let Some(tmp) = o.staged.take() {
-                tmp.persist(&o.dest)
-                    .map_err(|e| Error::io(&o.path, e.error))?;
+                let staged = tmp.path().to_path_buf();
+                let moved = tmp.persist(&o.dest);
+                listed.forget_file(&staged, moved.is_ok());
+                if let Err(e) = moved {
+                    drop(listed);
+                    return Err(Error::io(&o.path, e.error));
+                }
             }
             done.push(o.path.clone());
+            after_each(&o.path);
+        }
+        for dir in &self.made_dirs {
+            listed.forget_dir(dir);
         }
         self.committed = true;
         Ok(done)
@@ -238,9 +263,15 @@ impl Drop for Outputs {
         if self.committed {
             return;
         }
-        self.outputs.clear();
+        let mut listed = registry::lock();
+        for o in &mut self.outputs {
+            if let Some(tmp) = o.staged.take() {
+                listed.forget_file(tmp.path(), false);
+            }
+        }
         for dir in self.made_dirs.iter().rev() {
             let _ = std::fs::remove_dir(dir);
+            listed.forget_dir(dir);
         }
     }
 }

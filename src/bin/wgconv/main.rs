@@ -10,6 +10,7 @@ mod layer;
 mod loss_log;
 mod opening;
 mod shared;
+mod signals;
 mod step;
 mod train;
 
@@ -20,7 +21,8 @@ use clap::{Parser, Subcommand};
 /// A convolutional layer (conv + bias + ReLU) in WGSL compute shaders, on any GPU wgpu runs on,
 /// checked against an f64 CPU reference.
 ///
-/// Exit status: 0 success, 1 a GPU-vs-CPU check found elements over their bound, 2 an error.
+/// Exit status: 0 success, 1 a GPU-vs-CPU check found elements over their bound, 2 an error,
+/// 128 + the signal's number when stopped by one (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 #[derive(Parser)]
 #[command(name = "wgconv", version, about, long_about = None)]
 struct Cli {
@@ -55,13 +57,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let code = match signals::install().and_then(|()| run(Cli::parse())) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
-    }
+    };
+    signals::finish(code)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

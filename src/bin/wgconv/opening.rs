@@ -36,6 +36,7 @@ pub fn open_within_timeout(
     std::thread::Builder::new()
         .name("open-device".into())
         .spawn(move || {
+            crate::signals::test_pause("opening");
             let stages = tx.clone();
             let ctx = GpuContext::new_reporting(&worker_request, |s| {
                 let _ = stages.send(Progress::Stage(s));
@@ -82,9 +83,9 @@ pub fn open_within_timeout(
 /// Exits at once with `code`, skipping the process's exit handlers: the worker thread may be
 /// inside the driver (loading its LLVM, compiling), and running exit handlers under it can
 /// crash the process (seen on lavapipe: "LLVM ERROR: inconsistency in registered CommandLine
-/// options", a signal instead of exit 2). Nothing is on disk yet: outputs are staged only at
-/// the end of a run.
-fn leave_now(code: i32) -> ! {
+/// options", a signal instead of exit 2). On a timeout nothing is on disk yet: outputs are
+/// staged only at the end of a run; the signal thread removes what it finds staged first.
+pub fn leave_now(code: i32) -> ! {
     use std::io::Write;
     let _ = std::io::stderr().flush();
     let _ = std::io::stdout().flush();

@@ -206,9 +206,17 @@ pub fn declare(inputs: &[(&str, &Path)], outputs: &[(&str, PathBuf)]) -> anyhow:
     Ok(declared)
 }
 
-/// Moves the staged files into place and lists them.
+/// Moves the staged files into place and lists them. (The test hooks pause before the renames
+/// and after the first.)
 pub fn commit(outputs: Outputs) -> anyhow::Result<()> {
-    for path in outputs.commit()? {
+    crate::signals::test_pause("commit");
+    let mut first = true;
+    let written = outputs.commit_with(|_| {
+        if std::mem::take(&mut first) {
+            crate::signals::test_pause("renaming");
+        }
+    })?;
+    for path in written {
         println!("wrote {}", path.display());
     }
     Ok(())

@@ -21,6 +21,7 @@ use crate::shared::{
     check_failed, checked_sgd, commit, declare, ensure_fused_ran, open, parse_train_kernel,
     print_check,
 };
+use crate::signals;
 
 #[derive(Args)]
 pub struct StepArgs {
@@ -117,15 +118,16 @@ pub fn run(request: &AdapterRequest, args: StepArgs) -> anyhow::Result<ExitCode>
             return Ok(check_failed("elements over their bound; no output written"));
         }
     } else {
-        trainer.run(args.steps, want_dx, |first, l| log.record(first, l))?;
+        run_steps(&mut trainer, args.steps, want_dx, log_capacity, &mut log)?;
     }
     let losses = log.finish()?;
     let elapsed = started.elapsed().as_secs_f64();
+    signals::report_stop(losses.steps);
     println!(
         "{} step(s) in {:.3} s ({:.0} steps/s); loss {:e} → {:e} (before the first and the last update)",
-        args.steps,
+        losses.steps,
         elapsed,
-        args.steps as f64 / elapsed.max(1e-9),
+        losses.steps as f64 / elapsed.max(1e-9),
         losses.first,
         losses.last
     );
@@ -222,6 +224,33 @@ fn read_target(path: &Path, shape: &ConvShape) -> anyhow::Result<Tensor4> {
         );
     }
     Ok(t)
+}
+
+/// The steps, a submission of `per_submission` at a time. From the first on, a first SIGINT or
+/// SIGTERM stops them after the submission in flight (see [`crate::signals`]); with `want_dx`
+/// each submission's last step also makes dL/dx, so that it is the last step's wherever they
+/// stop.
+fn run_steps(
+    trainer: &mut Trainer,
+    steps: u64,
+    want_dx: bool,
+    per_submission: u32,
+    log: &mut LossLog,
+) -> anyhow::Result<()> {
+    signals::stop_gracefully();
+    let mut done = 0;
+    while done < steps {
+        let n = (steps - done).min(u64::from(per_submission));
+        trainer.run(n, want_dx, |first, l| log.record(first, l))?;
+        if done == 0 {
+            signals::test_pause("steps");
+        }
+        done += n;
+        if signals::stop_requested() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// The steps, each checked against the CPU reference and its loss logged; whether all passed.

@@ -23,6 +23,7 @@ use wgconv::limits::bytes_of;
 use crate::loss_log::LossLog;
 use crate::shared::{checked_sgd, declare, parse_train_kernel};
 use crate::shared::{commit, ensure_binding, ensure_fused_ran, ensure_host, open};
+use crate::signals;
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -100,6 +101,7 @@ pub fn run(request: &AdapterRequest, args: TrainArgs) -> anyhow::Result<ExitCode
     let mut log = LossLog::new(&mut outputs, Some(&args.out.join("loss.csv")))?;
     let run = run_with_progress(&ctx, &cfg, &mut log)?;
     let losses = log.finish()?;
+    signals::report_stop(losses.steps);
     let (w_err, b_err) = run.max_param_error();
     println!(
         "teacher/student on {}: {} steps in {:.3} s ({:.0} steps/s, losses read back every {} steps)",
@@ -206,6 +208,7 @@ fn check_counts(batch: u32, log_every: u32) -> anyhow::Result<()> {
 }
 
 /// The run, with a progress bar that shows the step and the latest loss, and its losses logged.
+/// A first SIGINT or SIGTERM stops it after the submission in flight (see [`crate::signals`]).
 fn run_with_progress(
     ctx: &GpuContext,
     cfg: &TeachConfig,
@@ -216,13 +219,18 @@ fn run_with_progress(
         ProgressStyle::with_template("{bar:40} {pos}/{len} steps  loss {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let run = teacher_student::run(ctx, cfg, |first, losses| {
+    signals::stop_gracefully();
+    let on_losses = |first, losses: &[f32]| {
         log.record(first, losses);
         bar.set_position(first + losses.len() as u64);
         if let Some(l) = losses.last() {
             bar.set_message(format!("{l:.3e}"));
         }
-    });
+        if first == 0 {
+            signals::test_pause("steps");
+        }
+    };
+    let run = teacher_student::run_until(ctx, cfg, on_losses, signals::stop_requested);
     bar.finish_and_clear();
     Ok(run?)
 }
