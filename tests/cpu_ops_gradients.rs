@@ -21,7 +21,10 @@ fn assert_grad(name: &str, f: &dyn Fn(&[f64]) -> f64, x: &[f64], grad: &[f64]) {
     assert_eq!(x.len(), grad.len(), "{name}: one gradient per input");
     for (i, g) in grad.iter().enumerate() {
         let d = diff(f, x, i);
-        assert!((d - g).abs() < 1e-8, "{name}[{i}]: difference {d}, gradient {g}");
+        assert!(
+            (d - g).abs() < 1e-8,
+            "{name}[{i}]: difference {d}, gradient {g}"
+        );
     }
 }
 

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::gpu::forward::{check_forward_inputs, images_per_dispatch, ForwardPlan};
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::memory::STORAGE;
+use crate::gpu::op_timer::record_pass;
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::versions::forward_version_for;
 use crate::gpu::GpuContext;
@@ -274,17 +275,9 @@ impl Conv2d {
                 self.bias_buffer(),
             )?;
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
-            {
-                let mut timer = ctx.op_timer.lock().map_err(|_| Error::Internal {
-                    stage: "running conv2d_bias_relu_fwd",
-                    message: "timer lock poisoned".into(),
-                })?;
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("conv2d_bias_relu_fwd"),
-                    timestamp_writes: crate::gpu::op_timer::pass_writes(&mut timer),
-                });
-                plan.record(ctx, &mut pass, &bind);
-            }
+            record_pass(ctx, &mut encoder, "conv2d_bias_relu_fwd", |pass| {
+                plan.record(ctx, pass, &bind)
+            })?;
             ctx.queue.submit([encoder.finish()]);
             Ok(())
         })?
@@ -326,17 +319,9 @@ impl Conv2d {
                 let (bytes_in, bytes_out) = (u64::from(n) * image_in, u64::from(n) * image_out);
                 let (at_in, at_out) = (u64::from(start) * image_in, u64::from(start) * image_out);
                 encoder.copy_buffer_to_buffer(x.buffer(), at_in, &xs, 0, bytes_in);
-                {
-                    let mut timer = ctx.op_timer.lock().map_err(|_| Error::Internal {
-                        stage: "running conv2d_bias_relu_fwd",
-                        message: "timer lock poisoned".into(),
-                    })?;
-                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("conv2d_bias_relu_fwd"),
-                        timestamp_writes: crate::gpu::op_timer::pass_writes(&mut timer),
-                    });
-                    plan.record(ctx, &mut pass, &bind);
-                }
+                record_pass(ctx, &mut encoder, "conv2d_bias_relu_fwd", |pass| {
+                    plan.record(ctx, pass, &bind)
+                })?;
                 encoder.copy_buffer_to_buffer(&ys, 0, y.buffer(), at_out, bytes_out);
                 if let Some(z) = z {
                     encoder.copy_buffer_to_buffer(&zs, 0, z.buffer(), at_out, bytes_out);

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::gpu::grids::{fold_grid, groups, Grid, ELEMENTWISE_WORKGROUP_SIZE};
 use crate::gpu::kernel::Kernel;
 use crate::gpu::memory::GpuBuffer;
+use crate::gpu::op_timer::record_pass;
 use crate::gpu::GpuContext;
 
 /// Dispatches recorded into one command encoder, submitted together.
@@ -36,18 +37,10 @@ impl<'c> Recording<'c> {
         let mut named = vec![("params", &*uniform)];
         named.extend_from_slice(buffers);
         let bind = kernel.bind(&self.ctx.device, &named)?;
-        let mut timer = self.ctx.op_timer.lock().map_err(|_| Error::Internal {
-            stage: "recording an op",
-            message: "timer lock poisoned".into(),
-        })?;
-        let mut pass = self
-            .encoder
-            .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(kernel.desc.name),
-                timestamp_writes: crate::gpu::op_timer::pass_writes(&mut timer),
-            });
-        kernel.dispatch(&mut pass, &bind, grid);
-        Ok(())
+        let name = kernel.desc.name;
+        record_pass(self.ctx, &mut self.encoder, name, |pass| {
+            kernel.dispatch(pass, &bind, grid)
+        })
     }
 
     pub(crate) fn submit(self) {

@@ -21,9 +21,7 @@ pub(crate) struct OpTimer {
 pub(crate) type TimerSlot = Mutex<Option<OpTimer>>;
 
 /// The timestamp writes of the next pass, when a timer is armed and has room.
-pub(crate) fn pass_writes(
-    timer: &mut Option<OpTimer>,
-) -> Option<wgpu::ComputePassTimestampWrites<'_>> {
+fn pass_writes(timer: &mut Option<OpTimer>) -> Option<wgpu::ComputePassTimestampWrites<'_>> {
     let t = timer.as_mut().filter(|t| t.next + 2 <= MAX_PASSES)?;
     let at = t.next;
     t.next += 2;
@@ -32,6 +30,25 @@ pub(crate) fn pass_writes(
         beginning_of_pass_write_index: Some(at),
         end_of_pass_write_index: Some(at + 1),
     })
+}
+
+/// Records `f` into a compute pass of `encoder` labelled `label`, stamped when a timer is armed.
+pub(crate) fn record_pass(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    label: &str,
+    f: impl FnOnce(&mut wgpu::ComputePass<'_>),
+) -> Result<()> {
+    let mut timer = ctx.op_timer.lock().map_err(|_| Error::Internal {
+        stage: "recording an op",
+        message: "timer lock poisoned".into(),
+    })?;
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some(label),
+        timestamp_writes: pass_writes(&mut timer),
+    });
+    f(&mut pass);
+    Ok(())
 }
 
 impl GpuContext {
