@@ -450,3 +450,37 @@ fn wrong_context_and_bad_inputs_are_errors() {
         "4 features for 5"
     );
 }
+
+/// Every new op twice on the same inputs gives the same bits (fixed-order sums, no atomics).
+#[test]
+fn every_op_is_repeatable_bit_for_bit() {
+    let ctx = gpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let x = up(&random(&mut rng, [16, 3, 12, 12], 1.0));
+    let pool = MaxPool2d::new(3, 2);
+    let (y, saved) = pool.forward_train(&x).unwrap();
+    let dy = up(&random(&mut rng, y.dims(), 1.0));
+    let fc = Linear::new(ctx, 3 * 5 * 5, 7, 2).unwrap();
+    let (logits, fc_saved) = fc.forward_train(&y).unwrap();
+    let labels =
+        DeviceLabels::upload(ctx, &(0..16).map(|i| i % 7).collect::<Vec<u32>>(), 7).unwrap();
+    let target = up(&random(&mut rng, logits.dims(), 1.0));
+    let run = || {
+        let (ce, dce) = cross_entropy(ctx, &logits, &labels).unwrap();
+        let (mse, dmse) = mse_loss(ctx, &logits, &target).unwrap();
+        let g = fc.backward(&fc_saved, &dce, true).unwrap();
+        let outs = [
+            pool.forward(&x).unwrap(),
+            pool.backward(&saved, &dy).unwrap(),
+            fc.forward(&y).unwrap(),
+            ce,
+            dce,
+            mse,
+            dmse,
+            g.weight,
+            g.input.unwrap(),
+        ];
+        outs.iter().map(|t| bits(&down(t))).collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}

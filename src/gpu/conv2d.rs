@@ -39,7 +39,25 @@ pub struct Conv2dOutput {
     pub chunks: usize,
 }
 
-/// A convolution layer with its weights (K, C, R, S) and bias (K) on the device.
+/// A convolution layer with its weights (K, C, R, S) and bias (K) on the device, followed by
+/// its activation (ReLU unless configured otherwise). It holds a clone of its context.
+///
+/// ```
+/// use wgconv::{AdapterRequest, Conv2d, Conv2dConfig, DeviceTensor, GpuContext, Tensor4};
+/// # fn main() -> Result<(), wgconv::Error> {
+/// let ctx = GpuContext::new(&AdapterRequest::from_env())?;
+/// // One 2×2 filter summing its window, bias −1: y = ReLU(Σ x − 1).
+/// let w = Tensor4::new("w", [1, 1, 2, 2], vec![1.0; 4])?;
+/// let layer = Conv2d::from_weights(&ctx, Conv2dConfig::new(1, 1, (2, 2)), &w, Some(&[-1.0]))?;
+/// let x = Tensor4::new("x", [1, 1, 2, 3], vec![0., 1., 0., 0., 0., -2.])?;
+/// let (y, saved) = layer.forward_train(&DeviceTensor::upload(&ctx, "x", &x)?)?;
+/// assert_eq!(y.download(&ctx)?.data, [0.0, 0.0]); // Σ = 1 and −1: both cut by the ReLU
+/// // Backward for an upstream gradient: nothing passes a cut ReLU.
+/// let dy = DeviceTensor::upload(&ctx, "dy", &Tensor4::new("dy", [1, 1, 1, 2], vec![1.0, 1.0])?)?;
+/// let grads = layer.backward(&saved, &dy, true)?;
+/// assert_eq!(grads.weight.download(&ctx)?.data, [0.0; 4]);
+/// # Ok(()) }
+/// ```
 pub struct Conv2d {
     ctx: GpuContext,
     config: Conv2dConfig,

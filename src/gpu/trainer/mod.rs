@@ -73,7 +73,23 @@ impl TrainerOptions {
 }
 
 /// A training problem on the GPU: a [`Conv2d`] (whose weights it updates in place), a fixed
-/// input x and target t.
+/// input x and target t; the notebook's single-layer task, fast (many steps per submission, the
+/// fused loop where the layer fits it).
+///
+/// ```
+/// use wgconv::{AdapterRequest, Conv2d, Conv2dConfig, GpuContext, Sgd, Tensor4, Trainer};
+/// use wgconv::TrainerOptions;
+/// # fn main() -> Result<(), wgconv::Error> {
+/// let ctx = GpuContext::new(&AdapterRequest::from_env())?;
+/// let x = wgconv::notebook::image();
+/// let t = Tensor4::zeros([1, 2, 20, 20]); // teach the layer to output nothing
+/// let layer = Conv2d::new(&ctx, Conv2dConfig::NOTEBOOK, 0)?;
+/// let mut trainer = Trainer::new(layer, &x, &t, TrainerOptions::new(Sgd::new(0.1)))?;
+/// let mut last = f32::MAX;
+/// trainer.run(20, false, |_, losses| last = losses[losses.len() - 1])?;
+/// assert!(last < 1e-3, "{last}");
+/// # Ok(()) }
+/// ```
 pub struct Trainer {
     ctx: GpuContext,
     layer: Conv2d,
