@@ -9,8 +9,12 @@
 //! The split, per digit in the package's order: the first ⌊0.8·n⌋ samples train (7,996 in
 //! all), the rest test (2,004).
 
+mod net;
 mod picture;
 
+pub use net::{
+    classify, filters_of, logits, network, predictions, softmax, DeviceSet, EVAL_CHUNK, MAX_FILTERS,
+};
 pub use picture::{prepare_picture, Prepared};
 
 use crate::error::{Error, Result};
