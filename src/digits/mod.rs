@@ -9,6 +9,8 @@
 //! The split, per digit in the package's order: the first ⌊0.8·n⌋ samples train (7,996 in
 //! all), the rest test (2,004).
 
+pub mod check;
+pub mod figures;
 mod net;
 mod picture;
 

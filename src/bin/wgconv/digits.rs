@@ -2,6 +2,8 @@
 //! learns to read the MNIST digits shipped in the crate, on the GPU; `--predict` classifies a
 //! picture with a saved model.
 
+mod check;
+mod pictures;
 mod predict;
 mod train;
 

@@ -11,8 +11,9 @@ use wgconv::digits::{self, DeviceSet, Digits, Split, CROP};
 use wgconv::{cross_entropy, AdapterRequest, DeviceLabels, DeviceTensor, GpuContext};
 use wgconv::{Sequential, SgdOptimizer, Tensor4};
 
+use super::pictures::{self, OUT_FILES};
 use super::{DigitsArgs, Settings};
-use crate::shared::{commit, declare, open};
+use crate::shared::{check_failed, commit, declare, open};
 
 /// Steps whose losses are read back together (one readback per progress update).
 const READ_EVERY: usize = 16;
@@ -29,11 +30,10 @@ pub struct Trained {
     pub net: Sequential,
     pub epochs: Vec<Epoch>,
     pub test_logits: Vec<f32>,
-    pub test: DeviceSet,
+    /// Every step's loss, in order.
+    pub step_losses: Vec<f32>,
+    pub steps_per_epoch: usize,
 }
-
-/// The files `--out DIR` holds.
-pub const OUT_FILES: [&str; 0] = [];
 
 pub fn run(request: &AdapterRequest, args: &DigitsArgs, s: &Settings) -> anyhow::Result<ExitCode> {
     let mut files: Vec<_> = OUT_FILES.map(|f| ("--out", args.out.join(f))).into();
@@ -42,7 +42,13 @@ pub fn run(request: &AdapterRequest, args: &DigitsArgs, s: &Settings) -> anyhow:
     let data = Digits::load()?;
     let split = Digits::split();
     let ctx = open(request, &[])?;
+    if args.check && !super::check::run(&ctx, &data, &split, s)? {
+        return Ok(check_failed(
+            "an output of a training step is over its bound",
+        ));
+    }
     let trained = train(&ctx, &data, &split, s)?;
+    pictures::add(&mut outputs, &args.out, &trained, &data, &split)?;
     if let Some(path) = &args.save {
         outputs.add(path, &trained.net.to_safetensors()?)?;
     }
@@ -78,7 +84,7 @@ pub fn train(
     let steps_per_epoch = split.train.len().div_ceil(s.batch);
     let bar = progress(s.epochs as u64 * steps_per_epoch as u64);
     let mut sgd = SgdOptimizer::new(s.sgd);
-    let (mut epochs, mut test_logits) = (Vec::new(), Vec::new());
+    let (mut epochs, mut test_logits, mut step_losses) = (Vec::new(), Vec::new(), Vec::new());
     for epoch in 0..s.epochs {
         let start = Instant::now();
         let order = digits::shuffled(split.train.len(), s.seed, u64::from(epoch));
@@ -93,7 +99,9 @@ pub fn train(
             if pending.len() == READ_EVERY || step + 1 == steps_per_epoch {
                 let mut last = 0.0;
                 for (loss, n) in pending.drain(..) {
-                    last = f64::from(loss.download(ctx)?.data[0]);
+                    let l = loss.download(ctx)?.data[0];
+                    step_losses.push(l);
+                    last = f64::from(l);
                     sum += last * n as f64;
                     seen += n;
                 }
@@ -120,7 +128,8 @@ pub fn train(
         net,
         epochs,
         test_logits,
-        test,
+        step_losses,
+        steps_per_epoch,
     })
 }
 
