@@ -9,8 +9,9 @@ PNG): the same split (per digit, the first floor(0.8 n) train), the 24x24 centre
     python3 bench/torch_digits.py package/src/digits --train [--filters K] [--epochs E]
         trains the same network with the same schedule (batch 64, SGD lr 0.05, momentum 0.9,
         PyTorch's own shuffle and initialisation) on one CPU thread, timed;
-    --predict-png DIR also writes the test digits 0..n as 28x28 PNGs (test_<i>_<label>.png)
-        and prints the loaded model's prediction for each, for `wgconv digits --predict`.
+    --predict-png DIR [--n N] also writes the first N test digits of each class as 28x28 PNGs
+        (test_<i>_<label>.png, i counted in the test split) and prints the loaded model's
+        prediction and probabilities for each, to compare with `wgconv digits --predict`.
 """
 import argparse
 import json
@@ -61,7 +62,7 @@ def main():
     ap.add_argument("--filters", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--predict-png")
-    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--n", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(1)
     raw, x, y, is_train = load(a.digits)
@@ -79,7 +80,10 @@ def main():
               f"({int((pred == yte).sum())}/{len(yte)})")
         if a.predict_png:
             test_idx = torch.nonzero(~is_train).flatten()
-            for i in range(a.n):
+            # The first a.n test digits of each class (the test split is in class order).
+            picks = [i for d in range(10)
+                     for i in torch.nonzero(yte == d).flatten()[:a.n].tolist()]
+            for i in picks:
                 k8 = np.rint(raw[test_idx[i]] * 255).astype(np.uint8)
                 name = f"{a.predict_png}/test_{i}_{int(yte[i])}.png"
                 png(name, k8)

@@ -39,6 +39,10 @@ pub struct DigitsArgs {
     /// Seed of the initial weights (PyTorch's default ranges) and of each epoch's shuffle.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Stop after this many steps in all, mid-epoch too (a quick look; the last epoch's line
+    /// then covers the digits it saw).
+    #[arg(long, allow_negative_numbers = true)]
+    steps: Option<u64>,
     /// Folder for the pictures: filters, feature maps, curves, confusion matrix, mistakes.
     #[arg(long, value_name = "DIR", default_value = "wgconv-digits")]
     out: PathBuf,
@@ -63,6 +67,8 @@ pub struct Settings {
     pub batch: usize,
     pub sgd: Sgd,
     pub seed: u64,
+    /// Steps in all: `--steps`, or every batch of every epoch.
+    pub steps: u64,
 }
 
 /// The most epochs taken (each is 7,996 digits).
@@ -86,12 +92,20 @@ fn settings(args: &DigitsArgs) -> anyhow::Result<Settings> {
             args.batch
         );
     }
+    let per_epoch = train.div_ceil(args.batch as usize) as u64;
+    let all = u64::from(args.epochs) * per_epoch;
+    let steps = match args.steps {
+        Some(0) => bail!("--steps must be at least 1"),
+        Some(n) => n.min(all),
+        None => all,
+    };
     Ok(Settings {
         filters: args.filters,
         epochs: args.epochs,
         batch: args.batch as usize,
         sgd,
         seed: args.seed,
+        steps,
     })
 }
 

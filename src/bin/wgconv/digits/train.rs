@@ -82,21 +82,29 @@ pub fn train(
         .map(|&i| u32::from(data.labels[i]))
         .collect();
     let steps_per_epoch = split.train.len().div_ceil(s.batch);
-    let bar = progress(s.epochs as u64 * steps_per_epoch as u64);
+    let bar = progress(s.steps);
+    let mut done = 0u64;
     let mut sgd = SgdOptimizer::new(s.sgd);
     let (mut epochs, mut test_logits, mut step_losses) = (Vec::new(), Vec::new(), Vec::new());
     for epoch in 0..s.epochs {
+        if done == s.steps {
+            break;
+        }
         let start = Instant::now();
         let order = digits::shuffled(split.train.len(), s.seed, u64::from(epoch));
         let (mut pending, mut sum, mut seen) = (Vec::new(), 0.0f64, 0usize);
         for (step, chunk) in order.chunks(s.batch).enumerate() {
+            if done == s.steps {
+                break;
+            }
+            done += 1;
             let (x, labels) = batch_of(ctx, &train_x, &train_y, chunk)?;
             let logits = net.forward_train(&x)?;
             let (loss, dlogits) = cross_entropy(ctx, &logits, &labels)?;
             let grads = net.backward(&dlogits)?;
             sgd.step(&mut net, &grads)?;
             pending.push((loss, chunk.len()));
-            if pending.len() == READ_EVERY || step + 1 == steps_per_epoch {
+            if pending.len() == READ_EVERY || step + 1 == steps_per_epoch || done == s.steps {
                 let mut last = 0.0;
                 for (loss, n) in pending.drain(..) {
                     let l = loss.download(ctx)?.data[0];
@@ -105,7 +113,7 @@ pub fn train(
                     sum += last * n as f64;
                     seen += n;
                 }
-                bar.set_position(u64::from(epoch) * steps_per_epoch as u64 + step as u64 + 1);
+                bar.set_position(done);
                 bar.set_message(format!("epoch {}  loss {last:.4}", epoch + 1));
             }
         }
