@@ -151,6 +151,17 @@ fn bad_training_flags_are_refused_and_nothing_is_written() {
     ] {
         refused(d.path(), &["digits", flag, value], &[flag]);
     }
+    // Within the flags' ranges, but a batch's maps exceed the adapter's binding limit.
+    let huge = [
+        "digits",
+        "--filters",
+        "256",
+        "--batch",
+        "7996",
+        "--steps",
+        "1",
+    ];
+    refused(d.path(), &huge, &["--batch 7996 --filters 256", "bytes"]);
     std::fs::create_dir(d.path().join("a-dir")).expect("mkdir");
     refused(
         d.path(),

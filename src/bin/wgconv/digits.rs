@@ -17,7 +17,7 @@ use wgconv::digits::MAX_FILTERS;
 use wgconv::sgd::Sgd;
 use wgconv::AdapterRequest;
 
-use crate::shared::checked_sgd;
+use crate::shared::{checked_sgd, ensure_binding};
 
 #[derive(Args)]
 pub struct DigitsArgs {
@@ -92,6 +92,10 @@ fn settings(args: &DigitsArgs) -> anyhow::Result<Settings> {
             args.batch
         );
     }
+    let maps =
+        wgconv::limits::bytes_of(u64::from(args.batch) * u64::from(args.filters), 20 * 20 * 4);
+    let flags = format!("--batch {} --filters {}", args.batch, args.filters);
+    ensure_binding(&flags, "a batch's feature maps (B, K, 20, 20)", maps)?;
     let per_epoch = train.div_ceil(args.batch as usize) as u64;
     let all = u64::from(args.epochs) * per_epoch;
     let steps = match args.steps {
@@ -117,4 +121,20 @@ pub fn run(request: &AdapterRequest, args: DigitsArgs) -> anyhow::Result<ExitCod
             train::run(request, &args, &s)
         }
     }
+}
+
+/// A batch's largest tensor, the conv's maps (B, K, 20, 20), against the adapter's binding
+/// limit, once it is open.
+pub fn ensure_fits(ctx: &wgconv::GpuContext, s: &Settings) -> anyhow::Result<()> {
+    let needed = (s.batch as u64) * u64::from(s.filters) * 20 * 20 * 4;
+    let (max, limit) = ctx.binding_limit();
+    if needed > max {
+        bail!(
+            "--batch {} --filters {}: a batch's feature maps (B, K, 20, 20) need {needed} bytes; \
+             this adapter's {limit} is {max}",
+            s.batch,
+            s.filters
+        );
+    }
+    Ok(())
 }

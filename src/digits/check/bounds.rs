@@ -55,15 +55,15 @@ pub fn ce_grad(z: &[f64], grad: &[f64], n: usize, i: usize) -> f64 {
 
 /// The GPU's new parameter and momentum buffer against the f64 update of the old ones
 /// (`compare::sgd_bound`: at most eight roundings of the magnitudes involved).
+/// `before` is (parameter, gradient, momentum buffer) before the step, `after` the GPU's new
+/// parameter and buffer.
 pub fn sgd(
     sgd: &Sgd,
-    old: &[f32],
-    grad: &[f32],
-    buf_old: &[f32],
-    new: &[f32],
-    buf_new: &[f32],
+    before: [&[f32]; 3],
+    after: [&[f32]; 2],
     dims: [usize; 4],
 ) -> (Comparison, Comparison) {
+    let ([old, grad, buf_old], [new, buf_new]) = (before, after);
     let mut p = cpu::widen(old);
     let mut buf = cpu::widen(buf_old);
     let g = cpu::widen(grad);

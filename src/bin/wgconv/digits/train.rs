@@ -42,6 +42,7 @@ pub fn run(request: &AdapterRequest, args: &DigitsArgs, s: &Settings) -> anyhow:
     let data = Digits::load()?;
     let split = Digits::split();
     let ctx = open(request, &[])?;
+    super::ensure_fits(&ctx, s)?;
     if args.check && !super::check::run(&ctx, &data, &split, s)? {
         return Ok(check_failed(
             "an output of a training step is over its bound",
