@@ -34,7 +34,8 @@ pub fn filters(learned: &Tensor4) -> Result<RgbImage, PlotError> {
         "the {k} learned filters (top) and the notebook's edge filters (bottom), one scale \
          (blue < 0 < red)"
     );
-    let cols = k.max(2);
+    // Four to a row at most, so that K = 8 stays readable; the notebook's two come after.
+    let cols = k.clamp(2, 4);
     let fig = plots::map_figure(
         &title,
         Indices::Weights,
@@ -46,31 +47,33 @@ pub fn filters(learned: &Tensor4) -> Result<RgbImage, PlotError> {
     Ok(fig.img)
 }
 
-/// Left: the loss of every step (thin) and each epoch's mean (dots); right: the test accuracy
-/// after each epoch.
-pub fn curves(
-    step_losses: &[f32],
-    steps_per_epoch: usize,
-    accuracy: &[f64],
-) -> Result<RgbImage, PlotError> {
+/// What the curves show: every step's loss, the steps per epoch, and per epoch its mean
+/// training loss (over its digits, as printed) and the test accuracy (%) after it.
+pub struct Curves<'a> {
+    pub step_losses: &'a [f32],
+    pub steps_per_epoch: usize,
+    pub epoch_losses: &'a [f64],
+    pub accuracy: &'a [f64],
+}
+
+/// Left: the loss of every step (thin) and each epoch's mean (dots, at the epoch's end);
+/// right: the test accuracy after each epoch.
+pub fn curves(c: &Curves<'_>) -> Result<RgbImage, PlotError> {
     let draw = |root: &DrawingArea<BitMapBackend<'_>, Shift>| -> Drawn<()> {
         root.draw(&Text::new("learning to read digits", (14, 10), font(18)))?;
         let body = root.clone().shrink((0, 36), (1200, 464));
         let (left, right) = body.split_horizontally(600);
-        draw_losses(&left, step_losses, steps_per_epoch)?;
-        draw_accuracy(&right, accuracy)
+        draw_losses(&left, c)?;
+        draw_accuracy(&right, c.accuracy)
     };
     Ok(render(1200, 500, draw)?.0)
 }
 
-fn draw_losses<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    losses: &[f32],
-    per_epoch: usize,
-) -> Drawn<()>
+fn draw_losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Curves<'_>) -> Drawn<()>
 where
     DB::ErrorType: 'static,
 {
+    let (losses, per_epoch) = (c.step_losses, c.steps_per_epoch);
     let epochs = losses.len() as f64 / per_epoch.max(1) as f64;
     let hi = losses
         .iter()
@@ -101,17 +104,15 @@ where
         .label("each step's batch")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(2)));
     let blue = RGBColor(30, 90, 200);
-    let means: Vec<(f64, f64)> = losses
-        .chunks(per_epoch.max(1))
+    let means: Vec<(f64, f64)> = c
+        .epoch_losses
+        .iter()
         .enumerate()
-        .map(|(e, c)| {
-            let m = c.iter().map(|&l| f64::from(l)).sum::<f64>() / c.len() as f64;
-            (e as f64 + 1.0, m)
-        })
+        .map(|(e, &m)| (e as f64 + 1.0, m))
         .collect();
     chart
         .draw_series(LineSeries::new(means.iter().copied(), blue.stroke_width(2)))?
-        .label("mean over the epoch's steps")
+        .label("each epoch's mean (over its digits)")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(2)));
     chart.draw_series(means.iter().map(|&p| Circle::new(p, 4, blue.filled())))?;
     chart

@@ -64,7 +64,13 @@ pub fn add(
         .iter()
         .map(|e| 100.0 * e.correct as f64 / split.test.len() as f64)
         .collect();
-    let curves = figures::curves(&run.step_losses, run.steps_per_epoch, &accuracy)?;
+    let epoch_losses: Vec<f64> = run.epochs.iter().map(|e| e.loss).collect();
+    let curves = figures::curves(&figures::Curves {
+        step_losses: &run.step_losses,
+        steps_per_epoch: run.steps_per_epoch,
+        epoch_losses: &epoch_losses,
+        accuracy: &accuracy,
+    })?;
     outputs.add_png(&dir.join("curves.png"), &curves)?;
     let predicted = digits::predictions(&run.test_logits);
     let mut matrix = [[0u32; 10]; 10];
