@@ -195,6 +195,17 @@ fn bad_predict_inputs_are_refused() {
         &["missing.safetensors"],
     );
     refused(d.path(), &["digits", "--predict", example], &["--load"]);
+    // Training flags have no meaning with --predict.
+    let with = [
+        "digits",
+        "--predict",
+        example,
+        "--load",
+        model,
+        "--filters",
+        "3",
+    ];
+    refused(d.path(), &with, &["--filters"]);
     // A state dict without the linear layer, and one whose conv is not (K, 1, 5, 5).
     let w = vec![0u8; 2 * 25 * 4];
     let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2, 1, 5, 5], &w)

@@ -79,6 +79,15 @@ fn a_picture_is_prepared_as_the_data() {
     let p = digits::prepare_picture(&image::DynamicImage::ImageLuma8(img));
     assert!(p.inverted);
     assert_eq!(p.pixels, sample);
+    // Black strokes on a transparent background (a drawing program's): laid on white, then
+    // inverted back to the sample.
+    let drawn = image::RgbaImage::from_fn(28, 28, |x, y| {
+        let k = sample[y as usize * 28 + x as usize];
+        image::Rgba([0, 0, 0, k])
+    });
+    let p = digits::prepare_picture(&image::DynamicImage::ImageRgba8(drawn));
+    assert!(p.inverted);
+    assert_eq!(p.pixels, sample);
     // Another size is resized: 56×56 of 2×2 blocks averages back to the sample.
     let big = image::GrayImage::from_fn(56, 56, |x, y| {
         image::Luma([sample[(y / 2) as usize * 28 + (x / 2) as usize]])

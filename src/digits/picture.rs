@@ -19,11 +19,16 @@ pub struct Prepared {
     pub resized_from: Option<(u32, u32)>,
 }
 
-/// Grayscale (luma), resized to 28×28 unless it is already, inverted when the mean of its
+/// Grayscale (luma; a picture with transparency is first laid on white, as a viewer shows it),
+/// resized to 28×28 unless it is already, inverted when the mean of its
 /// outermost ring of pixels is above 127.5 (MNIST's digits are light on a black border), then
 /// cropped and normalised like the data ([`super::crop`]).
 pub fn prepare_picture(img: &DynamicImage) -> Prepared {
-    let gray = img.to_luma8();
+    let gray = if img.color().has_alpha() {
+        on_white(img)
+    } else {
+        img.to_luma8()
+    };
     let side = SIDE as u32;
     let (w, h) = gray.dimensions();
     let (gray, resized_from) = if (w, h) == (side, side) {
@@ -58,4 +63,14 @@ fn border_mean(pixels: &[u8]) -> f64 {
         .filter(|&(i, _)| on_edge(i))
         .fold((0.0, 0.0), |(s, n), (_, &p)| (s + f64::from(p), n + 1.0));
     sum / n
+}
+
+/// The luma of a picture with alpha laid on white: l·a + 255·(1 − a), rounded.
+fn on_white(img: &DynamicImage) -> GrayImage {
+    let la = img.to_luma_alpha8();
+    GrayImage::from_fn(la.width(), la.height(), |x, y| {
+        let [l, a] = la.get_pixel(x, y).0;
+        let (l, a) = (u32::from(l), u32::from(a));
+        image::Luma([((l * a + 255 * (255 - a) + 127) / 255) as u8])
+    })
 }

@@ -53,7 +53,9 @@ pub struct DigitsArgs {
     #[arg(long)]
     check: bool,
     /// Classify this picture of one digit (any format the image crate reads) with --load.
-    #[arg(long, value_name = "IMAGE", requires = "load", conflicts_with_all = ["save", "check"])]
+    #[arg(long, value_name = "IMAGE", requires = "load", conflicts_with_all = [
+        "save", "check", "out", "steps", "filters", "epochs", "batch", "lr", "momentum", "seed"
+    ])]
     predict: Option<PathBuf>,
     /// The model --predict uses: a .safetensors file written by --save (or by PyTorch).
     #[arg(long, value_name = "FILE.safetensors", requires = "predict")]
