@@ -25,7 +25,11 @@ fn a_short_run_saves_pytorch_names_and_draws_every_picture() {
     let args = ["digits", "--filters", "3", "--steps", "4", "--batch", "32"];
     let r = wgconv(
         d.path(),
-        &[&args[..], &["--save", "m.safetensors", "--out", "pics"]].concat(),
+        &[
+            &args[..],
+            &["--save", "m.safetensors", "--out", "pics", "--check"],
+        ]
+        .concat(),
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let line = r
