@@ -78,6 +78,8 @@ pub mod cpu;
 #[cfg(feature = "cli")]
 pub mod demo;
 #[cfg(feature = "cli")]
+pub mod digits;
+#[cfg(feature = "cli")]
 pub mod drawing;
 pub mod error;
 #[cfg(feature = "cli")]

@@ -4,6 +4,7 @@ mod bench;
 mod bench_report;
 mod check;
 mod demo;
+mod digits;
 mod forward;
 mod info;
 mod layer;
@@ -54,6 +55,8 @@ enum Command {
     /// Time each kernel version's passes on benchmark shapes, after validating it against the
     /// CPU reference (GPU timestamps where the adapter has them).
     Bench(bench::BenchArgs),
+    /// Conv (K 5×5 filters) + ReLU → max-pool 2 → linear learns the shipped MNIST digits on the GPU; --predict classifies a picture.
+    Digits(digits::DigitsArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,5 +80,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Step(args) => step::run(&request, args),
         Command::Train(args) => train::run(&request, args),
         Command::Bench(args) => bench::run(&request, args),
+        Command::Digits(args) => digits::run(&request, args),
     }
 }
