@@ -341,3 +341,31 @@ fn a_sigint_ignored_at_start_stays_ignored() {
         r.stderr
     );
 }
+
+const DIGITS: &str = "digits --steps STEPS --out dg --save dg/model.safetensors";
+
+#[test]
+fn digits_stopped_by_one_sigint_writes_the_outputs_of_the_steps_done() {
+    // The pause comes after the first step: the run stops there.
+    let (d, _, r) = interrupted(&words(DIGITS, 1000), &["steps"], &[INT], None);
+    assert_code(&r, 130, "interrupted at step 1: outputs are for 1 steps");
+    let after = snapshot(d.path());
+    // Every file, the saved model and the pictures, is a 1-step run's, byte for byte.
+    let done = completed(&words(DIGITS, 1));
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        done.keys().collect::<Vec<_>>()
+    );
+    for (path, entry) in &done {
+        assert!(after[path] == *entry, "{path} differs from a 1-step run's");
+    }
+}
+
+#[test]
+fn digits_stopped_then_aborted_writes_nothing() {
+    let command = words(DIGITS, 1000);
+    let points = ["steps", "commit"];
+    let (d, before, r) = interrupted(&command, &points, &[INT, INT], Some("commit"));
+    assert_code(&r, 130, "removed its staged outputs, nothing written");
+    assert_untouched(&d, &before);
+}

@@ -14,6 +14,7 @@ use wgconv::{Sequential, SgdOptimizer, Tensor4};
 use super::pictures::{self, OUT_FILES};
 use super::{DigitsArgs, Settings};
 use crate::shared::{check_failed, commit, declare, open};
+use crate::signals;
 
 /// Steps whose losses are read back together (one readback per progress update).
 const READ_EVERY: usize = 16;
@@ -49,6 +50,7 @@ pub fn run(request: &AdapterRequest, args: &DigitsArgs, s: &Settings) -> anyhow:
         ));
     }
     let trained = train(&ctx, &data, &split, s)?;
+    signals::report_stop(trained.step_losses.len() as u64);
     pictures::add(&mut outputs, &args.out, &trained, &data, &split)?;
     if let Some(path) = &args.save {
         outputs.add(path, &trained.net.to_safetensors()?)?;
@@ -57,7 +59,9 @@ pub fn run(request: &AdapterRequest, args: &DigitsArgs, s: &Settings) -> anyhow:
     Ok(ExitCode::SUCCESS)
 }
 
-/// The whole run, printing a line per epoch.
+/// The whole run, printing a line per epoch. A first SIGINT or SIGTERM stops it after the step
+/// in flight: that epoch ends there (its line, its test accuracy), and the outputs are those of
+/// the steps done.
 pub fn train(
     ctx: &GpuContext,
     data: &Digits,
@@ -87,8 +91,9 @@ pub fn train(
     let mut done = 0u64;
     let mut sgd = SgdOptimizer::new(s.sgd);
     let (mut epochs, mut test_logits, mut step_losses) = (Vec::new(), Vec::new(), Vec::new());
+    signals::stop_gracefully();
     for epoch in 0..s.epochs {
-        if done == s.steps {
+        if done == s.steps || signals::stop_requested() {
             break;
         }
         let start = Instant::now();
@@ -105,7 +110,12 @@ pub fn train(
             let grads = net.backward(&dlogits)?;
             sgd.step(&mut net, &grads)?;
             pending.push((loss, chunk.len()));
-            if pending.len() == READ_EVERY || step + 1 == steps_per_epoch || done == s.steps {
+            if done == 1 {
+                signals::test_pause("steps");
+            }
+            let stop = signals::stop_requested();
+            let last_step = step + 1 == steps_per_epoch || done == s.steps || stop;
+            if pending.len() == READ_EVERY || last_step {
                 let mut last = 0.0;
                 for (loss, n) in pending.drain(..) {
                     let l = loss.download(ctx)?.data[0];
@@ -116,6 +126,9 @@ pub fn train(
                 }
                 bar.set_position(done);
                 bar.set_message(format!("epoch {}  loss {last:.4}", epoch + 1));
+            }
+            if stop {
+                break;
             }
         }
         test_logits = digits::logits(&net, &test)?;
