@@ -33,8 +33,9 @@ fn main(
         return;
     }
     let row = n * params.classes;
-    var m = bitcast<f32>(0xff800000u); // −∞
-    for (var c = 0u; c < params.classes; c++) {
+    // The largest logit (classes ≥ 1); a NaN wins, so it propagates.
+    var m = logits[row];
+    for (var c = 1u; c < params.classes; c++) {
         let v = logits[row + c];
         if (v > m || is_nan(v)) {
             m = v;
@@ -46,7 +47,9 @@ fn main(
     }
     let label = labels[n];
     if (label >= params.classes) {
-        row_loss[n] = bitcast<f32>(0x7fc00000u); // NaN: the host refuses such labels
+        // NaN (the host refuses such labels). Built at run time: a constant expression may not
+        // evaluate to a NaN in WGSL.
+        row_loss[n] = bitcast<f32>(0x7fc00000u | (label & 0u));
     } else {
         row_loss[n] = m + log(s) - logits[row + label];
     }

@@ -40,14 +40,17 @@ fn main(
     let w_lo = u32(max(w0, 0));
     let h_hi = u32(min(h0 + i32(params.kernel_h), i32(params.h)));
     let w_hi = u32(min(w0 + i32(params.kernel_w), i32(params.w)));
-    var best = bitcast<f32>(0xff800000u); // −∞
-    var best_at = h_lo * params.w + w_lo;
+    // The window's first pixel, then the others in order: the same winner as starting from −∞
+    // (a window holds at least one pixel: padding is at most half the kernel). WGSL has no −∞
+    // constant (a constant expression may not evaluate to an infinity).
     let x_plane = plane * params.h * params.w;
+    var best_at = h_lo * params.w + w_lo;
+    var best = x[x_plane + best_at];
     for (var h = h_lo; h < h_hi; h++) {
         for (var w = w_lo; w < w_hi; w++) {
             let at = h * params.w + w;
             let v = x[x_plane + at];
-            if (v > best || is_nan(v)) {
+            if (v > best || (is_nan(v) && at != best_at)) {
                 best = v;
                 best_at = at;
             }

@@ -256,3 +256,32 @@ fn every_header_lists_its_bindings_and_names_cpu_twins() {
         }
     }
 }
+
+/// Tint, the WGSL compiler of Chrome's WebGPU (on this project's machines as `tint`), takes
+/// every composed shader. It is stricter than naga: a constant expression that evaluates to an
+/// infinity or NaN is an error there (naga took `bitcast<f32>(0xff800000u)` in
+/// max_pool2d_fwd.wgsl; the page's WebGPU refused it).
+#[test]
+fn tint_accepts_every_composed_shader() {
+    let dir = std::env::temp_dir().join(format!("wgconv-tint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut refused = Vec::new();
+    for desc in table::ALL {
+        let path = dir.join(format!("{}.wgsl", desc.name));
+        std::fs::write(&path, desc.source()).expect("write shader");
+        let out = std::process::Command::new("tint")
+            .arg(&path)
+            .args(["--format", "wgsl", "-o", "/dev/null"])
+            .output()
+            .expect("tint (the WGSL compiler, /usr/local/bin/tint on this machine kind) runs");
+        if !out.status.success() {
+            refused.push(format!(
+                "{}: {}",
+                desc.name,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(refused.is_empty(), "tint refused:\n{}", refused.join("\n"));
+}

@@ -10,44 +10,16 @@ use crate::gpu::adapter::{choose_adapter, AdapterRequest, AdapterSummary};
 use crate::gpu::kernel::Kernels;
 use crate::gpu::memory::{self, GpuBuffer, Ledger, MemoryUse};
 
+mod handle;
+mod limits;
+
+pub use limits::{ensure_within_binding_range, KeyLimits, MAX_BINDING_BYTES};
 mod read_async;
 mod scopes;
 
 use scopes::catch;
 #[cfg(target_arch = "wasm32")]
 use scopes::{catch_later, PendingScope};
-
-/// The most bytes one binding may hold on any device: the kernels index in u32 (4 GiB − 4). A
-/// tensor over it is refused whatever the adapter, so this can be checked before opening one.
-pub const MAX_BINDING_BYTES: u64 = (1 << 32) - 4;
-
-/// Refuses `what` when `bytes` (None: past 64 bits) exceed [`MAX_BINDING_BYTES`].
-pub fn ensure_within_binding_range(
-    what: impl FnOnce() -> String,
-    bytes: Option<u64>,
-) -> Result<()> {
-    match bytes {
-        Some(b) if b <= MAX_BINDING_BYTES => Ok(()),
-        _ => Err(Error::LimitExceeded {
-            what: what(),
-            limit: "u32 index range of the kernels",
-            needed: bytes.unwrap_or(u64::MAX),
-            max: MAX_BINDING_BYTES,
-        }),
-    }
-}
-
-/// The device's limits that matter here, for `wgconv info` and error messages.
-#[derive(Debug, Clone, Copy)]
-pub struct KeyLimits {
-    pub max_storage_buffer_binding_size: u64,
-    pub max_buffer_size: u64,
-    pub max_compute_workgroups_per_dimension: u32,
-    pub max_compute_invocations_per_workgroup: u32,
-    pub max_compute_workgroup_storage_size: u32,
-    pub max_storage_buffers_per_shader_stage: u32,
-    pub timestamp_query: bool,
-}
 
 /// An open device with its compiled kernels. Build it once and reuse it: it is a handle, cheap
 /// to clone (as wgpu's device and queue are), and every clone is the same context. Layers and
@@ -213,48 +185,6 @@ impl GpuContext {
         })
     }
 
-    /// A context on a device an application already opened: wgconv's kernels compiled on it,
-    /// its buffers and dispatches on `queue`. The device's own limits and features apply (with
-    /// `TIMESTAMP_QUERY`, GPU times are measured). wgconv installs its handlers for uncaptured
-    /// errors and device loss on `device`, so that a GPU error comes back as an [`Error`].
-    ///
-    /// ```
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use wgconv::{wgpu, GpuContext};
-    /// let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    /// let adapter = pollster::block_on(instance.request_adapter(&Default::default()))?;
-    /// let (device, queue) = pollster::block_on(adapter.request_device(&Default::default()))?;
-    /// let ctx = GpuContext::from_device(device, queue)?;
-    /// assert!(!ctx.adapter().name.is_empty());
-    /// # Ok(()) }
-    /// ```
-    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Result<Self> {
-        let timeout = AdapterRequest::default().timeout;
-        Self::with_device(
-            &device.adapter_info(),
-            device.limits(),
-            device.features(),
-            (device.clone(), queue),
-            timeout,
-            |_| {},
-        )
-    }
-
-    /// Whether `other` is this context (a clone of it), not merely one on the same adapter.
-    pub fn same_as(&self, other: &GpuContext) -> bool {
-        self.inner.id == other.inner.id
-    }
-
-    /// The wgpu device, for an application that records its own work beside wgconv's.
-    pub fn device(&self) -> &wgpu::Device {
-        &self.inner.device
-    }
-
-    /// The wgpu queue wgconv submits to.
-    pub fn queue(&self) -> &wgpu::Queue {
-        &self.inner.queue
-    }
-
     /// The adapter this context runs on.
     pub fn adapter(&self) -> &AdapterSummary {
         &self.adapter
@@ -298,54 +228,6 @@ impl GpuContext {
     /// and invocations per workgroup).
     pub fn has_fused_loop(&self) -> bool {
         self.kernels.fused_loop.is_some()
-    }
-
-    /// The limits that matter for this crate.
-    pub fn key_limits(&self) -> KeyLimits {
-        let l = &self.limits;
-        KeyLimits {
-            max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
-            max_buffer_size: l.max_buffer_size,
-            max_compute_workgroups_per_dimension: l.max_compute_workgroups_per_dimension,
-            max_compute_invocations_per_workgroup: l.max_compute_invocations_per_workgroup,
-            max_compute_workgroup_storage_size: l.max_compute_workgroup_storage_size,
-            max_storage_buffers_per_shader_stage: l.max_storage_buffers_per_shader_stage,
-            timestamp_query: self.features.contains(wgpu::Features::TIMESTAMP_QUERY),
-        }
-    }
-
-    /// The largest tensor, in bytes, one binding may hold, and the name of the limit that sets
-    /// it: the device's binding or buffer limit, the kernels' u32 indexing (4 GiB), or a cap
-    /// lowered with [`GpuContext::set_binding_cap`].
-    pub fn binding_limit(&self) -> (u64, &'static str) {
-        let l = &self.limits;
-        let mut best = (
-            l.max_storage_buffer_binding_size,
-            "max_storage_buffer_binding_size",
-        );
-        if l.max_buffer_size < best.0 {
-            best = (l.max_buffer_size, "max_buffer_size");
-        }
-        if MAX_BINDING_BYTES < best.0 {
-            best = (MAX_BINDING_BYTES, "u32 index range of the kernels");
-        }
-        let cap = self.binding_cap.load(Ordering::Relaxed);
-        if cap < best.0 {
-            best = (cap, "binding cap (set_binding_cap)");
-        }
-        best
-    }
-
-    /// Lowers the per-binding cap below the device's limit, so that batch splitting can be
-    /// exercised with small tensors. Values above the device's limit are ignored. Every clone
-    /// of this context sees the new cap.
-    pub fn set_binding_cap(&mut self, bytes: u64) {
-        let device_cap = self
-            .limits
-            .max_storage_buffer_binding_size
-            .min(self.limits.max_buffer_size);
-        self.binding_cap
-            .store(bytes.clamp(4, device_cap), Ordering::Relaxed);
     }
 
     /// Runs `f` inside validation, out-of-memory and internal error scopes and turns whatever

@@ -2,15 +2,10 @@
 //! and access, its workgroup size and memory, and how the host sizes its grid.
 //! `tests/shaders.rs` reflects every composed shader with naga and checks it against this table.
 
-use crate::gpu::params::{
-    ConvParams, CrossEntropyParams, ElementwiseParams, FusedLoopParams, LossParams, ParamsLayout,
-    PoolParams, SgdParams,
-};
+use crate::gpu::params::{ConvParams, LossParams, ParamsLayout, SgdParams};
 use crate::gpu::wgsl::Common;
 use crate::gpu::wgsl::{
-    ELEMENTWISE_WORKGROUP_SIZE as ELEMENTWISE, FUSED_LOOP_MAX_FILTERS, FUSED_LOOP_MAX_INPUTS,
-    FUSED_LOOP_MAX_OUTPUTS, FUSED_LOOP_MAX_WEIGHTS, FUSED_LOOP_WORKGROUP_SIZE, LOSS_WORKGROUP_SIZE,
-    TILE, TILE_BLOCK, TILE_SLICE,
+    ELEMENTWISE_WORKGROUP_SIZE as ELEMENTWISE, LOSS_WORKGROUP_SIZE, TILE, TILE_BLOCK, TILE_SLICE,
 };
 
 /// How a kernel reads one of its bindings.
@@ -383,141 +378,12 @@ pub const SGD: KernelDesc = KernelDesc {
     grid: "⌈len / 64⌉ workgroups, one parameter per invocation (`Trainer::new_with`)",
 };
 
-pub const FUSED_LOOP: KernelDesc = KernelDesc {
-    name: "fused_loop",
-    body: include_str!("../../shaders/fused_loop.wgsl"),
-    params: FusedLoopParams::LAYOUT,
-    common: &[
-        Common::Reduce,
-        Common::LossLog,
-        Common::Sgd,
-        Common::Padding,
-        Common::WeightTap,
-        Common::BiasTrain,
-    ],
-    consts: &[
-        ("MAX_WEIGHTS", FUSED_LOOP_MAX_WEIGHTS),
-        ("MAX_FILTERS", FUSED_LOOP_MAX_FILTERS),
-        ("MAX_OUTPUTS", FUSED_LOOP_MAX_OUTPUTS),
-        ("MAX_INPUTS", FUSED_LOOP_MAX_INPUTS),
-    ],
-    bindings: FUSED_LOOP_BINDINGS,
-    workgroup_size: [FUSED_LOOP_WORKGROUP_SIZE, 1, 1],
-    // w, its momentum and gradient; b, its momentum and gradient; x; dz; the tree; the log slot.
-    workgroup_bytes: 4
-        * (3 * FUSED_LOOP_MAX_WEIGHTS
-            + 3 * FUSED_LOOP_MAX_FILTERS
-            + FUSED_LOOP_MAX_INPUTS
-            + FUSED_LOOP_MAX_OUTPUTS
-            + FUSED_LOOP_WORKGROUP_SIZE
-            + 1),
-    grid: "one workgroup per dispatch of up to `train::FUSED_STEPS_PER_DISPATCH` steps",
-};
+mod fused;
+mod ops;
 
-/// The fused loop's bindings; the bias, its momentum and gradient (common/bias_train.wgsl)
-/// come last, absent without a bias.
-const FUSED_LOOP_BINDINGS: &[Binding] = &[
-    uniform("params"),
-    read("x"),
-    read("t"),
-    read_write("w"),
-    read_write("w_momentum"),
-    read_write("log"),
-    read_write("dw"),
-    read_write("last_step"),
-    read_write("b"),
-    read_write("b_momentum"),
-    read_write("db"),
-];
+pub use fused::{FUSED_LOOP, FUSED_LOOP_NO_BIAS};
 
-pub const FUSED_LOOP_NO_BIAS: KernelDesc = KernelDesc {
-    common: &[
-        Common::Reduce,
-        Common::LossLog,
-        Common::Sgd,
-        Common::Padding,
-        Common::WeightTap,
-        Common::NoBias,
-    ],
-    bindings: FUSED_LOOP_BINDINGS.split_at(8).0,
-    ..FUSED_LOOP
-};
-
-pub const RELU_BWD: KernelDesc = KernelDesc {
-    name: "relu_bwd",
-    body: include_str!("../../shaders/relu_bwd.wgsl"),
-    params: ElementwiseParams::LAYOUT,
-    common: &[Common::Grid, Common::Nan],
-    consts: &[],
-    bindings: &[uniform("params"), read("y"), read("dy"), read_write("dz")],
-    workgroup_size: SIMPLE_WORKGROUP,
-    workgroup_bytes: 0,
-    grid: "⌈len / 64⌉ workgroups, one element per invocation",
-};
-
-pub const MAX_POOL_FWD: KernelDesc = KernelDesc {
-    name: "max_pool2d_fwd",
-    body: include_str!("../../shaders/max_pool2d_fwd.wgsl"),
-    params: PoolParams::LAYOUT,
-    common: &[Common::Grid, Common::Nan],
-    consts: &[],
-    bindings: &[
-        uniform("params"),
-        read("x"),
-        read_write("y"),
-        read_write("argmax"),
-    ],
-    workgroup_size: SIMPLE_WORKGROUP,
-    workgroup_bytes: 0,
-    grid: "⌈N·C·P·Q / 64⌉ workgroups, one output per invocation",
-};
-
-pub const MAX_POOL_BWD: KernelDesc = KernelDesc {
-    name: "max_pool2d_bwd",
-    body: include_str!("../../shaders/max_pool2d_bwd.wgsl"),
-    params: PoolParams::LAYOUT,
-    common: &[Common::Grid],
-    consts: &[],
-    bindings: &[
-        uniform("params"),
-        read("dy"),
-        read("argmax"),
-        read_write("dx"),
-    ],
-    workgroup_size: SIMPLE_WORKGROUP,
-    workgroup_bytes: 0,
-    grid: "⌈N·C·H·W / 64⌉ workgroups, one input per invocation",
-};
-
-pub const CROSS_ENTROPY: KernelDesc = KernelDesc {
-    name: "loss_cross_entropy",
-    body: include_str!("../../shaders/loss_cross_entropy.wgsl"),
-    params: CrossEntropyParams::LAYOUT,
-    common: &[Common::Grid, Common::Nan],
-    consts: &[],
-    bindings: &[
-        uniform("params"),
-        read("logits"),
-        read("labels"),
-        read_write("dlogits"),
-        read_write("row_loss"),
-    ],
-    workgroup_size: SIMPLE_WORKGROUP,
-    workgroup_bytes: 0,
-    grid: "⌈N / 64⌉ workgroups, one sample per invocation",
-};
-
-pub const LOSS_MEAN: KernelDesc = KernelDesc {
-    name: "loss_mean",
-    body: include_str!("../../shaders/loss_mean.wgsl"),
-    params: LossParams::LAYOUT,
-    common: &[Common::Reduce],
-    consts: &[],
-    bindings: &[uniform("params"), read("partials"), read_write("loss")],
-    workgroup_size: [LOSS_WORKGROUP_SIZE, 1, 1],
-    workgroup_bytes: 4 * LOSS_WORKGROUP_SIZE,
-    grid: "one workgroup",
-};
+pub use ops::{CROSS_ENTROPY, LOSS_MEAN, MAX_POOL_BWD, MAX_POOL_FWD, RELU_BWD};
 
 /// Every kernel of the crate, the variants without bias included.
 pub const ALL: [&KernelDesc; 23] = [
