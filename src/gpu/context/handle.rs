@@ -9,7 +9,7 @@ impl GpuContext {
     /// A context on a device an application already opened: wgconv's kernels compiled on it,
     /// its buffers and dispatches on `queue`. The device's own limits and features apply (with
     /// `TIMESTAMP_QUERY`, GPU times are measured). wgconv installs its handlers for uncaptured
-    /// errors and device loss on `device`, so that a GPU error comes back as an [`Error`].
+    /// errors and device loss on `device`, so that a GPU error comes back as an [`Error`](crate::Error).
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
