@@ -8,44 +8,10 @@ use crate::gpu::wgsl::{
     ELEMENTWISE_WORKGROUP_SIZE as ELEMENTWISE, LOSS_WORKGROUP_SIZE, TILE, TILE_BLOCK, TILE_SLICE,
 };
 
-/// How a kernel reads one of its bindings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// `var<uniform>`.
-    Uniform,
-    /// `var<storage, read>`.
-    Read,
-    /// `var<storage, read_write>`.
-    ReadWrite,
-}
+mod binding;
 
-/// One binding of group 0: the WGSL variable's name and how the kernel reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Binding {
-    pub name: &'static str,
-    pub access: Access,
-}
-
-const fn uniform(name: &'static str) -> Binding {
-    Binding {
-        name,
-        access: Access::Uniform,
-    }
-}
-
-const fn read(name: &'static str) -> Binding {
-    Binding {
-        name,
-        access: Access::Read,
-    }
-}
-
-const fn read_write(name: &'static str) -> Binding {
-    Binding {
-        name,
-        access: Access::ReadWrite,
-    }
-}
+use binding::{read, read_write, uniform};
+pub use binding::{Access, Binding};
 
 /// A kernel: entry point `main`, bindings 0..n of group 0.
 #[derive(Debug)]
