@@ -8,7 +8,8 @@ PNG): the same split (per digit, the first floor(0.8 n) train), the 24x24 centre
         test accuracy (to compare with the last epoch wgconv printed) and its predictions;
     python3 bench/torch_digits.py package/src/digits --train [--filters K] [--epochs E]
         trains the same network with the same schedule (batch 64, SGD lr 0.05, momentum 0.9,
-        PyTorch's own shuffle and initialisation) on one CPU thread, timed;
+        PyTorch's own shuffle and initialisation from torch.manual_seed(--seed, default 0)) on
+        one CPU thread, timed;
     --predict-png DIR [--n N] also writes the first N test digits of each class as 28x28 PNGs
         (test_<i>_<label>.png, i counted in the test split) and prints the loaded model's
         prediction and probabilities for each, to compare with `wgconv digits --predict`.
@@ -61,6 +62,7 @@ def main():
     ap.add_argument("--train", action="store_true")
     ap.add_argument("--filters", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--predict-png")
     ap.add_argument("--n", type=int, default=1)
     a = ap.parse_args()
@@ -90,7 +92,7 @@ def main():
                 p = torch.softmax(logits[i].double(), 0)
                 print(f"{name}: predicted {int(pred[i])}, p = {p.numpy().round(6).tolist()}")
     if a.train:
-        torch.manual_seed(0)
+        torch.manual_seed(a.seed)
         net = network(a.filters)
         opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
         loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xtr, ytr),

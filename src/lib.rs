@@ -113,9 +113,9 @@ pub mod weights;
 pub use error::{Error, Result};
 pub use gpu::{
     cross_entropy, mse_loss, Activation, AdapterRequest, BackwardOptions, Conv2d, Conv2dConfig,
-    Conv2dGrads, Conv2dSaved, DeviceLabels, DeviceTensor, ForwardOptions, GpuContext, Gradients,
-    Layer, Linear, LinearSaved, MaxPool2d, MaxPoolSaved, Parameters, Sequential, SgdOptimizer,
-    Trainer, TrainerOptions,
+    Conv2dGrads, Conv2dSaved, DeviceIndices, DeviceLabels, DeviceTensor, ForwardOptions,
+    GpuContext, Gradients, Layer, Linear, LinearSaved, MaxPool2d, MaxPoolSaved, Parameters,
+    Sequential, SgdOptimizer, Trainer, TrainerOptions,
 };
 pub use sgd::Sgd;
 pub use shape::{

@@ -12,8 +12,8 @@ use wgconv::compare::{compare, sum_bound, Comparison};
 use wgconv::cpu::{self, widen, PoolShape};
 use wgconv::gpu::KernelVersion;
 use wgconv::{
-    cross_entropy, mse_loss, Activation, BackwardOptions, Conv2d, Conv2dConfig, DeviceLabels,
-    DeviceTensor, Linear, MaxPool2d, Tensor4,
+    cross_entropy, mse_loss, Activation, BackwardOptions, Conv2d, Conv2dConfig, DeviceIndices,
+    DeviceLabels, DeviceTensor, Linear, MaxPool2d, Tensor4,
 };
 
 fn random(rng: &mut ChaCha8Rng, dims: [usize; 4], a: f32) -> Tensor4 {
@@ -483,4 +483,53 @@ fn every_op_is_repeatable_bit_for_bit() {
         outs.iter().map(|t| bits(&down(t))).collect::<Vec<_>>()
     };
     assert_eq!(run(), run());
+}
+
+/// Batches cut on the device equal the twin's gather bit for bit (NaN and −0.0 included, as
+/// a copy must), for tensors and labels; bad indices, ranges and data are errors.
+#[test]
+fn gather_matches_the_twin_and_refuses_bad_input() {
+    let ctx = gpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut data = random(&mut rng, [37, 2, 3, 5], 4.0);
+    data.data[7] = f32::NAN;
+    data.data[40] = -0.0;
+    let labels: Vec<u32> = (0..37).map(|_| rng.random_range(0..10)).collect();
+    let mut order: Vec<u32> = (0..37).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.random_range(0..=i));
+    }
+    let x = up(&data);
+    let y = DeviceLabels::upload(ctx, &labels, 10).unwrap();
+    let indices = DeviceIndices::upload(ctx, &order, 37).unwrap();
+    for range in [0..16, 16..32, 32..37, 5..6] {
+        let got = down(&x.gather(&indices, range.clone()).unwrap());
+        assert_eq!(got.dims, [range.len(), 2, 3, 5]);
+        let want = cpu::gather_rows(&data.data, 30, &order[range.clone()]);
+        let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(bits(&got), want, "rows {range:?}");
+        let got_labels = y.gather(&indices, range.clone()).unwrap();
+        assert_eq!(got_labels.len(), range.len());
+        assert_eq!(got_labels.classes(), 10);
+        // The gathered labels are what cross_entropy reads: its per-row gradient names them.
+        let logits =
+            up(&Tensor4::new("l", [range.len(), 10, 1, 1], vec![0.0; range.len() * 10]).unwrap());
+        let (_, dlogits) = cross_entropy(ctx, &logits, &got_labels).unwrap();
+        let d = down(&dlogits);
+        for (row, &j) in order[range.clone()].iter().enumerate() {
+            let hot = d.data[row * 10..row * 10 + 10]
+                .iter()
+                .position(|&v| v < 0.0);
+            assert_eq!(hot, Some(labels[j as usize] as usize), "label of row {row}");
+        }
+    }
+    let err = |r: wgconv::Result<DeviceTensor>| r.unwrap_err().to_string();
+    assert!(err(x.gather(&indices, 30..38)).contains("range"));
+    assert!(err(x.gather(&indices, 3..3)).contains("range"));
+    let other = up(&random(&mut rng, [36, 2, 3, 5], 1.0));
+    assert!(err(other.gather(&indices, 0..4)).contains("37 rows"));
+    let e = DeviceIndices::upload(ctx, &[0, 37], 37)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("index 37 (at 1)"), "{e}");
 }

@@ -163,6 +163,7 @@ pub(crate) struct Kernels {
     pub(crate) max_pool_bwd: Kernel,
     pub(crate) cross_entropy: Kernel,
     pub(crate) loss_mean: Kernel,
+    pub(crate) gather_rows: Kernel,
     /// The fused loop for tiny layers; None where the device's limits are below its storage
     /// buffers, workgroup memory or invocations.
     pub(crate) fused_loop: Option<WithBias>,
@@ -195,6 +196,7 @@ impl Kernels {
             max_pool_bwd: new(&table::MAX_POOL_BWD),
             cross_entropy: new(&table::CROSS_ENTROPY),
             loss_mean: new(&table::LOSS_MEAN),
+            gather_rows: new(&table::GATHER_ROWS),
         }
     }
 }

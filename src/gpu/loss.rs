@@ -14,10 +14,10 @@ use crate::shape::ShapeError;
 /// Class labels (u32) on the device, each checked below `classes` when uploaded.
 #[derive(Debug)]
 pub struct DeviceLabels {
-    buffer: GpuBuffer,
-    len: usize,
-    classes: u32,
-    ctx: GpuContext,
+    pub(crate) buffer: GpuBuffer,
+    pub(crate) len: usize,
+    pub(crate) classes: u32,
+    pub(crate) ctx: GpuContext,
 }
 
 impl DeviceLabels {

@@ -5,6 +5,7 @@ mod compose;
 pub mod context;
 pub mod conv2d;
 pub mod forward;
+pub mod gather;
 #[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod grids;
 pub(crate) mod kernel;
@@ -38,6 +39,7 @@ pub use conv2d::{
     ForwardOptions,
 };
 pub use forward::check_forward_inputs;
+pub use gather::DeviceIndices;
 pub use grids::FORWARD_WORKGROUP_SIZE;
 pub use kernel::KernelVersion;
 pub use linear::{Linear, LinearSaved};

@@ -129,6 +129,16 @@ gpu_params! {
 }
 
 gpu_params! {
+    /// Used by `gather_rows.wgsl`: one invocation per word copied.
+    GatherParams {
+        /// Rows gathered, words per row, and the first index used.
+        rows: u32, row_len: u32, start: u32,
+        groups_x: u32, groups_y: u32,
+        pad0: u32, pad1: u32, pad2: u32,
+    }
+}
+
+gpu_params! {
     /// Used by `max_pool2d_fwd.wgsl` and `max_pool2d_bwd.wgsl`.
     PoolParams {
         n: u32, c: u32, h: u32, w: u32,
@@ -163,4 +173,5 @@ const _: () = assert!(std::mem::size_of::<LossParams>().is_multiple_of(16));
 const _: () = assert!(std::mem::size_of::<SgdParams>().is_multiple_of(16));
 const _: () = assert!(std::mem::size_of::<ElementwiseParams>().is_multiple_of(16));
 const _: () = assert!(std::mem::size_of::<PoolParams>().is_multiple_of(16));
+const _: () = assert!(std::mem::size_of::<GatherParams>().is_multiple_of(16));
 const _: () = assert!(std::mem::size_of::<CrossEntropyParams>().is_multiple_of(16));

@@ -349,10 +349,10 @@ mod ops;
 
 pub use fused::{FUSED_LOOP, FUSED_LOOP_NO_BIAS};
 
-pub use ops::{CROSS_ENTROPY, LOSS_MEAN, MAX_POOL_BWD, MAX_POOL_FWD, RELU_BWD};
+pub use ops::{CROSS_ENTROPY, GATHER_ROWS, LOSS_MEAN, MAX_POOL_BWD, MAX_POOL_FWD, RELU_BWD};
 
 /// Every kernel of the crate, the variants without bias included.
-pub const ALL: [&KernelDesc; 23] = [
+pub const ALL: [&KernelDesc; 24] = [
     &FORWARD,
     &FORWARD_NO_BIAS,
     &FORWARD_TILED,
@@ -376,4 +376,5 @@ pub const ALL: [&KernelDesc; 23] = [
     &MAX_POOL_BWD,
     &CROSS_ENTROPY,
     &LOSS_MEAN,
+    &GATHER_ROWS,
 ];

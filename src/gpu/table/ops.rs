@@ -1,7 +1,10 @@
-//! The network ops' kernels: the ReLU's gradient, max pooling, cross-entropy and the loss mean.
+//! The network ops' kernels: the ReLU's gradient, max pooling, cross-entropy, the loss mean and
+//! the row gather that cuts batches on the device.
 
 use super::{read, read_write, uniform, KernelDesc, SIMPLE_WORKGROUP};
-use crate::gpu::params::{CrossEntropyParams, ElementwiseParams, LossParams, PoolParams};
+use crate::gpu::params::{
+    CrossEntropyParams, ElementwiseParams, GatherParams, LossParams, PoolParams,
+};
 use crate::gpu::wgsl::{Common, LOSS_WORKGROUP_SIZE};
 
 pub const RELU_BWD: KernelDesc = KernelDesc {
@@ -78,4 +81,21 @@ pub const LOSS_MEAN: KernelDesc = KernelDesc {
     workgroup_size: [LOSS_WORKGROUP_SIZE, 1, 1],
     workgroup_bytes: 4 * LOSS_WORKGROUP_SIZE,
     grid: "one workgroup",
+};
+
+pub const GATHER_ROWS: KernelDesc = KernelDesc {
+    name: "gather_rows",
+    body: include_str!("../../../shaders/gather_rows.wgsl"),
+    params: GatherParams::LAYOUT,
+    common: &[Common::Grid],
+    consts: &[],
+    bindings: &[
+        uniform("params"),
+        read("src"),
+        read("indices"),
+        read_write("out"),
+    ],
+    workgroup_size: SIMPLE_WORKGROUP,
+    workgroup_bytes: 0,
+    grid: "⌈rows·row_len / 64⌉ workgroups, one word per invocation",
 };

@@ -1,6 +1,7 @@
-//! Training: shuffled mini-batches of the training digits, uploaded one by one (the test set is
-//! uploaded once), losses read back every few steps for the progress bar, the test accuracy
-//! after each epoch.
+//! Training: the training and test digits uploaded once; each epoch uploads its shuffled order
+//! and cuts its mini-batches from the digits on the device (`DeviceTensor::gather`); the
+//! losses are read back together every few steps for the progress bar, the test logits after
+//! each epoch for its accuracy.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -8,8 +9,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use wgconv::digits::{self, DeviceSet, Digits, Split, CROP};
-use wgconv::{cross_entropy, AdapterRequest, DeviceLabels, DeviceTensor, GpuContext};
-use wgconv::{Sequential, SgdOptimizer, Tensor4};
+use wgconv::{cross_entropy, AdapterRequest, DeviceIndices, DeviceLabels, DeviceTensor};
+use wgconv::{GpuContext, Sequential, SgdOptimizer, Tensor4};
 
 use super::pictures::{self, OUT_FILES};
 use super::{DigitsArgs, Settings};
@@ -80,12 +81,7 @@ pub fn train(
         s.sgd.momentum
     );
     let test = DeviceSet::upload(ctx, data, &split.test)?;
-    let train_x: Vec<f32> = split.train.iter().flat_map(|&i| data.input(i)).collect();
-    let train_y: Vec<u32> = split
-        .train
-        .iter()
-        .map(|&i| u32::from(data.labels[i]))
-        .collect();
+    let (train_x, train_y) = upload_train(ctx, data, split)?;
     let steps_per_epoch = split.train.len().div_ceil(s.batch);
     let bar = progress(s.steps);
     let mut done = 0u64;
@@ -98,18 +94,22 @@ pub fn train(
         }
         let start = Instant::now();
         let order = digits::shuffled(split.train.len(), s.seed, u64::from(epoch));
+        let order: Vec<u32> = order.iter().map(|&j| j as u32).collect();
+        let order = DeviceIndices::upload(ctx, &order, split.train.len())?;
         let (mut pending, mut sum, mut seen) = (Vec::new(), 0.0f64, 0usize);
-        for (step, chunk) in order.chunks(s.batch).enumerate() {
+        for step in 0..steps_per_epoch {
             if done == s.steps {
                 break;
             }
             done += 1;
-            let (x, labels) = batch_of(ctx, &train_x, &train_y, chunk)?;
+            let batch = step * s.batch..((step + 1) * s.batch).min(split.train.len());
+            let x = train_x.gather(&order, batch.clone())?;
+            let labels = train_y.gather(&order, batch.clone())?;
             let logits = net.forward_train(&x)?;
             let (loss, dlogits) = cross_entropy(ctx, &logits, &labels)?;
             let grads = net.backward(&dlogits)?;
             sgd.step(&mut net, &grads)?;
-            pending.push((loss, chunk.len()));
+            pending.push((loss, batch.len()));
             if done == 1 {
                 signals::test_pause("steps");
             }
@@ -117,8 +117,10 @@ pub fn train(
             let last_step = step + 1 == steps_per_epoch || done == s.steps || stop;
             if pending.len() == READ_EVERY || last_step {
                 let mut last = 0.0;
-                for (loss, n) in pending.drain(..) {
-                    let l = loss.download(ctx)?.data[0];
+                let losses: Vec<&DeviceTensor> = pending.iter().map(|(l, _)| l).collect();
+                let losses = DeviceTensor::download_all(ctx, &losses)?;
+                for (loss, (_, n)) in losses.iter().zip(pending.drain(..)) {
+                    let l = loss.data[0];
                     step_losses.push(l);
                     last = f64::from(l);
                     sum += last * n as f64;
@@ -174,22 +176,21 @@ fn progress(steps: u64) -> ProgressBar {
     bar
 }
 
-/// The digits `chunk` (positions in the training split) gathered on the host and uploaded.
-fn batch_of(
+/// The training digits (in the split's order) and their labels, uploaded once.
+fn upload_train(
     ctx: &GpuContext,
-    x: &[f32],
-    y: &[u32],
-    chunk: &[usize],
+    data: &Digits,
+    split: &Split,
 ) -> anyhow::Result<(DeviceTensor, DeviceLabels)> {
-    let len = CROP * CROP;
-    let mut data = Vec::with_capacity(chunk.len() * len);
-    for &j in chunk {
-        data.extend_from_slice(&x[j * len..(j + 1) * len]);
-    }
-    let labels: Vec<u32> = chunk.iter().map(|&j| y[j]).collect();
-    let t = Tensor4::new("batch", [chunk.len(), 1, CROP, CROP], data)?;
+    let x: Vec<f32> = split.train.iter().flat_map(|&i| data.input(i)).collect();
+    let y: Vec<u32> = split
+        .train
+        .iter()
+        .map(|&i| u32::from(data.labels[i]))
+        .collect();
+    let x = Tensor4::new("training digits", [y.len(), 1, CROP, CROP], x)?;
     Ok((
-        DeviceTensor::upload(ctx, "batch", &t)?,
-        DeviceLabels::upload(ctx, &labels, 10)?,
+        DeviceTensor::upload(ctx, "training digits", &x)?,
+        DeviceLabels::upload(ctx, &y, 10)?,
     ))
 }
