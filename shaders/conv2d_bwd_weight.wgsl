@@ -16,7 +16,8 @@
 //   Σ over n,p,q of dz[n,k,p,q] · x[n, g·C/G + c', src(p·sh + r·dh − top), src(q·sw + s·dw − left)]
 // (g = k's group, src = `padded_source`; zero padding reads 0); with a bias,
 // e = K·(C/G)·R·S + k is db[k] = Σ over n,p,q of dz[n,k,p,q].
-// Invocation j sums the terms j, j + 64, ... of the N·P·Q sum in order; the workgroup adds the
+// Invocation j sums the terms j, j + 64, ... of the N·P·Q sum in order (walking (n, p, q) by
+// adds, common/weight_tap.wgsl's term_after); the workgroup adds the
 // 64 partial sums in a fixed tree (common/reduce.wgsl). Deterministic: no atomics, the same order
 // every run.
 //
@@ -36,8 +37,8 @@ fn main(
     let cg = params.c / params.conv_groups;
     let weights = params.k * cg * params.r * params.s;
     let biases = select(0u, params.k, HAS_BIAS);
-    let pq = params.p * params.q;
-    let terms = params.n * pq;
+    let terms = params.n * params.p * params.q;
+    let step = term_of(WORKGROUP_SIZE);
     var acc = 0.0;
     if (e < weights) {
         let s = e % params.s;
@@ -45,17 +46,20 @@ fn main(
         let ci = (e / (params.s * params.r)) % cg;
         let k = e / (params.s * params.r * cg);
         let c = (k / (params.k / params.conv_groups)) * cg + ci;
+        var t = term_of(lid);
         for (var j = lid; j < terms; j += WORKGROUP_SIZE) {
-            let tap = weight_tap(j, k, c, r, s);
+            let tap = weight_tap_at(t, k, c, r, s);
             if (tap.inside) {
                 acc += dz[tap.dz] * x[tap.x];
             }
+            t = term_after(t, step);
         }
     } else if (e < weights + biases) {
         let k = e - weights;
+        var t = term_of(lid);
         for (var j = lid; j < terms; j += WORKGROUP_SIZE) {
-            let n = j / pq;
-            acc += dz[(n * params.k + k) * pq + j % pq];
+            acc += dz[((t.n * params.k + k) * params.p + t.p) * params.q + t.q];
+            t = term_after(t, step);
         }
     }
     let sum = tree_sum(acc, lid, lid, WORKGROUP_SIZE);
