@@ -4,7 +4,8 @@
 #      rustup's wasm32-unknown-unknown target, wasm-bindgen-cli pinned to web/Cargo.lock's
 #      wasm-bindgen (built once into ${WGCONV_WEB_TOOLS:-$HOME/.cache/wgconv-web}/wasm-bindgen-cli-VERSION
 #      and reused), and puppeteer-core from web/package-lock.json (npm ci);
-#   2. builds the page (web/build.sh) and runs `wgconv demo` for the numbers of c¹₁,₁;
+#   2. builds the page (web/build.sh), checks that build.sh honours CARGO_TARGET_DIR
+#      (web/tests/target-dir.sh), and runs `wgconv demo` for the numbers of c¹₁,₁;
 #   3. serves web/dist on 127.0.0.1 (a free port) and drives headless Chromium with WebGPU
 #      (web/tests/page.test.mjs): the ?selftest page passes; drawing with pointer events changes
 #      the maps; hovering c¹₁,₁ shows `wgconv demo`'s numbers; the check button finds nothing over
@@ -73,6 +74,8 @@ if [ "$bytes" -gt 2000000 ]; then
     exit 1
 fi
 say "page size: $bytes bytes (html, css, js, wasm)"
+# build.sh with CARGO_TARGET_DIR set packs the .wasm under it (a copy of this build; seconds).
+bash "$web/tests/target-dir.sh"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-$(id -u)}
 mkdir -m 700 -p "$XDG_RUNTIME_DIR"
 tmp=$(mktemp -d)
