@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The page's browser tests, from a fresh Debian machine (run as root, or with sudo for apt-get):
 #   1. installs what is missing: chromium, Node's npm, Mesa's lavapipe (for `wgconv demo`),
+#      Noto CJK fonts (fonts-noto-cjk, so that the Japanese page's screenshots show Japanese),
 #      rustup's wasm32-unknown-unknown target, wasm-bindgen-cli pinned to web/Cargo.lock's
 #      wasm-bindgen (built once into ${WGCONV_WEB_TOOLS:-$HOME/.cache/wgconv-web}/wasm-bindgen-cli-VERSION
 #      and reused), and puppeteer-core from web/package-lock.json (npm ci);
@@ -34,6 +35,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(npm)
 command -v node >/dev/null || missing+=(nodejs)
 command -v python3 >/dev/null || missing+=(python3)
+# Japanese glyphs for the ?lang=ja screenshots (the page ships no font: it uses the browser's).
+fc-list 2>/dev/null | grep -q 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 \
     || missing+=(mesa-vulkan-drivers libvulkan1)
 if [ ${#missing[@]} -gt 0 ]; then
