@@ -11,7 +11,9 @@
 #      (web/tests/page.test.mjs): the ?selftest page passes; drawing with pointer events changes
 #      the maps; hovering c¹₁,₁ shows `wgconv demo`'s numbers; the check button finds nothing over
 #      its bound; training gets the loss under 1e-6 within 400 steps; phone width; and, in a
-#      Chromium without WebGPU, the fallback on the CPU reference.
+#      Chromium without WebGPU, the fallback on the CPU reference; the page in English and in
+#      Japanese (?lang=en, ?lang=ja, and Accept-Language ja without ?lang), no English left on the
+#      Japanese page, the language switch, and every text id in both tables of web/www/i18n.js.
 # Screenshots of every section go to ${WGCONV_WEB_SHOTS:-web/screenshots}. Exit status 0 only
 # when every check passed; a page that gets no WebGPU adapter fails, saying why.
 set -euo pipefail
@@ -36,7 +38,7 @@ command -v npm >/dev/null || missing+=(npm)
 command -v node >/dev/null || missing+=(nodejs)
 command -v python3 >/dev/null || missing+=(python3)
 # Japanese glyphs for the ?lang=ja screenshots (the page ships no font: it uses the browser's).
-fc-list 2>/dev/null | grep -q 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
+[ -n "$(fc-list 'Noto Sans CJK JP' family 2>/dev/null)" ] || missing+=(fonts-noto-cjk)
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 \
     || missing+=(mesa-vulkan-drivers libvulkan1)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -211,8 +211,9 @@ async function languagePage(browser, lang) {
     check(words.length > 50, '?lang=en: the scan for English finds the English page\'s words', `${words.length} words`);
   }
   await page.screenshot({ path: path.join(SHOTS, `page_${lang}.png`), fullPage: true });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(SHOTS, `top_${lang}.png`) });
+  // The header and section 1 (README's pictures).
+  const bottom = await page.evaluate(() => { window.scrollTo(0, 0); return document.getElementById('forward').getBoundingClientRect().bottom + 16; });
+  await page.screenshot({ path: path.join(SHOTS, `top_${lang}.png`), clip: { x: 0, y: 0, width: 1200, height: Math.ceil(bottom) } });
   await page.close();
 }
 
