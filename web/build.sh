@@ -6,6 +6,8 @@
 #     found as: $WASM_BINDGEN if set; else
 #     ${WGCONV_WEB_TOOLS:-$HOME/.cache/wgconv-web}/wasm-bindgen-cli-VERSION/bin/wasm-bindgen
 #     (where web/test.sh installs it); else `wasm-bindgen` on PATH if its version matches.
+# The .wasm is taken from where cargo reports it, so CARGO_TARGET_DIR (or a build.target-dir
+# in a cargo config) is honoured.
 # Serve it with: python3 -m http.server -d web/dist 8000 --bind 127.0.0.1
 set -euo pipefail
 web=$(cd "$(dirname "$0")" && pwd)
@@ -36,10 +38,27 @@ if [ "$found" != "$version" ]; then
     exit 2
 fi
 
-cargo build --release --locked --target wasm32-unknown-unknown
+# Cargo says where it put the .wasm (under $CARGO_TARGET_DIR when set, or a config's target-dir):
+# the `filenames` of wgconv-web's compiler-artifact message. Diagnostics still go to stderr.
+wasm=$(cargo build --release --locked --target wasm32-unknown-unknown \
+        --message-format=json-render-diagnostics |
+    python3 -c '
+import json, sys
+found = []
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"].replace("_", "-") == "wgconv-web":
+        found += [f for f in m["filenames"] if f.endswith(".wasm")]
+if len(found) != 1:
+    sys.exit("build.sh: cargo named %d .wasm files for wgconv-web: %s" % (len(found), found))
+print(found[0])
+')
+echo "packing $wasm"
 rm -rf dist
 mkdir -p dist
-"$bindgen" --target web --no-typescript --out-dir dist/pkg \
-    target/wasm32-unknown-unknown/release/wgconv_web.wasm
+"$bindgen" --target web --no-typescript --out-dir dist/pkg "$wasm"
 cp www/* dist/
 echo "built $web/dist: $(du -cb dist/*.html dist/*.js dist/*.css dist/pkg/* | tail -1 | cut -f1) bytes"

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The page's browser tests, from a fresh Debian machine (run as root, or with sudo for apt-get):
 #   1. installs what is missing: chromium, Node's npm, Mesa's lavapipe (for `wgconv demo`),
+#      Noto CJK fonts (fonts-noto-cjk, so that the Japanese page's screenshots show Japanese),
 #      rustup's wasm32-unknown-unknown target, wasm-bindgen-cli pinned to web/Cargo.lock's
 #      wasm-bindgen (built once into ${WGCONV_WEB_TOOLS:-$HOME/.cache/wgconv-web}/wasm-bindgen-cli-VERSION
 #      and reused), and puppeteer-core from web/package-lock.json (npm ci);
-#   2. builds the page (web/build.sh) and runs `wgconv demo` for the numbers of c¹₁,₁;
+#   2. builds the page (web/build.sh), checks that build.sh honours CARGO_TARGET_DIR
+#      (web/tests/target-dir.sh), and runs `wgconv demo` for the numbers of c¹₁,₁;
 #   3. serves web/dist on 127.0.0.1 (a free port) and drives headless Chromium with WebGPU
 #      (web/tests/page.test.mjs): the ?selftest page passes; drawing with pointer events changes
 #      the maps; hovering c¹₁,₁ shows `wgconv demo`'s numbers; the check button finds nothing over
 #      its bound; training gets the loss under 1e-6 within 400 steps; phone width; and, in a
-#      Chromium without WebGPU, the fallback on the CPU reference.
+#      Chromium without WebGPU, the fallback on the CPU reference; the page in English and in
+#      Japanese (?lang=en, ?lang=ja, and Accept-Language ja without ?lang), no English left on the
+#      Japanese page, the language switch, and every text id in both tables of web/www/i18n.js.
 # Screenshots of every section go to ${WGCONV_WEB_SHOTS:-web/screenshots}. Exit status 0 only
 # when every check passed; a page that gets no WebGPU adapter fails, saying why.
 set -euo pipefail
@@ -33,6 +37,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(npm)
 command -v node >/dev/null || missing+=(nodejs)
 command -v python3 >/dev/null || missing+=(python3)
+# Japanese glyphs for the ?lang=ja screenshots (the page ships no font: it uses the browser's).
+[ -n "$(fc-list 'Noto Sans CJK JP' family 2>/dev/null)" ] || missing+=(fonts-noto-cjk)
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 \
     || missing+=(mesa-vulkan-drivers libvulkan1)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -73,6 +79,8 @@ if [ "$bytes" -gt 2000000 ]; then
     exit 1
 fi
 say "page size: $bytes bytes (html, css, js, wasm)"
+# build.sh with CARGO_TARGET_DIR set packs the .wasm under it (a copy of this build; seconds).
+bash "$web/tests/target-dir.sh"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-$(id -u)}
 mkdir -m 700 -p "$XDG_RUNTIME_DIR"
 tmp=$(mktemp -d)

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { STRINGS, WASM_MESSAGES, pickLang } from '../www/i18n.js';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -92,7 +93,132 @@ function parseDemo(text) {
   };
 }
 
+// ---- the two languages: the tables, without a browser ----
+// A run of 3 or more ASCII letters on the Japanese page is English left untranslated, unless it
+// is one of these names (shorter runs, such as the notation x, w, b, f, ms, e-notation like
+// 1.2e−3 or f64, never count). Text in <code> and <kbd> is what one types (commands, flags,
+// ?selftest, key caps) and is not scanned; the adapter's own name, as the browser reports it, is
+// allowed where the page prints it.
+const ALLOWED = new Set([
+  'WebGPU', 'GPU', 'CPU', 'WGSL', 'WebAssembly', 'wgconv', // the APIs, the processors, the tool
+  'ReLU', 'max', 'SGD', // the notebook's notation f = ReLU, f(x) = max(0, x); the optimiser's name
+  'English', // the language switch names each language in that language
+  'Chrome', 'Edge', 'Safari', 'Firefox', 'Windows', 'Chromium', 'Linux', // the no-WebGPU banner's advice
+]);
+const englishWords = (text, extra = new Set()) =>
+  [...new Set(text.match(/[A-Za-z]{3,}/g) || [])].filter((w) => !ALLOWED.has(w) && !extra.has(w));
+
+function staticChecks() {
+  const en = STRINGS.en, ja = STRINGS.ja;
+  const missing = [...Object.keys(en).filter((k) => !(k in ja)).map((k) => `ja lacks ${k}`),
+    ...Object.keys(ja).filter((k) => !(k in en)).map((k) => `en lacks ${k}`),
+    ...Object.keys(en).filter((k) => k in ja && typeof en[k] !== typeof ja[k]).map((k) => `${k}: a ${typeof en[k]} in en, a ${typeof ja[k]} in ja`)];
+  check(missing.length === 0, 'i18n: every text id is in both tables, of the same kind', missing.join('; '));
+  // Every id the page names exists.
+  const www = new URL('../www/', import.meta.url);
+  const html = fs.readFileSync(new URL('index.html', www), 'utf8');
+  const app = fs.readFileSync(new URL('app.js', www), 'utf8');
+  const used = [...html.matchAll(/data-i18n="([^"]+)"/g)].map((m) => m[1])
+    .concat([...html.matchAll(/data-i18n-attr="([^"]+)"/g)].flatMap((m) => m[1].split(';').map((p) => p.split(':')[1].trim())))
+    .concat([...app.matchAll(/\bt\('([^']+)'/g)].map((m) => m[1]))
+    .concat([...app.matchAll(/\b(?:sourceId|whereId)\b[^;]*/g)].flatMap((m) => [...m[0].matchAll(/'([a-z]+\.[a-z.]+)'/g)].map((x) => x[1])))
+    .concat([...app.matchAll(/fail\('([^']+)'/g)].map((m) => m[1]));
+  const unknown = [...new Set(used)].filter((k) => !(k in en));
+  check(used.length > 60 && unknown.length === 0, 'i18n: every id used by index.html and app.js is in the tables', `${used.length} uses; unknown: ${unknown.join(', ')}`);
+  // The Japanese table itself leaves no English (its markup and <code> aside).
+  // Each function called with '' for the texts it embeds, 1 for its numbers.
+  const sample = { name: '', msg: '', where: '', reason: '', href: '', map: 'z¹/c¹', sup: '¹', ratio: '', source: '', loss: null };
+  const args = new Proxy(sample, { get: (o, k) => (k in o ? o[k] : 1) });
+  const jaText = Object.values(ja).map((v) => (typeof v === 'function' ? v(args) : v)).join('\n')
+    .replace(/<(code|kbd)>.*?<\/\1>/gs, '').replace(/<[^>]+>/g, '').replace(/&[a-z]+;/g, '');
+  const left = englishWords(jaText);
+  check(left.length === 0, 'i18n: the Japanese table has no English words', left.join(', '));
+  // Every message web/src writes (JsError::new) has a Japanese pattern; the patterns' Japanese
+  // leaves no English of its own.
+  const src = fs.readdirSync(new URL('../src/', import.meta.url)).filter((f) => f.endsWith('.rs'))
+    .map((f) => fs.readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8')).join('\n');
+  const messages = [...src.matchAll(/JsError::new\(\s*(?:&format!\(\s*)?"((?:[^"\\]|\\.)*)"/g)]
+    .map((m) => m[1].replace(/\{[a-z_]*\}/g, '1'));
+  const untranslated = messages.filter((m) => !WASM_MESSAGES.some(([re]) => re.test(m)));
+  check(messages.length >= 8 && untranslated.length === 0, 'i18n: every message web/src writes has a Japanese pattern',
+    `${messages.length} messages; none for: ${untranslated.join(' | ')}`);
+  const wasmJa = WASM_MESSAGES.map(([re, ja]) => ja(['', '1', '2', '3', '4', '5'])).join('\n');
+  const leftWasm = englishWords(wasmJa);
+  check(leftWasm.length === 0, 'i18n: the wasm messages\' Japanese has no English words', leftWasm.join(', '));
+  // The language: ?lang=, else the first Japanese or English of navigator.languages, else English.
+  const picks = [['?lang=ja', ['en-US'], 'ja'], ['?lang=en', ['ja-JP'], 'en'], ['', ['ja-JP', 'en'], 'ja'], ['', ['fr', 'en-GB', 'ja'], 'en'],
+    ['', ['de'], 'en'], ['?lang=xx', ['ja'], 'ja'], ['?selftest&lang=ja', [], 'ja']];
+  const wrong = picks.filter(([q, l, want]) => pickLang(q, l) !== want).map(([q, l, want]) => `${q} ${l} → ${pickLang(q, l)}, not ${want}`);
+  check(wrong.length === 0, 'i18n: the language is chosen from ?lang=, then navigator.languages', wrong.join('; '));
+}
+
+// Every visible text node outside <code>/<kbd>, the title, and the title, aria-label, alt and
+// placeholder attributes.
+const pageText = (page) => page.evaluate(() => {
+  const out = [document.title];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || el.closest('code, kbd, script, style')) continue;
+    if (!el.checkVisibility({ checkVisibilityCSS: true }) && el.tagName !== 'OPTION') continue;
+    out.push(n.textContent);
+  }
+  for (const el of document.querySelectorAll('[title], [aria-label], [alt], [placeholder]')) {
+    for (const a of ['title', 'aria-label', 'alt', 'placeholder']) if (el.hasAttribute(a)) out.push(el.getAttribute(a));
+  }
+  return out.join('\n');
+});
+// The adapter's name as the browser gives it (the page prints it in the status line).
+const adapterWords = (page) => page.evaluate(() => {
+  const b = (window.wgconv.adapter || {}).browser || {};
+  return [b.vendor, b.architecture, b.device, b.description].filter(Boolean).join(' ');
+}).then((s) => new Set(s.match(/[A-Za-z]+/g) || []));
+
+const SECTIONS = { forward: 'forward.h', explain: 'explain.h', check: 'check.h', learn: 'learn.h', 'selftest-section': 'selftest.h' };
+// The page in `lang`: <html lang>, the title, every section with its heading in that language.
+async function checkLanguage(page, lang, how) {
+  const r = await page.evaluate((ids) => ({
+    lang: document.documentElement.lang, title: document.title, h1: document.querySelector('h1').textContent,
+    sections: Object.fromEntries(Object.keys(ids).map((id) => {
+      const s = document.getElementById(id);
+      const box = s && s.getBoundingClientRect();
+      return [id, { h: s ? s.querySelector('h2').textContent : null, shown: !!box && box.height > 40 && s.checkVisibility() }];
+    })),
+    status: document.getElementById('status').textContent,
+  }), SECTIONS);
+  const T = STRINGS[lang];
+  const bad = Object.entries(SECTIONS).filter(([id, key]) => !(r.sections[id].shown && r.sections[id].h === T[key])).map(([id]) => `${id}: ${JSON.stringify(r.sections[id])}`);
+  check(r.lang === lang && r.title === T['doc.title'] && r.h1 === T.h1 && bad.length === 0,
+    `${how}: the page is in ${lang === 'ja' ? 'Japanese' : 'English'}, every section shown`, `<html lang="${r.lang}">, h1 "${r.h1}"${bad.length ? `; ${bad.join('; ')}` : ''}`);
+  return r;
+}
+
+// The page in each language, in the same state: GPU maps, the check run, one training step.
+async function languagePage(browser, lang) {
+  const page = await open(browser, `?lang=${lang}`);
+  await page.waitForFunction(() => window.wgconv.firstGpuMapsMs !== null, { timeout: 60000 });
+  await page.click('#check-btn');
+  await page.waitForSelector('#check-over', { timeout: 30000 });
+  await page.click('#step-btn');
+  await page.waitForFunction(() => window.wgconv.train.steps === 1 && !window.wgconv.train.busy, { timeout: 30000 });
+  await settle(page);
+  await checkLanguage(page, lang, `?lang=${lang}`);
+  const words = englishWords(await pageText(page), await adapterWords(page));
+  if (lang === 'ja') {
+    check(words.length === 0, '?lang=ja: no English left on the page (text, title, aria-label, title attributes)', words.join(', '));
+  } else {
+    // The same scan finds the English page's words: it does see the page.
+    check(words.length > 50, '?lang=en: the scan for English finds the English page\'s words', `${words.length} words`);
+  }
+  await page.screenshot({ path: path.join(SHOTS, `page_${lang}.png`), fullPage: true });
+  // The header and section 1 (README's pictures).
+  const bottom = await page.evaluate(() => { window.scrollTo(0, 0); return document.getElementById('forward').getBoundingClientRect().bottom + 16; });
+  await page.screenshot({ path: path.join(SHOTS, `top_${lang}.png`), clip: { x: 0, y: 0, width: 1200, height: Math.ceil(bottom) } });
+  await page.close();
+}
+
 async function main() {
+  staticChecks();
   const browser = await launch(WEBGPU_FLAGS);
   try {
     // ---- 1. ?selftest ----
@@ -115,8 +241,11 @@ async function main() {
       await page.close();
     }
 
-    // ---- 2. the page, live ----
-    const page = await open(browser);
+    // ---- 2. the page in English and in Japanese ----
+    for (const lang of ['en', 'ja']) await languagePage(browser, lang);
+
+    // ---- 3. the page, live ----
+    const page = await open(browser, '?lang=en');
     await page.waitForFunction(() => window.wgconv.firstGpuMapsMs !== null, { timeout: 60000 });
     const t = await page.evaluate(() => ({ first: window.wgconv.firstMapsMs, gpu: window.wgconv.firstGpuMapsMs }));
     log(`first maps ${t.first.toFixed(0)} ms (CPU reference), first GPU maps ${t.gpu.toFixed(0)} ms`);
@@ -263,15 +392,48 @@ async function main() {
     await browser.close();
   }
 
-  // ---- 3. no WebGPU: Chromium without the flag ----
+  // ---- 4. a browser that prefers Japanese, no ?lang ----
+  const ja = await launch(['--headless=new', '--no-sandbox', '--lang=ja', '--accept-lang=ja']);
+  try {
+    const page = await open(ja, '?cpu');
+    const langs = await page.evaluate(() => navigator.languages.join(','));
+    if (check(langs.startsWith('ja'), 'Chromium with --lang=ja --accept-lang=ja prefers Japanese', `navigator.languages ${langs}`)) {
+      await checkLanguage(page, 'ja', 'accept-language ja, no ?lang');
+      const words = englishWords(await pageText(page));
+      check(words.length === 0, 'accept-language ja, no WebGPU: no English left on the page (the banner too)', words.join(', '));
+      await page.screenshot({ path: path.join(SHOTS, 'no_webgpu_ja.png'), fullPage: true });
+    }
+    // The switch: in place, into the address, and back.
+    const texts = () => page.evaluate(() => ({ search: location.search, lang: document.documentElement.lang,
+      formula: document.getElementById('formula').textContent, status: document.getElementById('status').textContent,
+      train: document.getElementById('train-status').textContent, banner: document.getElementById('nogpu').textContent,
+      help: document.getElementById('selftest-help').innerHTML }));
+    await page.click('[data-lang="en"]');
+    const en = await texts();
+    check(en.search === '?cpu=&lang=en' && en.lang === 'en' && en.formula.startsWith('Output size') && en.status === STRINGS.en['status.cpu']
+      && en.train.includes('step 0') && en.banner.includes('No WebGPU') && en.help.includes('?selftest&amp;lang=en'),
+    'the switch to English changes the page in place and puts ?lang=en in the address', JSON.stringify(en).slice(0, 300));
+    await page.click('[data-lang="ja"]');
+    const back = await texts();
+    check(back.search === '?cpu=&lang=ja' && back.lang === 'ja' && back.formula.startsWith('出力サイズ') && back.status === STRINGS.ja['status.cpu']
+      && back.train.includes('ステップ 0'), 'and back to Japanese', JSON.stringify(back).slice(0, 300));
+    await page.close();
+    const asked = await open(ja, '?cpu&lang=en');
+    await checkLanguage(asked, 'en', 'accept-language ja, ?lang=en');
+    await asked.close();
+  } finally {
+    await ja.close();
+  }
+
+  // ---- 5. no WebGPU: Chromium without the flag ----
   const plain = await launch(['--headless=new', '--no-sandbox']);
   try {
-    let page = await open(plain);
+    let page = await open(plain, '?lang=en');
     let how = 'Chromium without --enable-unsafe-webgpu';
     if (await page.evaluate(() => !!window.wgconv.adapter)) {
       // This Chromium has WebGPU on by default: turn it off from the page instead.
       await page.close();
-      page = await open(plain, '?cpu');
+      page = await open(plain, '?cpu&lang=en');
       how = 'Chromium with WebGPU, page opened with ?cpu';
     }
     const fb = await page.evaluate(() => ({

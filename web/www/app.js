@@ -1,6 +1,7 @@
 // The page: it draws and listens; every number it shows comes from wgconv compiled to wasm
 // (pkg/wgconv_web.js): the GPU kernels through WebGPU, or the f64 CPU reference without it.
 import init, * as wg from './pkg/wgconv_web.js';
+import { t, show, onLangChange, applyStatic, setLang, wasmMessage, lang } from './i18n.js';
 
 const H = 24, W = 24;
 const $ = (id) => document.getElementById(id);
@@ -21,11 +22,15 @@ const state = {
 // What the tests read.
 window.wgconv = { firstMapsMs: null, firstGpuMapsMs: null, forwards: 0, ready: false, errors: [], timings: {} };
 
-function fail(where, e) {
-  const msg = `${where}: ${e && e.message ? e.message : e}`;
-  console.error(msg);
-  window.wgconv.errors.push(msg);
-  $('status').textContent = msg;
+// An exception's message (wgconv's, through wasm-bindgen, or the browser's), in the page's language.
+const errText = (e) => wasmMessage(e && e.message ? e.message : e);
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+
+function fail(whereId, e) {
+  const raw = e && e.message ? e.message : String(e);
+  console.error(`${whereId}: ${raw}`);
+  window.wgconv.errors.push(`${whereId}: ${raw}`);
+  show($('status'), () => t('fail', { where: t(whereId), msg: wasmMessage(raw) }));
 }
 
 // ---------- numbers and colours ----------
@@ -156,9 +161,10 @@ function setupInput() {
       const d = ctx.getImageData(0, 0, W, H).data;
       const v = new Float32Array(H * W);
       for (let i = 0; i < v.length; i++) v[i] = (0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2]) / 255;
+      show($('upload-name'), () => t('input.uploaded', { name: file.name }));
       setInput(v);
     } catch (err) {
-      fail('reading the picture', err);
+      fail('fail.picture', err);
     }
   });
 }
@@ -188,10 +194,10 @@ function buildFilters() {
   const box = $('filters');
   box.textContent = '';
   for (let k = 0; k < 2; k++) {
-    const t = document.createElement('table');
+    const table = document.createElement('table');
     const cap = document.createElement('caption');
     cap.textContent = `w${k ? '²' : '¹'} (${r}×${r})`;
-    t.appendChild(cap);
+    table.appendChild(cap);
     for (let i = 0; i < r; i++) {
       const tr = document.createElement('tr');
       for (let j = 0; j < r; j++) {
@@ -199,7 +205,7 @@ function buildFilters() {
         const inp = document.createElement('input');
         inp.type = 'text'; inp.inputMode = 'decimal';
         inp.id = `w-${k}-${i}-${j}`;
-        inp.setAttribute('aria-label', `w${k ? '²' : '¹'} row ${i + 1} column ${j + 1}`);
+        inp.setAttribute('aria-label', t('filters.cell', { w: `w${k ? '²' : '¹'}`, i: i + 1, j: j + 1 }));
         inp.addEventListener('change', () => {
           const v = Number(inp.value.replace('−', '-'));
           if (!Number.isFinite(v) || inp.value.trim() === '') { inp.setAttribute('aria-invalid', 'true'); return; }
@@ -210,9 +216,9 @@ function buildFilters() {
         });
         td.appendChild(inp); tr.appendChild(td);
       }
-      t.appendChild(tr);
+      table.appendChild(tr);
     }
-    box.appendChild(t);
+    box.appendChild(table);
   }
   fillFilters();
 }
@@ -272,14 +278,9 @@ function setupFilters() {
 function showFormula() {
   const { kernel: r, stride: s, padding: p } = state;
   const inner = H + 2 * p - r;
-  const el = $('formula');
-  if (inner < 0) {
-    el.textContent = `Output size: 24 + 2·${p} − ${r} < 0 — the ${r}×${r} kernel does not fit the padded image.`;
-  } else {
-    const P = Math.floor(inner / s) + 1;
-    el.textContent = `Output size: ⌊(24 + 2·${p} − ${r})/${s}⌋ + 1 = ${P}, so each filter gives a ${P}×${P} feature map.`;
-  }
-  $('params').textContent = `Parameters: ${r}×${r}×2 = ${r * r * 2} weights + 2 biases = ${r * r * 2 + 2}.`;
+  const P = Math.floor(inner / s) + 1;
+  show($('formula'), () => (inner < 0 ? t('formula.nofit', { p, r }) : t('formula.size', { p, r, s, P })));
+  show($('params'), () => t('formula.params', { r, n: r * r * 2 }));
 }
 
 // ---------- forward ----------
@@ -306,8 +307,8 @@ async function forwardOnce() {
   try {
     res = JSON.parse(await wg.forward(request()));
   } catch (e) {
-    $('source').textContent = '';
-    $('timing').textContent = `Not computed: ${e.message || e}`;
+    show($('source'), () => '');
+    show($('timing'), () => t('timing.failed', { msg: errText(e) }));
     return;
   }
   state.last = res;
@@ -317,13 +318,12 @@ async function forwardOnce() {
   const since = performance.now() - t0;
   if (window.wgconv.firstMapsMs === null) window.wgconv.firstMapsMs = since;
   if (res.source === 'gpu' && window.wgconv.firstGpuMapsMs === null) window.wgconv.firstGpuMapsMs = since;
-  $('source').textContent = res.source === 'gpu'
-    ? 'Computed on the GPU (WebGPU).'
-    : (state.opening ? 'Computed by the f64 CPU reference while the GPU opens.' : 'Computed by the f64 CPU reference (no WebGPU).');
+  const sourceId = res.source === 'gpu' ? 'source.gpu' : (state.opening ? 'source.opening' : 'source.cpu');
+  show($('source'), () => t(sourceId));
   const wc = window.wgconv;
-  $('timing').textContent = (res.gpu_ms !== null ? `GPU pass with readback ${res.gpu_ms.toFixed(1)} ms; ` : '')
-    + `CPU reference ${res.cpu_ms.toFixed(1)} ms. First maps ${wc.firstMapsMs.toFixed(0)} ms after the page started`
-    + (wc.firstGpuMapsMs !== null ? `, first GPU maps ${wc.firstGpuMapsMs.toFixed(0)} ms.` : '.');
+  const times = { gpu: res.gpu_ms !== null ? res.gpu_ms.toFixed(1) : null, cpu: res.cpu_ms.toFixed(1),
+    first: wc.firstMapsMs.toFixed(0), firstGpu: wc.firstGpuMapsMs !== null ? wc.firstGpuMapsMs.toFixed(0) : null };
+  show($('timing'), () => t('timing', times));
   const { p, q } = state.sel;
   if (p >= res.p || q >= res.q) state.sel = { k: state.sel.k, p: 0, q: 0 };
   explainSelected();
@@ -341,11 +341,10 @@ function drawMaps(res) {
     let ymax = 0; for (const v of y) ymax = Math.max(ymax, v);
     paint($(`map-z${k}`), res.p, res.q, (i) => diverging(z[i], zmax), cell);
     paint($(`map-y${k}`), res.p, res.q, (i) => gray(y[i], ymax), cell);
-    $(`scale-z${k}`).textContent = `blue −${zmax.toFixed(3)} … red +${zmax.toFixed(3)}`;
-    $(`scale-y${k}`).textContent = `black 0 … white ${ymax.toFixed(3)}`;
+    $(`scale-z${k}`).textContent = t('maps.scale.z', { m: zmax.toFixed(3) });
+    $(`scale-y${k}`).textContent = t('maps.scale.y', { m: ymax.toFixed(3) });
     for (const m of ['z', 'y']) {
-      $(`map-${m}${k}`).setAttribute('aria-label',
-        `${m === 'z' ? 'pre-activation z' : 'feature map c'}${k ? '²' : '¹'}, ${res.p}×${res.q}; arrow keys pick an element to explain`);
+      $(`map-${m}${k}`).setAttribute('aria-label', t(`maps.label.${m}`, { sup: SUP[k], p: res.p, q: res.q }));
     }
   }
   markSelected();
@@ -411,45 +410,49 @@ function explainSelected() {
   for (let i = 0; i < r; i++) {
     const cells = [];
     for (let j = 0; j < r; j++) {
-      const t = ex.terms[i * r + j];
-      const title = t.padding ? `padding (row ${t.row}, column ${t.col}): x = 0`
-        : `x${SUB(t.row)},${SUB(t.col)} = ${t.x.toFixed(4)} × w = ${t.w.toFixed(4)}`;
-      cells.push(`<td class="${t.padding ? 'pad' : ''}" title="${title}">${fmt(t.product, 4)}</td>`);
+      const e = ex.terms[i * r + j];
+      const title = e.padding ? t('explain.padding', { row: e.row, col: e.col })
+        : `x${SUB(e.row)},${SUB(e.col)} = ${e.x.toFixed(4)} × w = ${e.w.toFixed(4)}`;
+      cells.push(`<td class="${e.padding ? 'pad' : ''}" title="${title}">${fmt(e.product, 4)}</td>`);
     }
     rows.push(`<tr>${cells.join('')}</tr>`);
   }
-  const terms = `<table class="terms" id="ex-terms" aria-label="the ${r * r} products w·x of the window">
-    <caption>w${SUP[ex.k]}ᵢ,ⱼ · xᵢ,ⱼ over input rows ${ex.terms[0].row}–${ex.terms[r * r - 1].row}, columns ${ex.terms[0].col}–${ex.terms[r * r - 1].col}</caption>${rows.join('')}</table>`;
+  const first = ex.terms[0], last = ex.terms[r * r - 1];
+  const terms = `<table class="terms" id="ex-terms" aria-label="${t('explain.terms', { n: r * r })}">
+    <caption>${t('explain.caption', { sup: SUP[ex.k], r0: first.row, r1: last.row, c0: first.col, c1: last.col })}</caption>${rows.join('')}</table>`;
   const gpu = ex.gpu_z !== null;
   const ratio = gpu ? Math.max(ex.ratio_z, ex.ratio_y) : null;
   const lines = [
     `${name} = f(Σᵢ Σⱼ w${SUP[ex.k]}ᵢ,ⱼ · xᵢ,ⱼ + b${SUB(ex.k + 1)}), f = ReLU`,
-    `sum of the ${r * r} products = <span id="ex-sum" data-value="${ex.sum}">${fmt(ex.sum)}</span>`,
+    `${t('explain.sum', { n: r * r })} = <span id="ex-sum" data-value="${ex.sum}">${fmt(ex.sum)}</span>`,
     `+ b${SUB(ex.k + 1)} (<span id="ex-bias" data-value="${ex.bias}">${fmt(ex.bias, 4)}</span>) = <span id="ex-zcpu" data-value="${ex.cpu_z}">${fmt(ex.cpu_z)}</span>`,
     `ReLU: max(0, ${fmt(ex.cpu_z)}) = <span id="ex-ycpu" data-value="${ex.cpu_y}">${ex.cpu_y.toFixed(6)}</span>`,
     gpu ? `GPU: z = <span id="ex-zgpu" data-value="${ex.gpu_z}">${fmt(ex.gpu_z)}</span>, ${name} = <span id="ex-ygpu" data-value="${ex.gpu_y}">${ex.gpu_y.toFixed(6)}</span>    CPU (f64): z = ${fmt(ex.cpu_z)}, ${name} = ${ex.cpu_y.toFixed(6)}`
-      : `CPU (f64) reference only: no WebGPU, so no GPU value to compare.`,
-    gpu ? `error: <span id="ex-ratio" data-value="${ratio}" class="${ratio <= 1 ? 'ok' : 'bad'}">${sci(ratio)} of its bound</span> (bound ${sci(ex.bound)} = (${r * r} + 1)·2⁻²³·(Σ|w·x| + |b|) + …)` : '',
+      : t('explain.cpuonly'),
+    gpu ? t('explain.error', { n: r * r, bound: sci(ex.bound),
+      ratio: `<span id="ex-ratio" data-value="${ratio}" class="${ratio <= 1 ? 'ok' : 'bad'}">${t('explain.ratio', { r: sci(ratio) })}</span>` }) : '',
   ];
   box.innerHTML = `<div class="explain-grid">${terms}<p class="sum" id="ex-lines">${lines.filter(Boolean).join('\n')}</p></div>`;
   box.dataset.k = ex.k; box.dataset.p = ex.p; box.dataset.q = ex.q;
-  box.dataset.products = JSON.stringify(ex.terms.map((t) => t.product));
+  box.dataset.products = JSON.stringify(ex.terms.map((e) => e.product));
 }
 
 // ---------- check ----------
 async function check() {
   const out = $('check-result');
   if (!state.gpu) {
-    out.textContent = 'No WebGPU here: the maps are the f64 CPU reference itself, so there is no GPU result to check.';
+    show(out, () => t('check.nogpu'));
     return;
   }
-  out.textContent = 'Checking…';
+  show(out, () => t('check.running'));
   let res;
-  try { res = JSON.parse(await wg.forward(request())); } catch (e) { out.textContent = `Check failed: ${e.message || e}`; return; }
+  try { res = JSON.parse(await wg.forward(request())); } catch (e) { show(out, () => t('check.failed', { msg: errText(e) })); return; }
   const c = res.check;
   const w = c.worst;
-  const where = w ? `${w.index[1] ? 'z²/c²' : 'z¹/c¹'} at p = ${w.index[2] + 1}, q = ${w.index[3] + 1}: GPU ${w.gpu.toPrecision(9)}, CPU ${w.cpu.toPrecision(12)}, error ${sci(w.ratio)} of its bound ${sci(w.bound)}` : 'nothing compared';
-  out.innerHTML = `<span class="${c.over === 0 ? 'ok' : 'bad'}" id="check-over" data-over="${c.over}" data-checked="${c.checked}">${c.checked} outputs (y and z) compared, ${c.over} over their bound.</span> Worst: ${where}.`;
+  const where = () => (w ? t('check.where', { map: w.index[1] ? 'z²/c²' : 'z¹/c¹', p: w.index[2] + 1, q: w.index[3] + 1,
+    gpu: w.gpu.toPrecision(9), cpu: w.cpu.toPrecision(12), ratio: sci(w.ratio), bound: sci(w.bound) }) : t('check.nothing'));
+  show(out, () => `<span class="${c.over === 0 ? 'ok' : 'bad'}" id="check-over" data-over="${c.over}" data-checked="${c.checked}">${t('check.result', c)}</span>`
+    + t('check.worst', { where: where() }), true);
 }
 
 // ---------- learning ----------
@@ -490,7 +493,7 @@ function drawLoss() {
   }
   const xs = n <= 200 ? 50 : n <= 1000 ? 200 : 10 ** Math.floor(Math.log10(n / 2));
   for (let s = 0; s <= n; s += xs) { ctx.fillText(String(s), X(s) - 6, Hc - B + 16); }
-  ctx.fillText('step', Wc / 2, Hc - 4);
+  ctx.fillText(t('learn.axis'), Wc / 2, Hc - 4);
   // The target of the test: 1e-6.
   ctx.strokeStyle = '#d9a400'; ctx.setLineDash([4, 4]);
   ctx.beginPath(); ctx.moveTo(L, Y(1e-6)); ctx.lineTo(Wc - R, Y(1e-6)); ctx.stroke(); ctx.setLineDash([]);
@@ -498,7 +501,7 @@ function drawLoss() {
   train.losses.forEach((v, s) => { const y = Y(Math.max(v, 10 ** lo)); if (s === 0) ctx.moveTo(X(s), y); else ctx.lineTo(X(s), y); });
   ctx.stroke();
   ctx.strokeStyle = '#888'; ctx.lineWidth = 1; ctx.strokeRect(L, T, Wc - L - R, Hc - T - B);
-  ctx.fillStyle = '#1b1b1f'; ctx.fillText('loss (mean squared error), log scale; dashed: 1e−6', L, T - 8);
+  ctx.fillStyle = '#1b1b1f'; ctx.fillText(t('learn.legend'), L, T - 8);
 }
 
 function showTrainStatus() {
@@ -509,14 +512,14 @@ function showTrainStatus() {
   el.dataset.loss = last === undefined ? '' : String(last);
   el.dataset.stepsPerS = sps.toFixed(1);
   const [dw, db] = train.paramError || [NaN, NaN];
-  el.textContent = `${train.init.source === 'gpu' ? `GPU${train.init.fused_loop ? ', fused loop' : ''}` : 'CPU reference (f64), no WebGPU'} · step ${train.steps}`
-    + (last === undefined ? '' : ` · loss ${last.toExponential(3)}`)
-    + ` · ${sps.toFixed(0)} steps/s (steps and their readback)`
-    + ` · max |w − teacher| ${dw.toExponential(2)}, |b − teacher| ${db.toExponential(2)}`;
+  const sourceId = train.init.source === 'gpu' ? (train.init.fused_loop ? 'learn.source.fused' : 'learn.source.gpu') : 'learn.source.cpu';
+  const args = { steps: train.steps, loss: last === undefined ? null : last.toExponential(3), sps: sps.toFixed(0),
+    dw: dw.toExponential(2), db: db.toExponential(2) };
+  show(el, () => t('learn.status', { ...args, source: t(sourceId) }));
 }
 
 async function trainInit() {
-  train.running = false; $('run-btn').textContent = 'Run'; $('run-btn').setAttribute('aria-pressed', 'false');
+  train.running = false; showRunButton();
   while (train.busy) await new Promise((r) => setTimeout(r, 10));
   train.busy = true;
   try {
@@ -527,7 +530,7 @@ async function trainInit() {
     drawLoss();
     showTrainStatus();
   } catch (e) {
-    $('train-status').textContent = `Training could not start: ${e.message || e}`;
+    show($('train-status'), () => t('learn.nostart', { msg: errText(e) }));
   } finally { train.busy = false; }
 }
 
@@ -549,8 +552,8 @@ async function trainSteps(n) {
     return true;
   } catch (e) {
     train.running = false;
-    $('run-btn').textContent = 'Run'; $('run-btn').setAttribute('aria-pressed', 'false');
-    $('train-status').textContent = `Training stopped: ${e.message || e} (Reset starts again)`;
+    showRunButton();
+    show($('train-status'), () => t('learn.stopped', { msg: errText(e) }));
     return false;
   } finally { train.busy = false; }
 }
@@ -563,11 +566,16 @@ async function runLoop() {
   }
 }
 
+function showRunButton() {
+  show($('run-btn'), () => t(train.running ? 'learn.pause' : 'learn.run'));
+  $('run-btn').setAttribute('aria-pressed', String(train.running));
+}
+
 function setupTraining() {
+  showRunButton();
   $('run-btn').addEventListener('click', () => {
     train.running = !train.running;
-    $('run-btn').textContent = train.running ? 'Pause' : 'Run';
-    $('run-btn').setAttribute('aria-pressed', String(train.running));
+    showRunButton();
     if (train.running) runLoop();
   });
   $('step-btn').addEventListener('click', () => trainSteps(1));
@@ -576,7 +584,7 @@ function setupTraining() {
     $(id).addEventListener('change', () => {
       const lr = Number($('lr').value), m = Number($('momentum').value);
       if (!(lr > 0) || !(m >= 0 && m < 1)) {
-        $('train-status').textContent = 'The learning rate must be > 0 and the momentum in [0, 1).';
+        show($('train-status'), () => t('learn.badsgd'));
         $(id).setAttribute('aria-invalid', 'true');
         return;
       }
@@ -587,23 +595,20 @@ function setupTraining() {
 }
 
 // ---------- start ----------
+// reason: a function giving the banner's first line as markup, in the page's language.
 function noGpu(reason) {
   const b = $('nogpu');
   b.hidden = false;
-  b.innerHTML = `<strong>No WebGPU: ${reason}</strong><br>The page still works: every map, explanation and
-    training step below comes from wgconv's f64 CPU reference (compiled to WebAssembly), labelled as such.
-    To run the real GPU kernels, open it in a browser with WebGPU (Chrome or Edge 113+, Safari 26+,
-    Firefox 141+ on Windows), or start Chromium with <code>--enable-unsafe-webgpu</code>
-    (on Linux also <code>--enable-features=Vulkan</code>).`;
+  show(b, () => t('nogpu', { reason: reason() }), true);
 }
 
 async function openGpu() {
-  if (params.has('cpu')) { noGpu('turned off by ?cpu in the address.'); return false; }
-  if (!('gpu' in navigator)) { noGpu('this browser has no navigator.gpu.'); return false; }
+  if (params.has('cpu')) { noGpu(() => t('nogpu.cpu')); return false; }
+  if (!('gpu' in navigator)) { noGpu(() => t('nogpu.nonavigator')); return false; }
   try {
     // What the browser says of its adapter (wgpu's AdapterInfo has no name for it on the web).
     const a = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!a) throw new Error('navigator.gpu.requestAdapter() returned null');
+    if (!a) throw Object.assign(new Error('navigator.gpu.requestAdapter() returned null'), { i18n: 'nogpu.null' });
     const bi = a.info || {};
     const browser = { vendor: bi.vendor || '', architecture: bi.architecture || '', device: bi.device || '',
       description: bi.description || '', is_fallback_adapter: !!bi.isFallbackAdapter,
@@ -612,43 +617,71 @@ async function openGpu() {
     info.browser = browser;
     state.gpu = true;
     window.wgconv.adapter = info;
-    const name = [browser.vendor, browser.architecture, browser.description].filter(Boolean).join(' ') || info.name || 'unnamed adapter';
-    $('status').textContent = `GPU: ${name} via WebGPU${browser.is_fallback_adapter ? ' — a fallback adapter (software, on the CPU)' : ''}.`
-      + (info.fused_loop ? ' Training runs the fused loop.'
-        : ` Training runs unfused: the fused loop needs ${info.fused_loop_storage_buffers} storage buffers per shader stage, this adapter allows ${browser.max_storage_buffers_per_shader_stage}.`);
+    const name = [browser.vendor, browser.architecture, browser.description].filter(Boolean).join(' ') || info.name || null;
+    show($('status'), () => t('status.gpu', { name: name || t('status.unnamed'), fallback: browser.is_fallback_adapter })
+      + (info.fused_loop ? t('status.fused')
+        : t('status.unfused', { need: info.fused_loop_storage_buffers, have: browser.max_storage_buffers_per_shader_stage })));
     return true;
   } catch (e) {
-    noGpu(`the browser has WebGPU but gave no usable device (${e.message || e}).`);
+    noGpu(() => t('nogpu.nodevice', { msg: e.i18n ? t(e.i18n) : esc(errText(e)) }));
     return false;
   }
 }
 
 async function runSelftest() {
   const pre = $('selftest');
-  pre.textContent = 'running…';
-  let result;
+  const sum = $('selftest-summary');
+  show(sum, () => t('selftest.running'));
+  // The JSON is for programs (and the tests): English keys and messages, behind a disclosure.
+  let result, message = null;
   if (!state.gpu) {
-    result = { pass: false, error: 'no WebGPU adapter: the self-test runs the GPU kernels and cannot run on the CPU reference alone', reason: $('nogpu').textContent.trim() };
+    result = { pass: false, error: t('selftest.nogpu', {}, 'en'), reason: $('nogpu').textContent.trim() };
+    message = () => t('selftest.nogpu');
   } else {
-    try { result = JSON.parse(await wg.selftest()); } catch (e) { result = { pass: false, error: String(e.message || e) }; }
+    try {
+      result = JSON.parse(await wg.selftest());
+    } catch (e) {
+      result = { pass: false, error: String(e.message || e) };
+      message = () => errText(e);
+    }
     if (result.adapter) result.adapter.browser = window.wgconv.adapter.browser;
   }
   pre.textContent = JSON.stringify(result, null, 1);
-  const sum = $('selftest-summary');
+  $('selftest-details').hidden = false;
   sum.className = result.pass ? 'ok' : 'bad';
-  sum.textContent = result.error ? `Self-test failed: ${result.error}`
-    : `Self-test ${result.pass ? 'passed' : 'FAILED'}: ${result.cases_total} forward runs (the notebook's layer and ${result.random_shapes} random shapes, each with ${result.versions} forward versions), `
-      + `${result.cases_failed} with elements over their bound, worst error ${sci(result.worst_ratio)} of its bound; `
-      + `${result.train.steps} training steps, loss ${result.train.first_loss.toExponential(2)} → ${result.train.final_loss.toExponential(2)} at ${result.train.steps_per_s.toFixed(0)} steps/s.`;
+  const r = result;
+  show(sum, () => (message ? t('selftest.failed', { msg: message() })
+    : t('selftest.summary', { pass: r.pass, total: r.cases_total, shapes: r.random_shapes, versions: r.versions,
+      failed: r.cases_failed, worst: sci(r.worst_ratio), steps: r.train.steps, first: r.train.first_loss.toExponential(2),
+      final: r.train.final_loss.toExponential(2), sps: r.train.steps_per_s.toFixed(0) })));
   document.title = result.pass ? 'selftest: pass' : 'selftest: fail';
   $('selftest-section').scrollIntoView();
 }
 
+// The language: every text from i18n.js; the switch changes it in place (and in the address).
+function setupLanguage() {
+  applyStatic();
+  // The self-test link keeps a language chosen in the address.
+  const selftestHref = () => '?selftest' + (new URLSearchParams(location.search).has('lang') ? `&lang=${lang}` : '');
+  show($('selftest-help'), () => t('selftest.help', { href: selftestHref() }), true);
+  document.querySelectorAll('[data-lang]').forEach((a) => a.addEventListener('click', (e) => {
+    e.preventDefault();
+    setLang(a.dataset.lang);
+  }));
+  onLangChange(() => {
+    if (state.last) drawMaps(state.last);
+    explainSelected();
+    if (train.init) drawLoss();
+    if (state.w.length) buildFilters();
+  });
+}
+
 async function main() {
+  setupLanguage();
   try {
     await init();
   } catch (e) {
-    fail('loading the WebAssembly module', e);
+    fail('fail.wasm', e);
     return;
   }
   window.wgconv.timings.wasmMs = performance.now() - t0;
@@ -660,13 +693,13 @@ async function main() {
   drawInput();
   // The reference's maps first (milliseconds), the GPU's once its kernels are compiled.
   state.opening = true;
-  $('status').textContent = 'Opening WebGPU and compiling the kernels…';
+  show($('status'), () => t('status.opening'));
   await update();
   const opened = performance.now();
   await openGpu();
   window.wgconv.timings.gpuOpenMs = performance.now() - opened;
   state.opening = false;
-  if (!state.gpu) $('status').textContent = 'Running on the f64 CPU reference.';
+  if (!state.gpu) show($('status'), () => t('status.cpu'));
   await update();
   await trainInit();
   window.wgconv.ready = true;
