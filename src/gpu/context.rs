@@ -83,6 +83,8 @@ pub struct ContextInner {
     #[cfg(target_arch = "wasm32")]
     pending_scopes: std::cell::RefCell<Vec<PendingScope>>,
     pub(crate) kernels: Kernels,
+    /// The simple kernels compiled per shape (`gpu::specialize`).
+    pub(crate) specialised: crate::gpu::specialize::Specialised,
     /// The timer [`GpuContext::time_ops`] arms for the ops' passes.
     pub(crate) op_timer: crate::gpu::op_timer::TimerSlot,
 }
@@ -167,6 +169,7 @@ impl GpuContext {
         let inner = ContextInner {
             id: NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed),
             kernels,
+            specialised: crate::gpu::specialize::Specialised::new(),
             device,
             queue,
             limits,

@@ -46,6 +46,8 @@ pub(crate) struct ForwardPlan {
     bias: bool,
     grid: Grid,
     params: GpuBuffer,
+    /// The simple kernel compiled for this shape, where the context specialises.
+    specialised: Option<std::sync::Arc<Kernel>>,
 }
 
 impl ForwardPlan {
@@ -62,6 +64,10 @@ impl ForwardPlan {
             relu: u32::from(relu),
             ..conv_params(shape, grid)
         };
+        let specialised = match version {
+            KernelVersion::Simple => ctx.specialised(ctx.kernels.forward.get(shape.bias), &params),
+            KernelVersion::Tiled => None,
+        };
         let params = ctx.buffer_init(
             "ConvParams forward",
             bytemuck::bytes_of(&params),
@@ -72,10 +78,14 @@ impl ForwardPlan {
             bias: shape.bias,
             grid,
             params,
+            specialised,
         })
     }
 
-    fn kernel<'c>(&self, ctx: &'c GpuContext) -> &'c Kernel {
+    fn kernel<'c>(&'c self, ctx: &'c GpuContext) -> &'c Kernel {
+        if let Some(kernel) = &self.specialised {
+            return kernel;
+        }
         let kernels = match self.version {
             KernelVersion::Simple => &ctx.kernels.forward,
             KernelVersion::Tiled => &ctx.kernels.forward_tiled,

@@ -13,10 +13,20 @@ pub(crate) struct Kernel {
 
 impl Kernel {
     pub(crate) fn new(device: &wgpu::Device, desc: &'static KernelDesc) -> Self {
+        Self::compile(device, desc, desc.source())
+    }
+
+    /// The kernel of `desc` compiled from `source` (its composed WGSL, or a specialisation of
+    /// it, `gpu::specialize`).
+    pub(crate) fn compile(
+        device: &wgpu::Device,
+        desc: &'static KernelDesc,
+        source: String,
+    ) -> Self {
         let name = desc.name;
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(name),
-            source: wgpu::ShaderSource::Wgsl(desc.source().into()),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
         });
         let entries: Vec<wgpu::BindGroupLayoutEntry> = desc
             .bindings

@@ -6,6 +6,7 @@ use crate::gpu::grids::{fold_grid, groups, Grid, ELEMENTWISE_WORKGROUP_SIZE};
 use crate::gpu::kernel::Kernel;
 use crate::gpu::memory::GpuBuffer;
 use crate::gpu::op_timer::record_pass;
+use crate::gpu::params::ConvParams;
 use crate::gpu::GpuContext;
 
 /// Dispatches recorded into one command encoder, submitted together.
@@ -31,6 +32,9 @@ impl<'c> Recording<'c> {
         buffers: &[(&str, &wgpu::Buffer)],
         grid: Grid,
     ) -> Result<()> {
+        let specialised =
+            conv_params(kernel, params).and_then(|p| self.ctx.specialised(kernel, &p));
+        let kernel = specialised.as_deref().unwrap_or(kernel);
         let uniform = self
             .ctx
             .buffer_init(kernel.desc.name, params, wgpu::BufferUsages::UNIFORM);
@@ -46,6 +50,12 @@ impl<'c> Recording<'c> {
     pub(crate) fn submit(self) {
         self.ctx.queue.submit([self.encoder.finish()]);
     }
+}
+
+/// The layer's shape, when `kernel` takes a [`ConvParams`] uniform.
+fn conv_params(kernel: &Kernel, params: &[u8]) -> Option<ConvParams> {
+    let conv = kernel.desc.params == ConvParams::LAYOUT && params.len() == size_of::<ConvParams>();
+    conv.then(|| bytemuck::pod_read_unaligned(params))
 }
 
 /// The folded grid of an elementwise kernel over `len` items (one invocation each).

@@ -21,6 +21,8 @@ pub mod params;
 pub mod pool;
 pub mod sequential;
 #[doc(hidden)] // the CLI's and the tests'; not part of the API
+pub mod specialize;
+#[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod table;
 pub mod tensor;
 pub mod trainer;
