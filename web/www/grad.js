@@ -10,7 +10,7 @@ const SUP = ['¹', '²'];
 const SUB = (n) => String(n).split('').map((d) => '₀₁₂₃₄₅₆₇₈₉'[d]).join('');
 const minus = (s) => s.replace(/-/g, '−');
 // Gradients are small: 6 significant digits in scientific notation.
-const g6 = (v) => minus(v.toExponential(5));
+const g6 = (v) => (v === 0 ? '0' : minus(v.toExponential(5)));
 const e2 = (v) => (v === 0 ? '0' : minus(v.toExponential(2)));
 const f6 = (v) => (v < 0 ? '−' : '') + Math.abs(v).toFixed(6);
 // A value in parentheses when negative, for the sums spelled out: + (−1.2e−3).
