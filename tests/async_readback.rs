@@ -113,3 +113,39 @@ fn from_adapter_async_opens_a_working_context() {
     );
     assert!(check.passed(), "{check:?}");
 }
+
+#[test]
+fn trainer_async_readers_give_what_the_blocking_ones_give() {
+    let ctx = common::gpu();
+    let x = notebook::image();
+    let t = notebook_layer(ctx)
+        .forward(&DeviceTensor::upload(ctx, "x", &x).expect("upload"))
+        .expect("forward")
+        .download(ctx)
+        .expect("t");
+    let sgd = Sgd {
+        momentum: 0.9,
+        ..Sgd::new(0.5)
+    };
+    let student = Conv2d::new(ctx, Conv2dConfig::NOTEBOOK, 5).expect("student");
+    let mut trainer = Trainer::new(student, &x, &t, TrainerOptions::new(sgd)).expect("trainer");
+    // Two steps, so that the momentum buffers are not zeros.
+    trainer.run(2, false, |_, _| {}).expect("run");
+    let state = trainer.read_state().expect("state");
+    let awaited = pollster::block_on(trainer.read_state_async()).expect("state async");
+    assert_eq!(awaited.w.dims, state.w.dims);
+    assert_eq!(awaited.w.data, state.w.data);
+    assert_eq!(awaited.b, state.b);
+    assert_eq!(awaited.w_momentum, state.w_momentum);
+    assert_eq!(awaited.b_momentum, state.b_momentum);
+    assert!(state.w_momentum.iter().any(|&v| v != 0.0));
+    let (dw, db) = trainer.read_grads().expect("grads");
+    let (dwa, dba) = pollster::block_on(trainer.read_grads_async()).expect("grads async");
+    assert_eq!((dwa.dims, dwa.data), (dw.dims, dw.data));
+    assert_eq!(dba, db);
+    let (y, dz) = trainer.read_output_and_dz().expect("y, dz");
+    let (ya, dza) = pollster::block_on(trainer.read_output_and_dz_async()).expect("async");
+    assert_eq!((ya.dims, ya.data), (y.dims, y.data));
+    assert!(dz.data.iter().any(|&v| v != 0.0));
+    assert_eq!((dza.dims, dza.data), (dz.dims, dz.data));
+}

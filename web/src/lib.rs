@@ -10,6 +10,7 @@
 //! the hover explanation); the training session.
 
 mod forward;
+mod grad;
 mod selftest;
 mod train;
 

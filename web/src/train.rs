@@ -20,43 +20,43 @@ pub(crate) const BATCH: u32 = 4;
 const LOG_EVERY: u32 = 50;
 
 /// The f64 reference trainer: parameters and momentum buffers in f64.
-struct CpuSession {
-    shape: ConvShape,
-    x: Vec<f64>,
-    t: Vec<f64>,
-    w: Vec<f64>,
-    b: Vec<f64>,
-    w_buf: Vec<f64>,
-    b_buf: Vec<f64>,
-    sgd: Sgd,
-    steps_done: u64,
+pub(crate) struct CpuSession {
+    pub(crate) shape: ConvShape,
+    pub(crate) x: Vec<f64>,
+    pub(crate) t: Vec<f64>,
+    pub(crate) w: Vec<f64>,
+    pub(crate) b: Vec<f64>,
+    pub(crate) w_buf: Vec<f64>,
+    pub(crate) b_buf: Vec<f64>,
+    pub(crate) sgd: Sgd,
+    pub(crate) steps_done: u64,
 }
 
-enum Session {
+pub(crate) enum Session {
     /// The trainer, and the steps run by trainers it replaced (new learning rate or momentum).
     Gpu(Box<Trainer>, u64),
     Cpu(Box<CpuSession>),
 }
 
 /// Inputs and target kept to rebuild the GPU trainer when the learning rate or momentum change.
-struct Task {
-    x: Tensor4,
-    t: Tensor4,
+pub(crate) struct Task {
+    pub(crate) x: Tensor4,
+    pub(crate) t: Tensor4,
 }
 
 thread_local! {
     /// None while a call holds the session (across an await) or before `train_init`.
     static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
-    static TASK: RefCell<Option<Task>> = const { RefCell::new(None) };
+    pub(crate) static TASK: RefCell<Option<Task>> = const { RefCell::new(None) };
 }
 
-fn take_session() -> Result<Session, JsError> {
+pub(crate) fn take_session() -> Result<Session, JsError> {
     SESSION
         .with(|s| s.borrow_mut().take())
         .ok_or_else(|| JsError::new("no training session (start one, or wait for the last call)"))
 }
 
-fn put_session(s: Session) {
+pub(crate) fn put_session(s: Session) {
     SESSION.with(|slot| *slot.borrow_mut() = Some(s));
 }
 
@@ -259,11 +259,7 @@ pub async fn train_set_sgd(lr: f32, momentum: f32) -> Result<(), JsError> {
     }
 }
 
-async fn rebuild(
-    trainer: Box<Trainer>,
-    offset: u64,
-    sgd: Sgd,
-) -> Result<Session, JsError> {
+async fn rebuild(trainer: Box<Trainer>, offset: u64, sgd: Sgd) -> Result<Session, JsError> {
     let ctx = gpu()?;
     let steps = trainer.steps_done();
     let layer = trainer.into_layer();

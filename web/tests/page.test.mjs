@@ -202,6 +202,7 @@ async function languagePage(browser, lang) {
   await page.click('#step-btn');
   await page.waitForFunction(() => window.wgconv.train.steps === 1 && !window.wgconv.train.busy, { timeout: 30000 });
   await settle(page);
+  await gradSection(page, lang);
   await checkLanguage(page, lang, `?lang=${lang}`);
   const words = englishWords(await pageText(page), await adapterWords(page));
   if (lang === 'ja') {
@@ -215,6 +216,129 @@ async function languagePage(browser, lang) {
   const bottom = await page.evaluate(() => { window.scrollTo(0, 0); return document.getElementById('forward').getBoundingClientRect().bottom + 16; });
   await page.screenshot({ path: path.join(SHOTS, `top_${lang}.png`), clip: { x: 0, y: 0, width: 1200, height: Math.ceil(bottom) } });
   await page.close();
+}
+
+// ---- section 2b, one weight's gradient (www/grad.js, src/grad.rs) ----
+// Pick w¹₂,₃, press the section's Step, and check the numbers it shows against each other and
+// against the f64 twin within the bounds it shows; then another weight, the same step.
+const GRAD_CUT_RGB = [176, 176, 176]; // grad.js's CUT_RGB
+async function gradSection(page, lang) {
+  const T = STRINGS[lang];
+  if (lang === 'en') {
+    const src = fs.readFileSync(new URL('../www/grad.js', import.meta.url), 'utf8');
+    const ids = [...new Set([...src.matchAll(/\bt\('([^']+)'/g)].map((m) => m[1]))];
+    const unknown = ids.filter((k) => !(k in STRINGS.en) || !(k in STRINGS.ja));
+    check(ids.length >= 20 && unknown.length === 0, 'gradient: every text id grad.js uses is in both tables', `${ids.length} ids; unknown: ${unknown.join(', ')}`);
+  }
+  const head = await page.evaluate(() => {
+    const s = document.getElementById('grad');
+    return { h: s.querySelector('h2').textContent, shown: s.checkVisibility() && s.getBoundingClientRect().height > 40,
+      after: s.previousElementSibling && s.previousElementSibling.id };
+  });
+  check(head.h === T['grad.h'] && head.shown && head.after === 'explain', `?lang=${lang}: section 2b shown, in ${lang}, right after section 2`, JSON.stringify(head));
+  const stepsBefore = await page.evaluate(() => window.wgconv.train.steps);
+  await page.click('#grad-w-0-1-2');
+  await page.click('#grad-step-btn');
+  await page.waitForFunction((n) => window.wgconv.grad && window.wgconv.grad.step === n && window.wgconv.train.steps === n + 1
+    && !window.wgconv.train.busy, { timeout: 30000 }, stepsBefore);
+  const read = () => page.evaluate((cut) => {
+    const ex = window.wgconv.grad;
+    // Each dz map's cell centres: grey exactly where the step's y ≤ 0 (the ReLU cut).
+    let greyWrong = 0, grey = 0;
+    for (let n = 0; n < ex.n; n++) {
+      const c = document.getElementById(`grad-dz-${n}`);
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const cell = c.width / ex.q;
+      for (let p = 0; p < ex.p; p++) for (let q = 0; q < ex.q; q++) {
+        const o = 4 * (Math.floor((p + 0.5) * cell) * c.width + Math.floor((q + 0.5) * cell));
+        const isGrey = px[o] === cut[0] && px[o + 1] === cut[1] && px[o + 2] === cut[2];
+        const isCut = ex.y[n * ex.p * ex.q + p * ex.q + q] <= 0;
+        grey += isGrey; greyWrong += isGrey !== isCut;
+      }
+    }
+    const sel = document.querySelector('#grad-filters button[aria-pressed=true]');
+    return { ex, grey, greyWrong, formula: document.getElementById('grad-formula').textContent,
+      text: document.getElementById('grad').textContent, loss: window.wgconv.train.losses.at(-1),
+      steps: window.wgconv.train.steps, sel: sel && sel.id, selText: sel && sel.textContent,
+      box: { ...document.getElementById('grad-explanation').dataset } };
+  }, GRAD_CUT_RGB);
+  const verify = (r, name) => {
+    const { ex } = r; const tw = ex.twin;
+    if (!check(ex.source === 'gpu' && tw, `${name}: the values are the GPU step's, with an f64 twin`, ex.source)) return;
+    // The loss: the loss curve's last point, within its bound of the twin's.
+    check(ex.loss === r.loss && Math.abs(ex.loss - tw.loss) <= tw.loss_bound && tw.loss_bound < 1e-3 * tw.loss,
+      `${name}: L is the step's loss, within its bound of the f64 twin`, `L ${ex.loss}, twin ${tw.loss}, bound ${tw.loss_bound}`);
+    // The sum spelled out: Σ dz·window over the maps shown is the twin's ∂L/∂w (f64, another order).
+    let sum = 0, abs = 0, dbSum = 0, maxTerm = 0;
+    for (let a = 0; a < ex.dz.length; a++) {
+      const term = ex.dz[a] * ex.window[a];
+      sum += term; abs += Math.abs(term); dbSum += ex.dz[a]; maxTerm = Math.max(maxTerm, Math.abs(term));
+    }
+    check(ex.dz.length === 1600 && Math.abs(sum - tw.dw) <= 1e-12 * abs && Math.abs(abs - tw.dw_abs) <= 1e-12 * abs,
+      `${name}: Σ dz·x over the maps shown is the twin's ∂L/∂w`, `Σ ${sum}, twin ${tw.dw}`);
+    const dwErr = Math.abs(ex.dw - tw.dw);
+    check(dwErr <= tw.dw_bound && tw.dw_bound > 0 && tw.dw_bound <= 1601 * 2 ** -23 * tw.dw_abs * 1.0001 + 1e-30 && ex.dw !== 0,
+      `${name}: GPU ∂L/∂w within the shown bound of the f64 twin`, `GPU ${ex.dw}, twin ${tw.dw}, error ${dwErr.toExponential(2)}, bound ${tw.dw_bound.toExponential(2)}`);
+    const dbErr = Math.abs(ex.db - tw.db);
+    check(Math.abs(dbSum - tw.db) <= 1e-12 * tw.db_abs && dbErr <= tw.db_bound && tw.db_bound <= 1601 * 2 ** -23 * tw.db_abs * 1.0001 + 1e-30,
+      `${name}: GPU ∂L/∂b = Σ dz within the shown bound of the f64 twin`, `GPU ${ex.db}, twin ${tw.db}, Σ dz ${dbSum}, error ${dbErr.toExponential(2)}, bound ${tw.db_bound.toExponential(2)}`);
+    // The ReLU: dz is 0 exactly where the step's y ≤ 0 (y > 0 exactly where z > 0), and the twin's
+    // z agrees wherever |z| is over its forward bound; the map shows those zeros grey.
+    let zeroWrong = 0, zWrong = 0, cut = 0;
+    for (let a = 0; a < ex.dz.length; a++) {
+      const isCut = ex.y[a] <= 0; cut += isCut;
+      if (isCut !== (ex.dz[a] === 0)) zeroWrong++;
+      if (Math.abs(tw.z[a]) > tw.z_bound[a] && (tw.z[a] > 0) === isCut) zWrong++;
+    }
+    check(zeroWrong === 0 && zWrong === 0 && cut === ex.cut && cut > 0 && cut < 1600,
+      `${name}: dz is 0 exactly where z ≤ 0`, `${cut} cut, ${zeroWrong} dz not matching the mask, ${zWrong} against the twin's z`);
+    check(r.grey === cut && r.greyWrong === 0, `${name}: the dz maps show the ReLU's zeros grey, and only those`, `${r.grey} grey cells, ${r.greyWrong} wrong`);
+    // The largest terms: the 5 largest |dz·x|, each the product of the map values at its (n, p, q).
+    const topOk = ex.top.length === 5 && ex.top.every((e, a) => {
+      const o = e.n * 400 + e.p * 20 + e.q;
+      return e.dz === ex.dz[o] && e.x === ex.window[o] && e.term === e.dz * e.x && (a === 0 || Math.abs(e.term) <= Math.abs(ex.top[a - 1].term));
+    }) && Math.abs(ex.top[0].term) === maxTerm;
+    check(topOk && r.formula.includes(T['grad.more']({ n: 1595, cut: ex.cut })), `${name}: the 5 largest terms spelled out, "+ 1595 more"`, JSON.stringify(ex.top[0]));
+    // The update, w ← w − lr·v with v ← μ·v + g: within f32 rounding (two roundings each).
+    const u = 2 ** -24;
+    const v = ex.momentum ? ex.momentum * ex.v_before + ex.dw : ex.dw;
+    const vOk = !ex.momentum || Math.abs(ex.v_after - v) <= 4 * u * (ex.momentum * Math.abs(ex.v_before) + Math.abs(ex.dw));
+    const wAfter = ex.w_before - ex.lr * (ex.momentum ? ex.v_after : ex.dw);
+    const wOk = Math.abs(ex.w_after - wAfter) <= 4 * u * (Math.abs(ex.w_before) + ex.lr * Math.abs(v));
+    check(vOk && wOk && ex.w_after !== ex.w_before && ex.v_before !== 0 && Math.abs(ex.w_after - tw.w_after) <= tw.w_bound,
+      `${name}: the SGD update reads w_after = w_before − lr·v, v = μ·v_before + g`,
+      `w ${ex.w_before} → ${ex.w_after} (${wAfter} from the numbers shown), v ${ex.v_before} → ${ex.v_after}, lr ${ex.lr}, μ ${ex.momentum}`);
+  };
+  const a = await read();
+  check(a.ex.k === 0 && a.ex.i === 1 && a.ex.j === 2 && a.sel === 'grad-w-0-1-2' && a.text.includes('w¹₂,₃'), `?lang=${lang}: clicking w¹₂,₃ explains it`, `${a.ex.k} ${a.ex.i} ${a.ex.j}, ${a.sel}`);
+  const f3 = (w) => (w < 0 ? '−' : '+') + Math.abs(w).toFixed(3);
+  check(a.selText === f3(a.ex.w_after), `?lang=${lang}: the grid shows the weight after the step`, `${a.selText} vs ${a.ex.w_after}`);
+  verify(a, `?lang=${lang} w¹₂,₃`);
+  // Another weight: the same step, another filter, another window.
+  await page.click('#grad-w-1-3-0');
+  await page.waitForFunction(() => window.wgconv.grad.k === 1, { timeout: 10000 });
+  const b = await read();
+  check(b.ex.step === a.ex.step && b.steps === a.steps && b.ex.i === 3 && b.ex.j === 0 && b.box.k === '1' && b.text.includes('w²₄,₁')
+    && b.ex.dw !== a.ex.dw && b.ex.db !== a.ex.db && JSON.stringify(b.ex.dz) !== JSON.stringify(a.ex.dz)
+    && JSON.stringify(b.ex.window) !== JSON.stringify(a.ex.window) && b.ex.loss === a.ex.loss,
+  `?lang=${lang}: clicking w²₄,₁ changes the explanation (the same step)`, `∂L/∂w ${a.ex.dw} → ${b.ex.dw}`);
+  verify(b, `?lang=${lang} w²₄,₁`);
+  await page.click('#grad-w-0-1-2');
+  await page.waitForFunction(() => window.wgconv.grad.k === 0, { timeout: 10000 });
+  await shot(page, '#grad', `grad_${lang}.png`);
+}
+
+// Without WebGPU the section explains the f64 trainer's step, labelled, with no twin.
+async function gradSectionCpu(page) {
+  await page.click('#grad-w-1-0-4');
+  await page.click('#grad-step-btn');
+  await page.waitForFunction(() => window.wgconv.grad && !window.wgconv.train.busy, { timeout: 30000 });
+  const r = await page.evaluate(() => ({ ex: window.wgconv.grad, text: document.getElementById('grad').textContent }));
+  let sum = 0, abs = 0;
+  r.ex.dz.forEach((d, a) => { sum += d * r.ex.window[a]; abs += Math.abs(d * r.ex.window[a]); });
+  check(r.ex.source === 'cpu' && r.ex.twin === null && r.ex.k === 1 && r.ex.j === 4 && r.text.includes(STRINGS.en['grad.cpuonly'])
+    && Math.abs(sum - r.ex.dw) <= 1e-12 * abs && r.ex.dw !== 0,
+  'no WebGPU: section 2b explains the CPU reference\'s step, labelled', `source ${r.ex.source}, ∂L/∂w ${r.ex.dw}, Σ ${sum}`);
 }
 
 async function main() {
@@ -447,6 +571,7 @@ async function main() {
     await page.click('#step-btn');
     await page.waitForFunction(() => window.wgconv.train.steps === 1, { timeout: 30000 });
     check(true, 'no WebGPU: a training step runs on the CPU reference');
+    await gradSectionCpu(page);
     await page.close();
   } finally {
     await plain.close();

@@ -2,6 +2,7 @@
 // (pkg/wgconv_web.js): the GPU kernels through WebGPU, or the f64 CPU reference without it.
 import init, * as wg from './pkg/wgconv_web.js';
 import { t, show, onLangChange, applyStatic, setLang, wasmMessage, lang } from './i18n.js';
+import { setupGrad } from './grad.js';
 
 const H = 24, W = 24;
 const $ = (id) => document.getElementById(id);
@@ -473,6 +474,7 @@ function drawStudent(w, b) {
   let dw = 0; train.init.teacher_w.forEach((v, i) => { dw = Math.max(dw, Math.abs(v - w[i])); });
   let db = 0; train.init.teacher_b.forEach((v, i) => { db = Math.max(db, Math.abs(v - b[i])); });
   train.paramError = [dw, db];
+  if (train.onStudent) train.onStudent(w, b);
 }
 
 function drawLoss() {
@@ -534,7 +536,8 @@ async function trainInit() {
   } finally { train.busy = false; }
 }
 
-async function trainSteps(n) {
+// run: what runs the steps (section 2b's grad.js passes wg.grad_step, which keeps its values).
+async function trainSteps(n, run = (m) => wg.train_steps(m)) {
   if (train.busy || !train.init) return false;
   train.busy = true;
   try {
@@ -542,7 +545,7 @@ async function trainSteps(n) {
       train.sgdDirty = false;
       await wg.train_set_sgd(Number($('lr').value), Number($('momentum').value));
     }
-    const r = JSON.parse(await wg.train_steps(n));
+    const r = JSON.parse(await run(n));
     train.losses.push(...r.losses);
     train.steps = r.steps_done;
     train.ms += r.ms; train.wallSteps += r.losses.length;
@@ -686,6 +689,7 @@ async function main() {
   }
   window.wgconv.timings.wasmMs = performance.now() - t0;
   setupInput(); setupFilters(); setupMaps(); setupTraining();
+  setupGrad({ train, trainSteps });
   $('check-btn').addEventListener('click', check);
   state.x.set(wg.notebook_image());
   state.w = Float32Array.from(wg.notebook_filters());

@@ -134,6 +134,44 @@ export const STRINGS = {
       `Self-test ${pass ? 'passed' : 'FAILED'}: ${total} forward runs (the notebook's layer and ${shapes} random shapes,`
       + ` each with ${versions} forward versions), ${failed} with elements over their bound, worst error ${worst} of its bound;`
       + ` ${steps} training steps, loss ${first} → ${final} at ${sps} steps/s.`,
+
+    // Section 2b, one weight's gradient (www/grad.js).
+    'grad.h': '2b. One weight\'s gradient, explained',
+    'grad.help': 'Pick a weight w¹ᵢ,ⱼ or w²ᵢ,ⱼ of the student of section 4 (click a cell), then press Step:'
+      + ' one training step runs, and the gradient that step computed for the weight is spelled out from'
+      + ' its own values — backpropagation through one layer: the loss L, its gradient through the ReLU'
+      + ' dz = dL/dc · [z &gt; 0], the window of x it multiplies, ∂L/∂w as a sum of products, ∂L/∂b, and'
+      + ' the SGD update it made.',
+    'grad.step': 'Step',
+    'grad.grid': ({ sup }) => `student w${sup}: pick a weight`,
+    'grad.cell': ({ sup, i, j, v }) => `w${sup} row ${i} column ${j} = ${v}`,
+    'grad.none': 'Press Step to run one training step and see the gradient it computed.',
+    'grad.running': 'Running one step…',
+    'grad.stepof': ({ step, now, source }) => `Step ${step} of the training — ${source}.`
+      + (now !== step ? ` Training is now at step ${now}; press Step for a fresh one.` : ''),
+    'grad.source.gpu': 'the GPU trainer\'s own buffers, read back after the step',
+    'grad.source.cpu': 'no WebGPU: the f64 CPU reference\'s step',
+    'grad.loss': ({ l }) => `loss L = (1/M)·Σ (c − t)² = ${l}  (M = 4·2·20·20 = 3200; before this step's update)`,
+    'grad.loss.twin': ({ twin, err, bound }) => `\n  f64 twin ${twin}, error ${err} (bound ${bound})`,
+    'grad.maps': ({ sup, i, j, i1, j1 }) => `Top: dz${sup} = dL/dc${sup} · [z${sup} &gt; 0] of each image of the batch`
+      + ` (blue &lt; 0 &lt; red; grey: 0 where the ReLU cut, z${sup} ≤ 0; outlined: the largest terms).`
+      + ` Below: the window of x it multiplies (blue &lt; 0 &lt; red), rows <span class="nw">${i}–${i1}</span>, columns <span class="nw">${j}–${j1}</span>.`,
+    'grad.img': ({ n }) => `image ${n}`,
+    'grad.dz.label': ({ sup, n }) => `dz${sup} of image ${n}, 20×20`,
+    'grad.x.label': ({ n, i, j }) => `the window of image ${n} starting at row ${i}, column ${j}, 20×20`,
+    'grad.more': ({ n, cut }) => `+ ${n} more terms (${cut} of them 0: the ReLU cut)`,
+    'grad.gpu.gpu': '(GPU)',
+    'grad.gpu.cpu': '(CPU reference, f64)',
+    'grad.top': ({ n, total }) => `the ${n} largest |terms| of ${total}`,
+    'grad.term': 'term dz·x',
+    'grad.vs': ({ what, gpu, twin, err, bound, abs, ratio }) => `${what}: GPU ${gpu}, f64 twin ${twin}, error ${err}: ${ratio}`
+      + `\n  (bound ${bound} = 1601·2⁻²³·Σ|terms| + …, Σ|terms| = ${abs})`,
+    'grad.twin.note': 'The f64 twin is wgconv\'s CPU reference of each kernel, fed what that GPU kernel read'
+      + ' (the GPU\'s y for the loss, its dz for the gradients, its gradient and momentum for the update), as'
+      + ' the crate\'s own step check does: an f32 sum of n terms errs by at most about n·2⁻²³·Σ|terms|.',
+    'grad.cpuonly': 'No WebGPU: these are the f64 CPU reference\'s own values; there is no GPU value to compare.',
+    'grad.sgd.h': ({ w }) => `The SGD update this step applied to ${w}`,
+    'grad.sgd.twin': ({ twin, err, bound, ratio }) => `f64 twin ${twin}, error ${err}: ${ratio} (bound ${bound})`,
   },
 
   ja: {
@@ -262,6 +300,43 @@ export const STRINGS = {
       `自己テスト${pass ? '合格' : '不合格'}：順伝播を ${total}回（ノートブックの層とランダムな ${shapes}通りの形を、`
       + `それぞれ ${versions}種類の実装で）計算し、許容誤差を超えた要素があったのは ${failed}回、最大の誤差は許容誤差の ${worst} 倍でした。`
       + `学習は ${steps} ステップで、損失は ${first} → ${final}（毎秒 ${sps} ステップ）。`,
+
+    // 2b 節、重み 1 つの勾配（www/grad.js）。
+    'grad.h': '2b. 重み 1 つの勾配をくわしく',
+    'grad.help': '4 の生徒の重み w¹ᵢ,ⱼ か w²ᵢ,ⱼ を 1 つ選んで（マスをクリック）、「1 ステップ」を押してください。'
+      + '学習が 1 ステップ進み、そのステップがこの重みについて計算した勾配を、ステップ自身の値で示します。'
+      + '1 層の誤差逆伝播法です：損失 L、ReLU を通した勾配 dz = dL/dc · [z &gt; 0]、それに掛かる入力 x の窓、'
+      + '積の和としての ∂L/∂w、∂L/∂b、そしてこのステップの SGD による更新。',
+    'grad.step': '1 ステップ',
+    'grad.grid': ({ sup }) => `生徒の w${sup}：重みを選ぶ`,
+    'grad.cell': ({ sup, i, j, v }) => `w${sup} の ${i}行${j}列目 = ${v}`,
+    'grad.none': '「1 ステップ」を押すと、学習を 1 ステップ進めて、そのステップが計算した勾配を示します。',
+    'grad.running': '1 ステップ実行しています…',
+    'grad.stepof': ({ step, now, source }) => `学習のステップ ${step}：${source}。`
+      + (now !== step ? `学習はいまステップ ${now} です。新しい値は「1 ステップ」で見られます。` : ''),
+    'grad.source.gpu': 'GPU の学習器のバッファをステップの後に読み戻した値',
+    'grad.source.cpu': 'WebGPU なし：f64 CPU 参照実装のステップ',
+    'grad.loss': ({ l }) => `損失 L = (1/M)·Σ (c − t)² = ${l}（M = 4·2·20·20 = 3200、このステップの更新の前）`,
+    'grad.loss.twin': ({ twin, err, bound }) => `\n  f64 の参照値 ${twin}、誤差 ${err}（許容誤差 ${bound}）`,
+    'grad.maps': ({ sup, i, j, i1, j1 }) => `上：バッチの画像ごとの dz${sup} = dL/dc${sup} · [z${sup} &gt; 0]`
+      + `（青 &lt; 0 &lt; 赤、灰色：ReLU が切った z${sup} ≤ 0 の 0、枠：絶対値の大きい項）。`
+      + `下：それに掛かる入力 x の窓（青 &lt; 0 &lt; 赤、<span class="nw">${i}–${i1}行目</span>、<span class="nw">${j}–${j1}列目</span>）。`,
+    'grad.img': ({ n }) => `画像 ${n}`,
+    'grad.dz.label': ({ sup, n }) => `画像 ${n} の dz${sup}、20×20`,
+    'grad.x.label': ({ n, i, j }) => `画像 ${n} の ${i}行${j}列目から始まる窓、20×20`,
+    'grad.more': ({ n, cut }) => `+ 残り ${n}項（うち ${cut}項は ReLU が切った 0）`,
+    'grad.gpu.gpu': '（GPU）',
+    'grad.gpu.cpu': '（CPU 参照実装、f64）',
+    'grad.top': ({ n, total }) => `${total}項のうち絶対値の大きい ${n}項`,
+    'grad.term': '項 dz·x',
+    'grad.vs': ({ what, gpu, twin, err, bound, abs, ratio }) => `${what}：GPU ${gpu}、f64 の参照値 ${twin}、誤差 ${err}：${ratio}`
+      + `\n  （許容誤差 ${bound} = 1601·2⁻²³·Σ|項| + …、Σ|項| = ${abs}）`,
+    'grad.twin.note': 'f64 の参照値は、wgconv の各カーネルの CPU 参照実装に、その GPU カーネルが読んだ値'
+      + '（損失には GPU の y、勾配には GPU の dz、更新には GPU の勾配とモーメンタム）を与えて計算したものです。'
+      + 'クレート自身のステップの検査と同じ方法です。n 項の f32 の和の誤差は、おおよそ n·2⁻²³·Σ|項| 以下です。',
+    'grad.cpuonly': 'WebGPU がないので、これは f64 CPU 参照実装そのものの値です。比べる GPU の値はありません。',
+    'grad.sgd.h': ({ w }) => `このステップが ${w} に行った SGD の更新`,
+    'grad.sgd.twin': ({ twin, err, bound, ratio }) => `f64 の参照値 ${twin}、誤差 ${err}：${ratio}（許容誤差 ${bound}）`,
   },
 };
 
@@ -287,6 +362,10 @@ export const WASM_MESSAGES = [
   [/^GPU internal error during (.*?): (.*)$/s, (m) => `GPU の内部エラー（${m[1]}）：${m[2]}`],
   [/^reading results back from the GPU failed during (.*?): (.*)$/s, (m) => `GPU からの結果の読み戻しに失敗しました（${m[1]}）：${m[2]}`],
   [/^bad shape: (.*)$/s, (m) => `形が正しくありません：${m[1]}`],
+  // web/src/grad.rs
+  [/^no step has been explained yet$/, () => 'まだ説明するステップを実行していません'],
+  [/^no weight \((\d+), (\d+), (\d+)\) in filters of (\d+ × \d+ × \d+)$/,
+    (m) => `${m[4]} のフィルタに重み (${m[1]}, ${m[2]}, ${m[3]}) はありません`],
 ];
 
 const SUPPORTED = ['en', 'ja'];

@@ -7,6 +7,7 @@ mod binds;
 mod buffers;
 mod grids;
 mod read;
+mod read_async;
 mod run;
 mod run_async;
 
