@@ -2,6 +2,7 @@
 // (pkg/wgconv_web.js): the GPU kernels through WebGPU, or the f64 CPU reference without it.
 import init, * as wg from './pkg/wgconv_web.js';
 import { t, show, onLangChange, applyStatic, setLang, wasmMessage, lang } from './i18n.js';
+import { setupDigits, redrawDigits } from './digits.js';
 
 const H = 24, W = 24;
 const $ = (id) => document.getElementById(id);
@@ -673,6 +674,7 @@ function setupLanguage() {
     explainSelected();
     if (train.init) drawLoss();
     if (state.w.length) buildFilters();
+    redrawDigits();
   });
 }
 
@@ -702,6 +704,8 @@ async function main() {
   if (!state.gpu) show($('status'), () => t('status.cpu'));
   await update();
   await trainInit();
+  // Section 5 (web/www/digits.js), with this file's drawing of filters and maps.
+  await setupDigits(wg, { paint, diverging, gray, drawFilterCanvas, errText, notebookFilters: () => wg.notebook_filters() }, state.gpu);
   window.wgconv.ready = true;
   document.body.dataset.ready = 'true';
   if (params.has('selftest')) await runSelftest();
