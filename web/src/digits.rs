@@ -197,7 +197,8 @@ pub async fn digits_init(
     }
     if k == 0 || k > MAX_FILTERS || batch == 0 || labels.iter().any(|&l| l > 9) {
         return Err(JsError::new(&format!(
-            "{k} filters, batch {batch}: 1 to {MAX_FILTERS} filters, a batch of 1 or more"
+            "{k} filters, batch {batch}: 1 to {} filters, a batch of 1 or more",
+            MAX_FILTERS
         )));
     }
     let sgd = Sgd {

@@ -153,7 +153,7 @@ export const STRINGS = {
     'digits.legend': ({ test }) => `test accuracy on the ${test} test digits; dashed: 90 %`,
     'digits.status': ({ steps, epoch, digits, acc, loss, ms, to90, steps90 }) => `GPU · step ${steps}`
       + ` (${digits} digits seen, epoch ${epoch})`
-      + (acc === null ? '' : ` · test accuracy ${acc} % · loss ${loss}`)
+      + (acc === null ? '' : ` · test accuracy ${acc} %`) + (loss === null ? '' : ` · loss ${loss}`)
       + (steps ? ` · ${ms} ms per step with the tests` : '')
       + (to90 === null ? '' : ` · 90 % reached after ${to90} s, at step ${steps90}`),
     'digits.nostart': ({ msg }) => `The network could not start: ${msg}`,
@@ -171,7 +171,7 @@ export const STRINGS = {
     'digits.probs': 'The ten probabilities (softmax of the outputs)',
     'digits.maps.h': 'Its feature maps for the drawing',
     'digits.conv': ({ sup, n, m }) => `c${sup} after conv + ReLU, ${n}×${n}; white ${m}`,
-    'digits.pool': ({ sup, n, m }) => `after max-pool, ${n}×${n}; white ${m}`,
+    'digits.pool': ({ sup, n, m }) => `c${sup} after max-pool, ${n}×${n}; white ${m}`,
   },
 
   ja: {
@@ -317,7 +317,7 @@ export const STRINGS = {
     'digits.legend': ({ test }) => `テスト用の ${test}枚での正解率。破線：90 %`,
     'digits.status': ({ steps, epoch, digits, acc, loss, ms, to90, steps90 }) => `GPU · ステップ ${steps}`
       + `（見た数字 ${digits}枚、エポック ${epoch}）`
-      + (acc === null ? '' : ` · テストの正解率 ${acc} % · 損失 ${loss}`)
+      + (acc === null ? '' : ` · テストの正解率 ${acc} %`) + (loss === null ? '' : ` · 損失 ${loss}`)
       + (steps ? ` · 1 ステップあたり ${ms} ms（テストを含む）` : '')
       + (to90 === null ? '' : ` · ${to90} 秒後、ステップ ${steps90} で 90 % に到達`),
     'digits.nostart': ({ msg }) => `ネットワークを始められませんでした：${msg}`,
@@ -335,7 +335,7 @@ export const STRINGS = {
     'digits.probs': '10個の確率（出力のソフトマックス）',
     'digits.maps.h': '描いた数字の特徴マップ',
     'digits.conv': ({ sup, n, m }) => `畳み込み + ReLU の後の c${sup}、${n}×${n}、白 ${m}`,
-    'digits.pool': ({ sup, n, m }) => `最大値プーリングの後、${n}×${n}、白 ${m}`,
+    'digits.pool': ({ sup, n, m }) => `最大値プーリングの後の c${sup}、${n}×${n}、白 ${m}`,
   },
 };
 
@@ -361,6 +361,8 @@ export const WASM_MESSAGES = [
   [/^the digits network has no conv layer first$/, () => '手書き数字のネットワークの 1層目が畳み込み層ではありません'],
   [/^no order for the epoch$/, () => 'このエポックの順番がありません'],
   [/^the digits network is not conv, pool, linear$/, () => '手書き数字のネットワークが「畳み込み、プーリング、全結合」の順になっていません'],
+  [/^a download did not finish$/, () => 'GPU からの読み戻しが終わりませんでした'],
+  [/^no steps to run$/, () => '実行するステップがありません'],
   [/^a picture of (\d+) values, not 28×28$/, (m) => `画像の値が ${m[1]}個で、28×28 ではありません`],
   // From the wgconv crate (src/error.rs), the ones a page can meet.
   [/^training diverged: the loss of step (\d+) \(0-based\) is (\S+); nothing was written$/,
