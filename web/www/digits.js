@@ -66,6 +66,8 @@ async function init() {
     drawFilters(d.init.w, d.init.b);
     drawCurve();
     showStatus();
+    // A test digit to start with, until the reader draws.
+    if (!d.picture.some((v) => v > 0)) { const label = testDigit(7); show($('digits-sample-label'), () => t('digits.label', { label })); }
     await classify();
   } catch (e) {
     d.ready = false;
@@ -135,7 +137,7 @@ function drawFilters(w, b) {
     box.textContent = '';
     for (let i = 0; i < k; i++) {
       const fig = document.createElement('figure');
-      fig.innerHTML = `<canvas class="filter" id="digits-w${i}"></canvas><figcaption>w<sup>${i + 1}</sup> <span class="scale" id="digits-b${i}"></span></figcaption>`;
+      fig.innerHTML = `<canvas class="filter" id="digits-w${i}"></canvas><figcaption>w${String(i + 1).split('').map((q) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[q]).join('')} <span class="scale" id="digits-b${i}"></span></figcaption>`;
       box.appendChild(fig);
     }
   }
@@ -162,7 +164,7 @@ function drawCurve() {
     ctx.fillStyle = '#555'; ctx.fillText(`${Math.round(a * 100)} %`, 6, Y(a) + 4);
   }
   const xs = n <= 400 ? 50 : n <= 2000 ? 250 : 1000;
-  for (let s = 0; s <= n; s += xs) ctx.fillText(String(s), X(s) - 6, Hc - B + 16);
+  for (let s = 0; s <= n; s += xs) ctx.fillText(String(s), Math.min(X(s) - 6, Wc - R - 8 * String(s).length), Hc - B + 16);
   ctx.fillText(t('learn.axis'), Wc / 2, Hc - 4);
   // The target: 90 %.
   ctx.strokeStyle = '#d9a400'; ctx.setLineDash([4, 4]);
