@@ -61,4 +61,4 @@ rm -rf dist
 mkdir -p dist
 "$bindgen" --target web --no-typescript --out-dir dist/pkg "$wasm"
 cp www/* dist/
-echo "built $web/dist: $(du -cb dist/*.html dist/*.js dist/*.css dist/pkg/* | tail -1 | cut -f1) bytes"
+echo "built $web/dist: $(du -cb dist/*.html dist/*.js dist/*.css dist/pkg/* | tail -1 | cut -f1) bytes, and the digits $(du -b dist/digits.png | cut -f1)"

@@ -9,6 +9,7 @@
 //! leaked so that layers and trainers can borrow it for `'static`; the last forward pass (for
 //! the hover explanation); the training session.
 
+mod digits;
 mod forward;
 mod grad;
 mod selftest;

@@ -341,6 +341,76 @@ async function gradSectionCpu(page) {
   'no WebGPU: section 2b explains the CPU reference\'s step, labelled', `source ${r.ex.source}, ∂L/∂w ${r.ex.dw}, Σ ${sum}`);
 }
 
+// ---- section 5, the digits: both languages, training to 90 %, drawing a digit ----
+// The network trains with the page's defaults (K 2, batch 64, lr 0.05, momentum 0.9, seed 0:
+// the same steps every run); the time to 90 % is printed and kept in digits.json. It must come
+// within DIGITS_LIMIT_S of pressing Train: generous, for a loaded machine (the target, 15 s on a
+// machine of its own, is measured, not asserted).
+const DIGITS_LIMIT_S = 240;
+async function digitsSection(browser) {
+  for (const lang of ['en', 'ja']) {
+    const page = await open(browser, `?lang=${lang}`);
+    const r = await page.evaluate(() => ({ h: document.getElementById('h-digits').textContent,
+      data: document.getElementById('digits-data').textContent, status: document.getElementById('digits-status').textContent,
+      run: document.getElementById('digits-run').textContent, ready: !!(window.wgconv.digits && window.wgconv.digits.ready),
+      filters: document.querySelectorAll('#digits-filters canvas').length }));
+    check(r.h === STRINGS[lang]['digits.h'] && r.run === STRINGS[lang]['digits.train'] && r.ready && r.filters === 2
+      && r.data.includes('4000') && r.data.includes('1000') && r.status.includes(lang === 'ja' ? 'ステップ 0' : 'step 0'),
+    `digits (${lang}): the section renders, its network ready with 2 filters`, JSON.stringify(r).slice(0, 200));
+    await shot(page, '#digits', `digits_${lang}.png`);
+    await page.close();
+  }
+  const page = await open(browser, '?lang=en');
+  const started = Date.now();
+  await page.click('#digits-run');
+  let reached = true;
+  await page.waitForFunction(() => document.getElementById('digits-status').dataset.msTo90 !== '', { timeout: (DIGITS_LIMIT_S + 60) * 1000, polling: 200 })
+    .catch(() => { reached = false; });
+  const wall = (Date.now() - started) / 1000;
+  await page.click('#digits-run');
+  await page.waitForFunction(() => !window.wgconv.digits.busy && !window.wgconv.digits.running, { timeout: 60000 });
+  const tr = await page.evaluate(() => { const d = window.wgconv.digits; const e = document.getElementById('digits-status');
+    return { msTo90: Number(e.dataset.msTo90), stepsTo90: Number(e.dataset.stepsTo90), steps: d.steps, curve: d.curve, status: e.textContent }; });
+  const best = Math.max(0, ...tr.curve.map((p) => p.acc));
+  log(`digits: 90 % test accuracy ${reached ? `after ${(tr.msTo90 / 1000).toFixed(1)} s (page's clock; ${wall.toFixed(1)} s here), at step ${tr.stepsTo90} (${tr.stepsTo90 * 64} digits)` : 'not reached'}`);
+  check(reached && best >= 0.9 && tr.msTo90 / 1000 <= DIGITS_LIMIT_S, `digits: the test accuracy reaches 90 % within ${DIGITS_LIMIT_S} s of pressing Train`,
+    `${reached ? `${(tr.msTo90 / 1000).toFixed(1)} s, step ${tr.stepsTo90}` : `not within ${wall.toFixed(0)} s`}; best ${(100 * best).toFixed(1)} % by step ${tr.steps}`);
+  fs.writeFileSync(path.join(SHOTS, 'digits.json'), JSON.stringify({ ms_to_90: tr.msTo90, steps_to_90: tr.stepsTo90, batch: 64, curve: tr.curve }));
+  await shot(page, '#digits', 'digits_trained.png');
+  // A "1" drawn with pointer events: ten probabilities that sum to 1, maps after conv and pool.
+  await page.click('#digits-clear');
+  const n = await page.evaluate(() => window.wgconv.digits.classified);
+  const box = await (await page.$('#digits-draw')).boundingBox();
+  await page.mouse.move(box.x + box.width * 0.52, box.y + box.height * 0.22);
+  await page.mouse.down();
+  for (let s = 1; s <= 14; s++) await page.mouse.move(box.x + box.width * (0.52 - 0.004 * s), box.y + box.height * (0.22 + 0.04 * s));
+  await page.mouse.up();
+  await page.waitForFunction((k) => window.wgconv.digits.classified > k && window.wgconv.digits.picture.some((v) => v > 0.9), { timeout: 30000 }, n);
+  await new Promise((r) => setTimeout(r, 1500));
+  const one = await page.evaluate(() => { const l = window.wgconv.digits.last; const e = document.getElementById('digits-prediction');
+    return { probs: JSON.parse(e.dataset.probs), prediction: Number(e.dataset.prediction), conv: l.conv.length, pool: l.pool.length,
+      convMax: Math.max(...l.conv), ink: Array.from(window.wgconv.digits.picture).filter((v) => v > 0.5).length }; });
+  const sum = one.probs.reduce((a, b) => a + b, 0);
+  check(one.probs.length === 10 && Math.abs(sum - 1) <= 1e-5 && one.probs.every((p) => p >= 0 && p <= 1) && one.ink > 20,
+    'digits: a stroke drawn with the mouse is classified: ten probabilities summing to 1', `sum ${sum}, ${one.ink} inked pixels, prediction ${one.prediction} (p ${one.probs[one.prediction].toFixed(3)})`);
+  check(one.conv === 2 * 400 && one.pool === 2 * 100 && one.convMax > 0, 'digits: the drawing\'s maps after the conv (2 × 20×20) and the pooling (2 × 10×10)', `${one.conv}, ${one.pool} values`);
+  log(`digits: the drawn "1" is read as ${one.prediction} (${(100 * one.probs[one.prediction]).toFixed(1)} %)`);
+  await shot(page, '#digits', 'digits_drawn.png');
+  // Test digits copied onto the canvas, one of each label: the page reads most of them right,
+  // and every one it is sure of (p ≥ 0.9) as its label.
+  const reads = [];
+  for (let i = 0; i < 10; i++) {
+    const label = await page.evaluate((j) => window.wgconv.digitsTestDigit(j), i * 100 + 7);
+    const r = await page.evaluate(() => { const e = document.getElementById('digits-prediction'); return { p: JSON.parse(e.dataset.probs), c: Number(e.dataset.prediction) }; });
+    reads.push({ label, prediction: r.c, p: r.p[r.c] });
+  }
+  const right = reads.filter((r) => r.prediction === r.label).length;
+  const sure = reads.filter((r) => r.p >= 0.9);
+  check(right >= 7 && sure.length > 0 && sure.every((r) => r.prediction === r.label),
+    'digits: test digits drawn from the data are read as their labels', `${right}/10 right; sure ones: ${sure.map((r) => `${r.label}→${r.prediction}`).join(' ')}`);
+  await page.close();
+}
+
 async function main() {
   staticChecks();
   const browser = await launch(WEBGPU_FLAGS);
@@ -367,6 +437,7 @@ async function main() {
 
     // ---- 2. the page in English and in Japanese ----
     for (const lang of ['en', 'ja']) await languagePage(browser, lang);
+    await digitsSection(browser);
 
     // ---- 3. the page, live ----
     const page = await open(browser, '?lang=en');

@@ -3,6 +3,7 @@
 import init, * as wg from './pkg/wgconv_web.js';
 import { t, show, onLangChange, applyStatic, setLang, wasmMessage, lang } from './i18n.js';
 import { setupGrad } from './grad.js';
+import { setupDigits, redrawDigits } from './digits.js';
 
 const H = 24, W = 24;
 const $ = (id) => document.getElementById(id);
@@ -676,6 +677,7 @@ function setupLanguage() {
     explainSelected();
     if (train.init) drawLoss();
     if (state.w.length) buildFilters();
+    redrawDigits();
   });
 }
 
@@ -706,6 +708,8 @@ async function main() {
   if (!state.gpu) show($('status'), () => t('status.cpu'));
   await update();
   await trainInit();
+  // Section 5 (web/www/digits.js), with this file's drawing of filters and maps.
+  await setupDigits(wg, { paint, diverging, gray, drawFilterCanvas, errText, notebookFilters: () => wg.notebook_filters() }, state.gpu);
   window.wgconv.ready = true;
   document.body.dataset.ready = 'true';
   if (params.has('selftest')) await runSelftest();

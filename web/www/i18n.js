@@ -172,6 +172,45 @@ export const STRINGS = {
     'grad.cpuonly': 'No WebGPU: these are the f64 CPU reference\'s own values; there is no GPU value to compare.',
     'grad.sgd.h': ({ w }) => `The SGD update this step applied to ${w}`,
     'grad.sgd.twin': ({ twin, err, bound, ratio }) => `f64 twin ${twin}, error ${err}: ${ratio} (bound ${bound})`,
+
+    // Section 5, the digits (web/www/digits.js).
+    'digits.h': '5. Digits, live',
+    'digits.help': 'The notebook\'s layer (K filters of 5×5, stride 1, ReLU) as the first layer of a small network that'
+      + ' reads handwritten digits: conv 5×5 + ReLU → max-pool 2×2 → a linear layer of 100·K inputs and 10 outputs, one'
+      + ' per digit (<code>wgconv digits</code>\'s network). It learns here, on your GPU, by SGD on the cross-entropy'
+      + ' (mini-batches of 64 by default, as <code>wgconv digits</code>), with gradients from backpropagation; after every 10 steps it classifies every test'
+      + ' digit, which it never learns from.',
+    'digits.data': ({ train, test, per, perTest }) => `The digits: ${train} training digits and ${test} test digits from MNIST`
+      + ` (28×28, the crate's file: per digit 0–9 the first ${per} of its training part and the first ${perTest} of its`
+      + ' test part, where the first 80 % of each digit train and the rest test). The network sees the 24×24 centre'
+      + ' of each, as x = (p − 0.1307)/0.3081.',
+    'digits.controls': 'Digits training controls',
+    'digits.train': 'Train',
+    'digits.k': 'Filters K',
+    'digits.batch': 'Batch',
+    'digits.curve': 'Test accuracy after every 10 steps',
+    'digits.legend': ({ test }) => `test accuracy on the ${test} test digits; dashed: 90 %`,
+    'digits.status': ({ steps, epoch, digits, acc, loss, ms, to90, steps90 }) => `GPU · step ${steps}`
+      + ` (${digits} digits seen, epoch ${epoch})`
+      + (acc === null ? '' : ` · test accuracy ${acc} %`) + (loss === null ? '' : ` · loss ${loss}`)
+      + (steps ? ` · ${ms} ms per step with the tests` : '')
+      + (to90 === null ? '' : ` · 90 % reached after ${to90} s, at step ${steps90}`),
+    'digits.nostart': ({ msg }) => `The network could not start: ${msg}`,
+    'digits.stopped': ({ msg }) => `Training stopped: ${msg} (Reset starts again)`,
+    'digits.noclassify': ({ msg }) => `Not classified: ${msg}`,
+    'digits.nogpu': 'This section trains on the GPU only: it needs WebGPU (see the banner at the top).',
+    'digits.filters.h': 'Its filters w, learned (blue < 0 < red)',
+    'digits.notebook.h': 'The notebook\'s edge filters (section 1)',
+    'digits.draw.h': 'Draw a digit (28×28)',
+    'digits.draw.help': 'Drag to draw (hold <kbd>Shift</kbd> to erase); the dashed square is the 24×24 centre the'
+      + ' network sees. Draw it large and centred, as the data is.',
+    'digits.sample': 'A test digit',
+    'digits.label': ({ label }) => `its label: ${label}`,
+    'digits.prediction': ({ digit, p }) => `Prediction: ${digit} (probability ${p} %)`,
+    'digits.probs': 'The ten probabilities (softmax of the outputs)',
+    'digits.maps.h': 'Its feature maps for the drawing',
+    'digits.conv': ({ sup, n, m }) => `c${sup} after conv + ReLU, ${n}×${n}; white ${m}`,
+    'digits.pool': ({ sup, n, m }) => `c${sup} after max-pool, ${n}×${n}; white ${m}`,
   },
 
   ja: {
@@ -337,6 +376,43 @@ export const STRINGS = {
     'grad.cpuonly': 'WebGPU がないので、これは f64 CPU 参照実装そのものの値です。比べる GPU の値はありません。',
     'grad.sgd.h': ({ w }) => `このステップが ${w} に行った SGD の更新`,
     'grad.sgd.twin': ({ twin, err, bound, ratio }) => `f64 の参照値 ${twin}、誤差 ${err}：${ratio}（許容誤差 ${bound}）`,
+
+    // 5 節、手書き数字（web/www/digits.js）。
+    'digits.h': '5. 手書き数字の学習をその場で実行',
+    'digits.help': 'ノートブックの畳み込み層（5×5 のフィルタ K枚、ストライド 1、ReLU）を 1層目にした、手書き数字を読む小さなネットワークです。'
+      + '畳み込み 5×5 + ReLU → 2×2 の最大値プーリング → 入力 100·K個・出力 10個（数字ごとに 1つ）の全結合層'
+      + '（<code>wgconv digits</code> と同じネットワーク）。あなたの GPU の上で、交差エントロピーを損失とし、誤差逆伝播法で求めた勾配による'
+      + ' SGD（ミニバッチは <code>wgconv digits</code> と同じく標準で 64枚）でその場で学習します。10 ステップごとに、学習には使わないテスト用の数字をすべて分類します。',
+    'digits.data': ({ train, test, per, perTest }) => `データ：手書き数字データセット（28×28、クレートのファイル）から、学習用 ${train}枚とテスト用 ${test}枚。`
+      + `各数字 0〜9 のうち最初の 80 % が学習用、残りがテスト用で、そこから数字ごとに学習用の最初の ${per}枚と、テスト用の最初の ${perTest}枚を使います。`
+      + 'ネットワークが見るのは各画像の中央 24×24 で、x = (p − 0.1307)/0.3081 と正規化します。',
+    'digits.controls': '手書き数字の学習の操作',
+    'digits.train': '学習',
+    'digits.k': 'フィルタの枚数 K',
+    'digits.batch': 'ミニバッチ',
+    'digits.curve': '10 ステップごとのテストの正解率',
+    'digits.legend': ({ test }) => `テスト用の ${test}枚での正解率。破線：90 %`,
+    'digits.status': ({ steps, epoch, digits, acc, loss, ms, to90, steps90 }) => `GPU · ステップ ${steps}`
+      + `（見た数字 ${digits}枚、エポック ${epoch}）`
+      + (acc === null ? '' : ` · テストの正解率 ${acc} %`) + (loss === null ? '' : ` · 損失 ${loss}`)
+      + (steps ? ` · 1 ステップあたり ${ms} ms（テストを含む）` : '')
+      + (to90 === null ? '' : ` · ${to90} 秒後、ステップ ${steps90} で 90 % に到達`),
+    'digits.nostart': ({ msg }) => `ネットワークを始められませんでした：${msg}`,
+    'digits.stopped': ({ msg }) => `学習が止まりました：${msg}（「リセット」でやり直せます）`,
+    'digits.noclassify': ({ msg }) => `分類できませんでした：${msg}`,
+    'digits.nogpu': 'この節は GPU でだけ学習します。WebGPU が必要です（ページ上部の案内を見てください）。',
+    'digits.filters.h': '学習したフィルタ w（青 < 0 < 赤）',
+    'digits.notebook.h': 'ノートブックのエッジ検出フィルタ（1 節）',
+    'digits.draw.h': '数字を描く（28×28）',
+    'digits.draw.help': 'ドラッグで描けます（<kbd>Shift</kbd> を押しながらで消せます）。破線の正方形が、ネットワークが見る中央 24×24 です。'
+      + 'データと同じように、大きく中央に描いてください。',
+    'digits.sample': 'テスト用の数字',
+    'digits.label': ({ label }) => `正解：${label}`,
+    'digits.prediction': ({ digit, p }) => `予測：${digit}（確率 ${p} %）`,
+    'digits.probs': '10個の確率（出力のソフトマックス）',
+    'digits.maps.h': '描いた数字の特徴マップ',
+    'digits.conv': ({ sup, n, m }) => `畳み込み + ReLU の後の c${sup}、${n}×${n}、白 ${m}`,
+    'digits.pool': ({ sup, n, m }) => `最大値プーリングの後の c${sup}、${n}×${n}、白 ${m}`,
   },
 };
 
@@ -353,6 +429,18 @@ export const WASM_MESSAGES = [
   [/^the student has no bias$/, () => '生徒の層にバイアスがありません'],
   [/^no training task$/, () => '学習の課題がありません'],
   [/^the browser gave no WebGPU adapter \((.*)\)$/s, (m) => `ブラウザが WebGPU のアダプタを返しませんでした（${m[1]}）`],
+  // web/src/digits.rs.
+  [/^no digits network/, () => '手書き数字のネットワークがありません（始めるか、前の呼び出しが終わるのを待ってください）'],
+  [/^the digits: (\d+) bytes for (\d+) labels, (\d+) of them training digits$/,
+    (m) => `数字のデータが正しくありません：正解ラベル ${m[2]}個（学習用 ${m[3]}個）に ${m[1]} バイト`],
+  [/^(\d+) filters, batch (\d+): 1 to (\d+) filters, a batch of 1 or more$/,
+    (m) => `フィルタ ${m[1]}枚、バッチ ${m[2]}：フィルタは 1〜${m[3]}枚、バッチは 1 以上にしてください`],
+  [/^the digits network has no conv layer first$/, () => '手書き数字のネットワークの 1層目が畳み込み層ではありません'],
+  [/^no order for the epoch$/, () => 'このエポックの順番がありません'],
+  [/^the digits network is not conv, pool, linear$/, () => '手書き数字のネットワークが「畳み込み、プーリング、全結合」の順になっていません'],
+  [/^a download did not finish$/, () => 'GPU からの読み戻しが終わりませんでした'],
+  [/^no steps to run$/, () => '実行するステップがありません'],
+  [/^a picture of (\d+) values, not 28×28$/, (m) => `画像の値が ${m[1]}個で、28×28 ではありません`],
   // From the wgconv crate (src/error.rs), the ones a page can meet.
   [/^training diverged: the loss of step (\d+) \(0-based\) is (\S+); nothing was written$/,
     (m) => `学習が発散しました：ステップ ${m[1]}（0 から数えます）の損失が ${m[2]} です。学習率を下げてください`],
