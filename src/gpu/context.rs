@@ -85,6 +85,8 @@ pub struct ContextInner {
     pub(crate) kernels: Kernels,
     /// The simple kernels compiled per shape (`gpu::specialize`).
     pub(crate) specialised: crate::gpu::specialize::Specialised,
+    /// Versions chosen by measuring (`gpu::tune`).
+    pub(crate) tuning: crate::gpu::tune::Tuning,
     /// The timer [`GpuContext::time_ops`] arms for the ops' passes.
     pub(crate) op_timer: crate::gpu::op_timer::TimerSlot,
 }
@@ -170,6 +172,7 @@ impl GpuContext {
             id: NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed),
             kernels,
             specialised: crate::gpu::specialize::Specialised::new(),
+            tuning: Default::default(),
             device,
             queue,
             limits,

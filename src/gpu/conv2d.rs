@@ -7,6 +7,7 @@ use crate::gpu::kernel::KernelVersion;
 use crate::gpu::memory::STORAGE;
 use crate::gpu::op_timer::record_pass;
 use crate::gpu::tensor::DeviceTensor;
+use crate::gpu::tune::TunedPass;
 use crate::gpu::versions::forward_version_for;
 use crate::gpu::GpuContext;
 use crate::shape::ConvShape;
@@ -245,10 +246,23 @@ impl Conv2d {
     /// exceed the binding limit runs in chunks of whole images.
     pub fn forward_with(&self, x: &DeviceTensor, options: ForwardOptions) -> Result<Conv2dOutput> {
         let shape = self.config.shape_for(x.dims())?;
-        let version = options
-            .kernel
-            .unwrap_or_else(|| forward_version_for(&shape));
         x.ensure_on(&self.ctx, "the input x of Conv2d::forward")?;
+        let version = match options.kernel {
+            Some(v) => v,
+            None => self.ctx.tuned(
+                (
+                    TunedPass::Forward,
+                    &shape,
+                    if options.want_z { "z" } else { "" },
+                ),
+                forward_version_for(&shape),
+                |v| {
+                    let kernel = Some(v);
+                    self.forward_with(x, ForwardOptions { kernel, ..options })
+                        .map(|_| ())
+                },
+            )?,
+        };
         let per_chunk = images_per_dispatch(&self.ctx, &shape)?;
         let out_dims = [shape.n, shape.k, shape.p(), shape.q()].map(|d| d as usize);
         let y = DeviceTensor::zeros(&self.ctx, "y", out_dims)?;

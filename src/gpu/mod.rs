@@ -26,6 +26,7 @@ pub mod specialize;
 pub mod table;
 pub mod tensor;
 pub mod trainer;
+pub mod tune;
 #[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod versions;
 #[doc(hidden)] // the CLI's and the tests'; not part of the API

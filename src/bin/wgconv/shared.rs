@@ -70,9 +70,40 @@ impl DeviceArgs {
 /// Opens the device, runs the kernels `warm` names once, and says which adapter it is on: see
 /// [`crate::opening`].
 pub fn open(request: &AdapterRequest, warm: &[WarmUp]) -> anyhow::Result<GpuContext> {
+    let tune = tuning_from_env()?;
     let ctx = crate::opening::open_within_timeout(request, warm)?;
     println!("adapter: {}", ctx.adapter());
+    if tune != Tune::Off {
+        ctx.set_tuning(true);
+    }
+    if tune == Tune::Cache {
+        let path = wgconv::gpu::tune::default_tuning_file(&ctx)
+            .context("WGCONV_TUNE=cache: neither XDG_CACHE_HOME nor HOME is set")?;
+        ctx.set_tuning_file(&path)?;
+        println!("kernel versions measured and kept in {}", path.display());
+    }
     Ok(ctx)
+}
+
+/// `WGCONV_TUNE`: off (unset, the default), on (measure each layer pass's versions once per
+/// shape), or cache (measure, and keep the choices on disk for later runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tune {
+    Off,
+    On,
+    Cache,
+}
+
+fn tuning_from_env() -> anyhow::Result<Tune> {
+    let Some(value) = std::env::var_os("WGCONV_TUNE") else {
+        return Ok(Tune::Off);
+    };
+    match value.to_str() {
+        Some("" | "0" | "off") => Ok(Tune::Off),
+        Some("1" | "on") => Ok(Tune::On),
+        Some("cache") => Ok(Tune::Cache),
+        _ => anyhow::bail!("WGCONV_TUNE={value:?}: expected off, on or cache"),
+    }
 }
 
 /// The optimiser settings, validated; an error names the flags.

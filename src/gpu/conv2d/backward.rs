@@ -14,6 +14,7 @@ use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
 use crate::gpu::params::{ConvParams, ElementwiseParams};
 use crate::gpu::tensor::DeviceTensor;
+use crate::gpu::tune::TunedPass;
 use crate::gpu::versions::{bwd_input_version_for, bwd_weight_version_for};
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, PaddingMode, ShapeError};
@@ -164,6 +165,7 @@ impl Conv2d {
                 got: format!("{:?}", dy.dims()),
             }));
         }
+        let options = self.tuned_backward(saved, dy, options)?;
         let out = self.alloc_grads(shape, options.input_grad)?;
         ctx.scoped("running the conv2d backward", || -> Result<()> {
             let mut rec = Recording::new(ctx, "conv2d backward");
@@ -205,6 +207,54 @@ impl Conv2d {
             Ok(())
         })??;
         Ok(out)
+    }
+
+    /// `options` with every version left to the crate chosen: by the rules, or by measuring
+    /// (`gpu::tune`) where the context tunes — dW alone first, then dX beside the chosen dW.
+    fn tuned_backward(
+        &self,
+        saved: &Conv2dSaved,
+        dy: &DeviceTensor,
+        options: BackwardOptions,
+    ) -> Result<BackwardOptions> {
+        let (ctx, shape) = (self.context(), &saved.shape);
+        let relu = if self.config().has_relu() { "relu" } else { "" };
+        let weight = match options.weight_kernel {
+            Some(v) => v,
+            None => ctx.tuned(
+                (TunedPass::WeightGrad, shape, relu),
+                bwd_weight_version_for(shape),
+                |v| {
+                    let only_dw = BackwardOptions {
+                        input_grad: false,
+                        weight_kernel: Some(v),
+                        input_kernel: None,
+                    };
+                    self.backward_with(saved, dy, only_dw).map(|_| ())
+                },
+            )?,
+        };
+        let input = match (options.input_grad, options.input_kernel) {
+            (_, Some(v)) => Some(v),
+            (false, None) => None,
+            (true, None) => Some(ctx.tuned(
+                (TunedPass::InputGrad, shape, relu),
+                bwd_input_version_for(shape),
+                |v| {
+                    let both = BackwardOptions {
+                        input_grad: true,
+                        weight_kernel: Some(weight),
+                        input_kernel: Some(v),
+                    };
+                    self.backward_with(saved, dy, both).map(|_| ())
+                },
+            )?),
+        };
+        Ok(BackwardOptions {
+            weight_kernel: Some(weight),
+            input_kernel: input,
+            ..options
+        })
     }
 
     fn of_config_shape(&self, shape: &ConvShape) -> Result<ConvShape> {
