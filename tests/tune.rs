@@ -61,6 +61,13 @@ fn step(ctx: &GpuContext, options: (Option<KernelVersion>, BackwardOptions)) -> 
     ]
 }
 
+/// A fresh folder under the temp dir for one test (the crate's tests build without `tempfile`).
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wgconv-tune-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 const CHOOSE: BackwardOptions = BackwardOptions {
     input_grad: true,
     weight_kernel: None,
@@ -83,8 +90,8 @@ fn measured_choices_are_kept_repeat_and_travel_in_a_file() {
         "nothing measured when off"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("cache").join("tune.txt");
+    let dir = scratch_dir("kept");
+    let file = dir.join("cache").join("tune.txt");
     ctx.set_tuning(true);
     ctx.set_tuning_file(&file).unwrap();
     let first = step(&ctx, (None, CHOOSE));
@@ -129,10 +136,12 @@ fn measured_choices_are_kept_repeat_and_travel_in_a_file() {
 #[test]
 fn a_bad_tuning_file_is_refused_by_line() {
     let ctx = context();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("tune.txt");
+    let dir = scratch_dir("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tune.txt");
     std::fs::write(&file, "simple\tForward x\nfast Forward y\n").unwrap();
     let e = ctx.set_tuning_file(&file).unwrap_err().to_string();
     assert!(e.contains("line 2"), "{e}");
     assert_eq!(ctx.tuned_choices().unwrap(), (vec![], 0), "nothing loaded");
+    let _ = std::fs::remove_dir_all(&dir);
 }
