@@ -174,9 +174,16 @@ impl Linear {
     ) -> Result<Conv2dGrads> {
         let [n, ..] = saved.x_dims;
         let flat_saved = saved.conv.flattened(n, self.in_features())?;
-        let options = BackwardOptions {
-            input_grad,
-            ..linear_backward_versions(flat_saved.shape())
+        // Measured where the context tunes (`gpu::tune`), else the linear layer's own rule.
+        let options = match self.flat.context().tunes() {
+            true => BackwardOptions {
+                input_grad,
+                ..Default::default()
+            },
+            false => BackwardOptions {
+                input_grad,
+                ..linear_backward_versions(flat_saved.shape())
+            },
         };
         let mut grads = self.flat.backward_with(&flat_saved, dy, options)?;
         if let Some(dx) = grads.input.take() {
