@@ -127,8 +127,11 @@ fn a_lazy_context_gives_the_eager_contexts_bits() {
     let adapter =
         pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
             .expect("these tests need a GPU adapter (WGPU_BACKEND selects the backends)");
-    let lazy = pollster::block_on(GpuContext::from_adapter_async_lazy(adapter, request.timeout))
-        .expect("from_adapter_async_lazy");
+    let lazy = pollster::block_on(GpuContext::from_adapter_async_lazy(
+        adapter,
+        request.timeout,
+    ))
+    .expect("from_adapter_async_lazy");
     let eager = common::gpu();
     let x = notebook::image();
     let forward = |ctx: &GpuContext| {
@@ -140,7 +143,11 @@ fn a_lazy_context_gives_the_eager_contexts_bits() {
             .expect("y")
     };
     let t = forward(eager);
-    assert_eq!(forward(&lazy).data, t.data, "the first forward, on its own kernel");
+    assert_eq!(
+        forward(&lazy).data,
+        t.data,
+        "the first forward, on its own kernel"
+    );
     lazy.compile_kernels().expect("compile_kernels");
     let sgd = Sgd {
         momentum: 0.9,
@@ -148,8 +155,7 @@ fn a_lazy_context_gives_the_eager_contexts_bits() {
     };
     let steps = |ctx: &GpuContext| {
         let student = Conv2d::new(ctx, Conv2dConfig::NOTEBOOK, 5).expect("student");
-        let mut trainer =
-            Trainer::new(student, &x, &t, TrainerOptions::new(sgd)).expect("trainer");
+        let mut trainer = Trainer::new(student, &x, &t, TrainerOptions::new(sgd)).expect("trainer");
         let mut losses = Vec::new();
         trainer
             .run(5, false, |_, l| losses.extend_from_slice(l))
@@ -157,7 +163,11 @@ fn a_lazy_context_gives_the_eager_contexts_bits() {
         let (w, _) = trainer.into_layer().read_weights().expect("weights");
         (losses, w.data)
     };
-    assert_eq!(steps(&lazy), steps(eager), "training steps, every kernel compiled");
+    assert_eq!(
+        steps(&lazy),
+        steps(eager),
+        "training steps, every kernel compiled"
+    );
 }
 
 #[test]
