@@ -114,6 +114,62 @@ fn from_adapter_async_opens_a_working_context() {
     assert!(check.passed(), "{check:?}");
 }
 
+/// A context opened lazily (its kernels compiled on first use, as the web page opens it) gives
+/// the eager context's bits: a forward pass before any other kernel is compiled, then every
+/// kernel compiled by `compile_kernels`, then training steps.
+#[test]
+fn a_lazy_context_gives_the_eager_contexts_bits() {
+    let request = AdapterRequest::from_env();
+    let backends = wgconv::gpu::parse_backends(request.backends.as_deref()).expect("backends");
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    desc.backends = backends;
+    let instance = wgpu::Instance::new(desc);
+    let adapter =
+        pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+            .expect("these tests need a GPU adapter (WGPU_BACKEND selects the backends)");
+    let lazy = pollster::block_on(GpuContext::from_adapter_async_lazy(
+        adapter,
+        request.timeout,
+    ))
+    .expect("from_adapter_async_lazy");
+    let eager = common::gpu();
+    let x = notebook::image();
+    let forward = |ctx: &GpuContext| {
+        let xd = DeviceTensor::upload(ctx, "x", &x).expect("upload");
+        notebook_layer(ctx)
+            .forward(&xd)
+            .expect("forward")
+            .download(ctx)
+            .expect("y")
+    };
+    let t = forward(eager);
+    assert_eq!(
+        forward(&lazy).data,
+        t.data,
+        "the first forward, on its own kernel"
+    );
+    lazy.compile_kernels().expect("compile_kernels");
+    let sgd = Sgd {
+        momentum: 0.9,
+        ..Sgd::new(0.5)
+    };
+    let steps = |ctx: &GpuContext| {
+        let student = Conv2d::new(ctx, Conv2dConfig::NOTEBOOK, 5).expect("student");
+        let mut trainer = Trainer::new(student, &x, &t, TrainerOptions::new(sgd)).expect("trainer");
+        let mut losses = Vec::new();
+        trainer
+            .run(5, false, |_, l| losses.extend_from_slice(l))
+            .expect("run");
+        let (w, _) = trainer.into_layer().read_weights().expect("weights");
+        (losses, w.data)
+    };
+    assert_eq!(
+        steps(&lazy),
+        steps(eager),
+        "training steps, every kernel compiled"
+    );
+}
+
 #[test]
 fn trainer_async_readers_give_what_the_blocking_ones_give() {
     let ctx = common::gpu();

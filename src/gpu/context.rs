@@ -125,26 +125,54 @@ impl GpuContext {
     ) -> Result<Self> {
         let opened = pollster::block_on(request_device(&adapter))?;
         let (info, limits, features) = (adapter.get_info(), adapter.limits(), adapter.features());
-        Self::with_device(&info, limits, features, opened, timeout, stage)
+        Self::with_device(&info, limits, features, opened, timeout, false, stage)
     }
 
     /// Opens a device on `adapter` without blocking: the way in a browser (WebGPU), where the
     /// adapter comes from `wgpu::Instance::request_adapter` and nothing may wait on a future.
     /// Same limits, features and kernels as [`GpuContext::new`].
     pub async fn from_adapter_async(adapter: wgpu::Adapter, timeout: Duration) -> Result<Self> {
+        Self::from_adapter_async_with(adapter, timeout, false).await
+    }
+
+    /// [`GpuContext::from_adapter_async`] without compiling the kernels: each is compiled on its
+    /// first use (its compile errors reported by the op that uses it), or all by
+    /// [`GpuContext::compile_kernels`]. For a page that wants its first result before every
+    /// kernel is compiled (a browser compiles in order: the first op waits behind every compile
+    /// started before it). Same limits, features and kernels otherwise.
+    pub async fn from_adapter_async_lazy(
+        adapter: wgpu::Adapter,
+        timeout: Duration,
+    ) -> Result<Self> {
+        Self::from_adapter_async_with(adapter, timeout, true).await
+    }
+
+    async fn from_adapter_async_with(
+        adapter: wgpu::Adapter,
+        timeout: Duration,
+        lazy: bool,
+    ) -> Result<Self> {
         let opened = request_device(&adapter).await?;
         let (info, limits, features) = (adapter.get_info(), adapter.limits(), adapter.features());
-        Self::with_device(&info, limits, features, opened, timeout, |_| {})
+        Self::with_device(&info, limits, features, opened, timeout, lazy, |_| {})
+    }
+
+    /// Compiles every kernel not compiled yet (all are, unless the context was opened with
+    /// [`GpuContext::from_adapter_async_lazy`]).
+    pub fn compile_kernels(&self) -> Result<()> {
+        self.scoped("compiling the kernels", || self.kernels.compile_all())
     }
 
     /// The context around a device just opened (on an adapter of `info`, with `limits` and
-    /// `features`): error sinks, kernels.
+    /// `features`): error sinks, kernels (compiled now unless `lazy`).
+    #[allow(clippy::too_many_arguments)]
     fn with_device(
         info: &wgpu::AdapterInfo,
         limits: wgpu::Limits,
         features: wgpu::Features,
         (device, queue): (wgpu::Device, wgpu::Queue),
         timeout: Duration,
+        lazy: bool,
         mut stage: impl FnMut(&'static str),
     ) -> Result<Self> {
         let features = features & wgpu::Features::TIMESTAMP_QUERY;
@@ -164,10 +192,11 @@ impl GpuContext {
         let binding_cap = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        stage("compiling the kernels");
-        let kernels = catch(&device, "compiling the kernels", || {
-            Kernels::new(&device, &limits)
-        })?;
+        let kernels = Kernels::new(&device, &limits);
+        if !lazy {
+            stage("compiling the kernels");
+            catch(&device, "compiling the kernels", || kernels.compile_all())?;
+        }
         let inner = ContextInner {
             id: NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed),
             kernels,

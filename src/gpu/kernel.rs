@@ -1,5 +1,9 @@
 //! A compiled compute kernel (its bind group layout and pipeline, built from its description in
-//! `table`) and the set of every kernel, compiled once per context.
+//! `table`) and the set of every kernel, compiled once per context: all at once when the context
+//! opens, or each on its first use in a context opened lazily (a browser page that wants its
+//! first kernel's result before the others are compiled).
+
+use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 use crate::gpu::table::{self, Access, KernelDesc};
@@ -138,8 +142,38 @@ fn binding_slots<'n>(
     Ok(slots)
 }
 
+/// A kernel compiled on first use (or by [`Lazy::compile`]), then kept.
+pub(crate) struct Lazy {
+    device: wgpu::Device,
+    desc: &'static KernelDesc,
+    kernel: OnceLock<Kernel>,
+}
+
+impl Lazy {
+    fn new(device: &wgpu::Device, desc: &'static KernelDesc) -> Self {
+        Lazy {
+            device: device.clone(),
+            desc,
+            kernel: OnceLock::new(),
+        }
+    }
+
+    /// The kernel, compiled now if it was not yet.
+    pub(crate) fn compile(&self) -> &Kernel {
+        self.kernel
+            .get_or_init(|| Kernel::new(&self.device, self.desc))
+    }
+}
+
+impl std::ops::Deref for Lazy {
+    type Target = Kernel;
+    fn deref(&self) -> &Kernel {
+        self.compile()
+    }
+}
+
 /// A kernel that reads or writes the bias, with its variant for a layer without bias.
-pub(crate) struct WithBias<K = Kernel> {
+pub(crate) struct WithBias<K = Lazy> {
     with: K,
     without: K,
 }
@@ -155,33 +189,35 @@ impl<K> WithBias<K> {
     }
 }
 
-/// Every kernel of the crate, compiled once per context.
+/// Every kernel of the crate, compiled once per context (each on its first use, or all by
+/// [`Kernels::compile_all`]).
 pub(crate) struct Kernels {
     pub(crate) forward: WithBias,
     pub(crate) forward_tiled: WithBias,
-    pub(crate) loss: Kernel,
-    pub(crate) loss_reduce: Kernel,
+    pub(crate) loss: Lazy,
+    pub(crate) loss_reduce: Lazy,
     pub(crate) bwd_weight: WithBias,
-    pub(crate) bwd_input: Kernel,
+    pub(crate) bwd_input: Lazy,
     pub(crate) bwd_weight_tiled: WithBias,
     pub(crate) bwd_weight_reduce: WithBias,
-    pub(crate) bwd_input_tiled: Kernel,
-    pub(crate) bwd_input_fold: Kernel,
-    pub(crate) sgd: Kernel,
-    pub(crate) relu_bwd: Kernel,
-    pub(crate) max_pool_fwd: Kernel,
-    pub(crate) max_pool_bwd: Kernel,
-    pub(crate) cross_entropy: Kernel,
-    pub(crate) loss_mean: Kernel,
-    pub(crate) gather_rows: Kernel,
+    pub(crate) bwd_input_tiled: Lazy,
+    pub(crate) bwd_input_fold: Lazy,
+    pub(crate) sgd: Lazy,
+    pub(crate) relu_bwd: Lazy,
+    pub(crate) max_pool_fwd: Lazy,
+    pub(crate) max_pool_bwd: Lazy,
+    pub(crate) cross_entropy: Lazy,
+    pub(crate) loss_mean: Lazy,
+    pub(crate) gather_rows: Lazy,
     /// The fused loop for tiny layers; None where the device's limits are below its storage
     /// buffers, workgroup memory or invocations.
     pub(crate) fused_loop: Option<WithBias>,
 }
 
 impl Kernels {
+    /// The kernels for `device`, none compiled yet.
     pub(crate) fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Self {
-        let new = |desc| Kernel::new(device, desc);
+        let new = |desc| Lazy::new(device, desc);
         let pair = |with, without| WithBias {
             with: new(with),
             without: new(without),
@@ -207,6 +243,40 @@ impl Kernels {
             cross_entropy: new(&table::CROSS_ENTROPY),
             loss_mean: new(&table::LOSS_MEAN),
             gather_rows: new(&table::GATHER_ROWS),
+        }
+    }
+
+    /// Every kernel, in the order a page needs them (the forward first): each compiled now if
+    /// it was not yet.
+    pub(crate) fn compile_all(&self) {
+        let pair = |p: &WithBias| {
+            p.with.compile();
+            p.without.compile();
+        };
+        pair(&self.forward);
+        pair(&self.forward_tiled);
+        if let Some(fused) = &self.fused_loop {
+            pair(fused);
+        }
+        for k in [&self.loss, &self.loss_reduce] {
+            k.compile();
+        }
+        pair(&self.bwd_weight);
+        self.bwd_input.compile();
+        pair(&self.bwd_weight_tiled);
+        pair(&self.bwd_weight_reduce);
+        for k in [
+            &self.bwd_input_tiled,
+            &self.bwd_input_fold,
+            &self.sgd,
+            &self.relu_bwd,
+            &self.max_pool_fwd,
+            &self.max_pool_bwd,
+            &self.cross_entropy,
+            &self.loss_mean,
+            &self.gather_rows,
+        ] {
+            k.compile();
         }
     }
 }

@@ -10,7 +10,7 @@ use wgconv::compare::{compare, forward_bound, Comparison};
 use wgconv::cpu::{self, ForwardRef};
 use wgconv::{Conv2d, Conv2dConfig, ConvShape, DeviceTensor, ForwardOptions, Tensor4};
 
-use crate::{gpu, js, now_ms};
+use crate::{download_together, gpu, js, now_ms};
 
 /// What the page sends: one image (1, 1, h, w), two filters (2, 1, r, r), their biases.
 #[derive(Deserialize)]
@@ -101,6 +101,91 @@ fn shape_of(r: &Request) -> Result<(Conv2dConfig, ConvShape), JsError> {
     Ok((config, shape))
 }
 
+/// The layer of the last GPU forward pass, kept on the device between calls (each pointer move
+/// while drawing is one call): its input tensor is overwritten with the new image, its filters
+/// and biases only when they changed; a change of kernel size, stride, padding or image size
+/// builds a new one.
+struct Live {
+    key: (u32, u32, u32, usize, usize),
+    layer: Conv2d,
+    x: DeviceTensor,
+    w: Vec<f32>,
+    b: Vec<f32>,
+}
+
+thread_local! {
+    /// None before the first GPU pass, and while a call holds it (across its await).
+    static LIVE: RefCell<Option<Live>> = const { RefCell::new(None) };
+}
+
+/// The live layer for `r`, with `x`, `w` and `b` on the device.
+fn live_layer(
+    r: &Request,
+    config: Conv2dConfig,
+    x: &Tensor4,
+    w: &Tensor4,
+) -> Result<Live, JsError> {
+    let ctx = gpu()?;
+    let key = (r.kernel, r.stride, r.padding, r.h, r.w);
+    let kept = LIVE.with(|l| l.borrow_mut().take());
+    match kept {
+        Some(live) if live.key == key => {
+            live.x.write(ctx, x).map_err(js)?;
+            if live.w != r.weights {
+                live.layer.weight().write(ctx, w).map_err(js)?;
+            }
+            if live.b != r.bias {
+                let b = Tensor4::new("b", [r.bias.len(), 1, 1, 1], r.bias.clone()).map_err(js)?;
+                match live.layer.bias() {
+                    Some(d) => d.write(ctx, &b).map_err(js)?,
+                    None => return Err(JsError::new("the live layer has no bias")),
+                }
+            }
+            Ok(Live {
+                w: r.weights.clone(),
+                b: r.bias.clone(),
+                ..live
+            })
+        }
+        _ => Ok(Live {
+            key,
+            layer: Conv2d::from_weights(ctx, config, w, Some(&r.bias)).map_err(js)?,
+            x: DeviceTensor::upload(ctx, "x", x).map_err(js)?,
+            w: r.weights.clone(),
+            b: r.bias.clone(),
+        }),
+    }
+}
+
+/// The GPU's (z, y) for `r`, on the live layer; both read back together (both are drawn).
+async fn gpu_forward(
+    r: &Request,
+    config: Conv2dConfig,
+    x: &Tensor4,
+    w: &Tensor4,
+) -> Result<(Vec<f32>, Vec<f32>), JsError> {
+    let live = live_layer(r, config, x, w)?;
+    let out = live
+        .layer
+        .forward_with(
+            &live.x,
+            ForwardOptions {
+                want_z: true,
+                kernel: None,
+            },
+        )
+        .map_err(js)?;
+    let Some(z) = &out.z else {
+        return Err(JsError::new("the forward pass kept no z"));
+    };
+    let got = download_together(&[z, &out.y]).await;
+    LIVE.with(|l| *l.borrow_mut() = Some(live));
+    let [z, y]: [Vec<f32>; 2] = got?
+        .try_into()
+        .map_err(|_| JsError::new("a download did not finish"))?;
+    Ok((z, y))
+}
+
 /// Runs the layer the page describes (JSON [`Request`]) and returns the maps and the
 /// GPU-vs-CPU check as JSON.
 #[wasm_bindgen]
@@ -113,24 +198,8 @@ pub async fn forward(request: String) -> Result<String, JsError> {
     wgconv::gpu::check_forward_inputs(&shape, &x, &w, &r.bias).map_err(js)?;
 
     let gpu_out = if r.use_gpu {
-        let ctx = gpu()?;
         let started = now_ms();
-        let layer = Conv2d::from_weights(ctx, config, &w, Some(&r.bias)).map_err(js)?;
-        let xd = DeviceTensor::upload(ctx, "x", &x).map_err(js)?;
-        let out = layer
-            .forward_with(
-                &xd,
-                ForwardOptions {
-                    want_z: true,
-                    kernel: None,
-                },
-            )
-            .map_err(js)?;
-        let z = match &out.z {
-            Some(z) => z.download_async(ctx).await.map_err(js)?.data,
-            None => return Err(JsError::new("the forward pass kept no z")),
-        };
-        let y = out.y.download_async(ctx).await.map_err(js)?.data;
+        let (z, y) = gpu_forward(&r, config, &x, &w).await?;
         Some((z, y, now_ms() - started))
     } else {
         None

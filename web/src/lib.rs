@@ -16,6 +16,9 @@ mod selftest;
 mod train;
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use wasm_bindgen::prelude::*;
 use wgconv::GpuContext;
@@ -46,6 +49,43 @@ pub(crate) fn forward_y(
         )
         .map_err(js)?;
     Ok(out.y)
+}
+
+/// Downloads the tensors together: every copy and map is started before any is awaited, so
+/// they come back after one wait of the event loop rather than one each.
+pub(crate) async fn download_together(
+    tensors: &[&wgconv::DeviceTensor],
+) -> Result<Vec<Vec<f32>>, JsError> {
+    let ctx = gpu()?;
+    let mut futures: Vec<Pin<Box<_>>> = tensors
+        .iter()
+        .map(|t| Box::pin(t.download_async(ctx)))
+        .collect();
+    let mut outs: Vec<Option<_>> = tensors.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (f, out) in futures.iter_mut().zip(outs.iter_mut()) {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    outs.into_iter()
+        .map(|o| match o {
+            Some(Ok(t)) => Ok(t.data),
+            Some(Err(e)) => Err(js(e)),
+            None => Err(JsError::new("a download did not finish")),
+        })
+        .collect()
 }
 
 /// A wgconv error as a JavaScript exception.
@@ -79,9 +119,10 @@ struct AdapterJson {
     max_compute_invocations_per_workgroup: u32,
 }
 
-/// Asks the browser for a WebGPU adapter, opens a device with the adapter's own limits and
-/// compiles wgconv's kernels. Resolves to the adapter as JSON; rejects, saying why, when the
-/// browser has no WebGPU or gives no adapter.
+/// Asks the browser for a WebGPU adapter and opens a device with the adapter's own limits,
+/// wgconv's kernels compiled each on its first use (the page's first forward pass waits for its
+/// own kernel alone; [`compile_kernels`] compiles the rest behind it). Resolves to the adapter
+/// as JSON; rejects, saying why, when the browser has no WebGPU or gives no adapter.
 #[wasm_bindgen]
 pub async fn open_gpu() -> Result<String, JsError> {
     if let Ok(ctx) = gpu() {
@@ -98,12 +139,28 @@ pub async fn open_gpu() -> Result<String, JsError> {
         .await
         .map_err(|e| JsError::new(&format!("the browser gave no WebGPU adapter ({e})")))?;
     let info = adapter.get_info();
-    let ctx = GpuContext::from_adapter_async(adapter, TIMEOUT)
+    let ctx = GpuContext::from_adapter_async_lazy(adapter, TIMEOUT)
         .await
         .map_err(js)?;
     let ctx: &'static GpuContext = Box::leak(Box::new(ctx));
     GPU.with(|g| *g.borrow_mut() = Some(ctx));
     adapter_json(ctx, Some(info))
+}
+
+/// Compiles every kernel not compiled yet (the page calls it once its first GPU maps are drawn).
+/// The browser compiles behind the calls already made: this returns at once, and the next GPU
+/// work waits for the compiles.
+#[wasm_bindgen]
+pub fn compile_kernels() -> Result<(), JsError> {
+    gpu()?.compile_kernels().map_err(js)
+}
+
+/// Whether the context compiles the simple kernels for each layer shape (wgconv's
+/// `GpuContext::set_specialize`: the same bits, faster kernels, a compile per shape).
+#[wasm_bindgen]
+pub fn set_specialize(on: bool) -> Result<(), JsError> {
+    gpu()?.set_specialize(on);
+    Ok(())
 }
 
 pub(crate) fn adapter_json(

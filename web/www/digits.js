@@ -22,9 +22,10 @@ const d = {
 
 let wg, h; // the wasm module; app.js's drawing helpers { paint, diverging, gray, drawFilterCanvas, errText, notebookFilters }
 
-// The PNG's bytes as the file holds them: no colour conversion, no premultiplication.
-async function loadDigits() {
-  const blob = await (await fetch(DATA.file)).blob();
+// The PNG's bytes as the file holds them: no colour conversion, no premultiplication. (Exported
+// for web/bench, which fetches it from another folder.)
+export async function loadDigits(url = DATA.file) {
+  const blob = await (await fetch(url)).blob();
   const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   const off = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = off.getContext('2d', { willReadFrequently: true });

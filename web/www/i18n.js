@@ -427,6 +427,7 @@ export const WASM_MESSAGES = [
     (m) => `2 × ${m[4]} × ${m[5]} のマップに出力要素 (${m[1]}, ${m[2]}, ${m[3]}) はありません`],
   [/^no training session/, () => '学習のセッションがありません（始めるか、前の呼び出しが終わるのを待ってください）'],
   [/^the student has no bias$/, () => '生徒の層にバイアスがありません'],
+  [/^the live layer has no bias$/, () => '順伝播の層にバイアスがありません'],
   [/^no training task$/, () => '学習の課題がありません'],
   [/^the browser gave no WebGPU adapter \((.*)\)$/s, (m) => `ブラウザが WebGPU のアダプタを返しませんでした（${m[1]}）`],
   // web/src/digits.rs.

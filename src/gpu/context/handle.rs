@@ -29,6 +29,7 @@ impl GpuContext {
             device.features(),
             (device.clone(), queue),
             timeout,
+            false,
             |_| {},
         )
     }
