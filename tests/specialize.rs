@@ -3,6 +3,9 @@
 //! dilation, groups, no bias, no ReLU); they did compile (no silent fall-back); and the source
 //! rewrite touches only whole `params.FIELD` names.
 
+mod common;
+
+use common::device_bits as bits;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use wgconv::gpu::specialize::specialised_source;
@@ -20,15 +23,6 @@ fn the_rewrite_replaces_whole_field_names_only() {
         out,
         "let a = 7u + params.kernel_h; let b = myparams.k; let c = 7u;"
     );
-}
-
-fn bits(ctx: &GpuContext, t: &DeviceTensor) -> Vec<u32> {
-    t.download(ctx)
-        .unwrap()
-        .data
-        .iter()
-        .map(|v| v.to_bits())
-        .collect()
 }
 
 /// y, dW, db and dX of one layer on `x` and `dy`, through the simple kernels.

@@ -3,6 +3,9 @@
 //! bit and equals the chosen version run by name; a tuning file keeps the choices for a new
 //! context, which then measures nothing; a bad file is refused, naming its line.
 
+mod common;
+
+use common::device_bits as bits;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use wgconv::gpu::KernelVersion;
@@ -13,15 +16,6 @@ use wgconv::{
 
 fn context() -> GpuContext {
     GpuContext::new(&AdapterRequest::from_env()).expect("a GPU adapter")
-}
-
-fn bits(ctx: &GpuContext, t: &DeviceTensor) -> Vec<u32> {
-    t.download(ctx)
-        .unwrap()
-        .data
-        .iter()
-        .map(|v| v.to_bits())
-        .collect()
 }
 
 fn random(dims: [usize; 4], seed: u64) -> Tensor4 {

@@ -2,7 +2,7 @@
 //! a typed [`Error`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -14,6 +14,7 @@ mod handle;
 mod limits;
 
 pub use limits::{ensure_within_binding_range, KeyLimits, MAX_BINDING_BYTES};
+mod read;
 mod read_async;
 mod scopes;
 
@@ -346,68 +347,6 @@ impl GpuContext {
     ) -> Result<()> {
         self.wait_for(Some(submission), stage)
     }
-
-    /// Copies the first `len` floats of a storage buffer back to the host.
-    pub(crate) fn read_back(
-        &self,
-        buffer: &wgpu::Buffer,
-        len: usize,
-        stage: &'static str,
-    ) -> Result<Vec<f32>> {
-        let size = (len as u64 * 4).next_multiple_of(4).max(4);
-        let (staging, submission) = self.scoped(stage, || {
-            let staging = self.buffer("readback", size, crate::gpu::memory::READBACK);
-            let mut encoder = self
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(stage) });
-            encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
-            (staging, self.queue.submit([encoder.finish()]))
-        })?;
-        self.wait(submission, stage)?;
-        let mut data = self.read_f32(&staging, stage)?;
-        data.truncate(len);
-        Ok(data)
-    }
-
-    /// Maps a MAP_READ buffer (after its copy was submitted) and returns its f32 contents.
-    pub(crate) fn read_f32(&self, buffer: &wgpu::Buffer, stage: &'static str) -> Result<Vec<f32>> {
-        // A browser maps buffers only from its event loop, which a blocking wait never yields to.
-        if cfg!(target_arch = "wasm32") {
-            return Err(Error::Readback {
-                stage,
-                message: "a browser cannot wait for a readback: use the async readers".into(),
-            });
-        }
-        let (tx, rx) = mpsc::channel();
-        buffer.map_async(wgpu::MapMode::Read, .., move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait_for(None, stage)?;
-        let mapped = rx.recv_timeout(self.timeout).map_err(|_| Error::Timeout {
-            stage,
-            seconds: self.timeout.as_secs_f64(),
-        })?;
-        mapped_f32(buffer, mapped, stage)
-    }
-}
-
-/// The f32s of `buffer` once its map completed with `mapped`; unmaps it.
-fn mapped_f32(
-    buffer: &wgpu::Buffer,
-    mapped: std::result::Result<(), wgpu::BufferAsyncError>,
-    stage: &'static str,
-) -> Result<Vec<f32>> {
-    let readback = |e: &dyn std::fmt::Display| Error::Readback {
-        stage,
-        message: e.to_string(),
-    };
-    mapped.map_err(|e| readback(&e))?;
-    let data = {
-        let view = buffer.get_mapped_range(..).map_err(|e| readback(&e))?;
-        bytemuck::pod_collect_to_vec::<u8, f32>(&view)
-    };
-    buffer.unmap();
-    Ok(data)
 }
 
 /// The device for `adapter` with the adapter's own limits and, where it has them, timestamp

@@ -135,38 +135,16 @@ impl DeviceTensor {
 
     /// Downloads several tensors with one copy and one wait (e.g. the losses of many steps).
     pub fn download_all(ctx: &GpuContext, tensors: &[&DeviceTensor]) -> Result<Vec<Tensor4>> {
-        const STAGE: &str = "downloading tensors";
-        let mut offsets = Vec::with_capacity(tensors.len());
-        let mut size = 0u64;
         for t in tensors {
             t.ensure_on(ctx, "a tensor downloaded")?;
-            offsets.push(size);
-            size += (t.len() as u64 * 4).next_multiple_of(4);
         }
-        let size = size.max(4);
-        let (staging, submission) = ctx.scoped(STAGE, || {
-            let staging = ctx.buffer("readback", size, crate::gpu::memory::READBACK);
-            let mut encoder = ctx
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(STAGE) });
-            for (t, &at) in tensors.iter().zip(&offsets) {
-                encoder.copy_buffer_to_buffer(&t.buffer, 0, &staging, at, t.len() as u64 * 4);
-            }
-            (staging, ctx.queue.submit([encoder.finish()]))
-        })?;
-        ctx.wait(submission, STAGE)?;
-        let data = ctx.read_f32(&staging, STAGE)?;
+        let buffers: Vec<(&wgpu::Buffer, usize)> =
+            tensors.iter().map(|t| (t.buffer(), t.len())).collect();
+        let data = ctx.read_back_all(&buffers, "downloading tensors")?;
         tensors
             .iter()
-            .zip(&offsets)
-            .map(|(t, &at)| {
-                let at = at as usize / 4;
-                Ok(Tensor4::new(
-                    "downloaded tensor",
-                    t.dims,
-                    data[at..at + t.len()].to_vec(),
-                )?)
-            })
+            .zip(data)
+            .map(|(t, d)| Ok(Tensor4::new("downloaded tensor", t.dims, d)?))
             .collect()
     }
 

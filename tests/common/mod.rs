@@ -74,3 +74,13 @@ pub fn trainer(
     options.versions = versions;
     Trainer::new(layer, x, t, options)
 }
+
+/// The bits of a tensor downloaded from `ctx` (for bit-for-bit comparisons).
+pub fn device_bits(ctx: &GpuContext, t: &wgconv::DeviceTensor) -> Vec<u32> {
+    t.download(ctx)
+        .unwrap()
+        .data
+        .iter()
+        .map(|v| v.to_bits())
+        .collect()
+}

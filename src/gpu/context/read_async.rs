@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::gpu::context::{mapped_f32, GpuContext};
+use crate::gpu::context::read::mapped_f32;
+use crate::gpu::context::GpuContext;
 
 /// A value sent once from a callback (a buffer map's), awaited without blocking.
 struct Oneshot<T>(Arc<Mutex<(Option<T>, Option<std::task::Waker>)>>);
