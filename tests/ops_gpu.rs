@@ -57,6 +57,7 @@ fn conv_backward_matches_the_twin_on_random_shapes() {
     let mut generator = wgconv::check::CaseGenerator::new(16);
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut worst = [0.0f64; 3];
+    let mut windows = 0;
     for case_no in 0..60 {
         let case = generator.next_case();
         let shape = case.shape;
@@ -86,12 +87,23 @@ fn conv_backward_matches_the_twin_on_random_shapes() {
         } else {
             2
         };
-        for version in KernelVersion::ALL {
+        for version in KernelVersion::WEIGHT_GRAD {
+            // The window version is of dW only (dX runs simple beside it), for R·S ≤ 64.
+            let input_version = match version {
+                KernelVersion::Window => KernelVersion::Simple,
+                v => v,
+            };
             let options = BackwardOptions {
                 input_grad: true,
                 weight_kernel: Some(version),
-                input_kernel: Some(version),
+                input_kernel: Some(input_version),
             };
+            if version == KernelVersion::Window && shape.r * shape.s > 64 {
+                let err = layer.backward_with(&saved, &dy_dev, options).unwrap_err();
+                assert!(err.to_string().contains("at most 64 taps"), "{err}");
+                continue;
+            }
+            windows += u32::from(version == KernelVersion::Window);
             let g = layer.backward_with(&saved, &dy_dev, options).unwrap();
             // dW, db: f32 sums of N·P·Q products (any order, two levels when split): γ bound.
             let dw = down(&g.weight);
@@ -124,9 +136,35 @@ fn conv_backward_matches_the_twin_on_random_shapes() {
         }
     }
     eprintln!(
-        "worst error / bound: dw {:.3}, db {:.3}, dx {:.3}",
+        "worst error / bound: dw {:.3}, db {:.3}, dx {:.3}; {windows} shapes ran the window dW",
         worst[0], worst[1], worst[2]
     );
+    assert!(
+        windows >= 50,
+        "only {windows} of 60 shapes ran the window dW"
+    );
+}
+
+/// The window version is refused for the passes it does not compute.
+#[test]
+fn the_window_version_is_refused_outside_dw() {
+    let ctx = gpu();
+    let layer = Conv2d::new(ctx, Conv2dConfig::new(1, 2, (3, 3)), 1).unwrap();
+    let x = up(&Tensor4::new("x", [1, 1, 5, 5], vec![0.5; 25]).unwrap());
+    let options = wgconv::ForwardOptions {
+        want_z: false,
+        kernel: Some(KernelVersion::Window),
+    };
+    let err = layer.forward_with(&x, options).unwrap_err();
+    assert!(err.to_string().contains("not the forward"), "{err}");
+    let (y, saved) = layer.forward_train(&x).unwrap();
+    let options = BackwardOptions {
+        input_grad: true,
+        weight_kernel: Some(KernelVersion::Window),
+        input_kernel: Some(KernelVersion::Window),
+    };
+    let err = layer.backward_with(&saved, &y, options).unwrap_err();
+    assert!(err.to_string().contains("not dX"), "{err}");
 }
 
 /// A layer without activation is `nn.Conv2d`: y = z, negative values kept.

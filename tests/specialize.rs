@@ -1,14 +1,15 @@
 //! The simple kernels compiled for a layer's shape (`gpu::specialize`) compute the same bits as
 //! the generic ones, on the generator's random shapes (every family: strides, padding modes,
-//! dilation, groups, no bias, no ReLU); they did compile (no silent fall-back); and the source
-//! rewrite touches only whole `params.FIELD` names.
+//! dilation, groups, no bias, no ReLU); they did compile (no silent fall-back); the source
+//! rewrite touches only whole `params.FIELD` names; and the unrolling writes out only counted
+//! loops without `break` or `continue`.
 
 mod common;
 
 use common::device_bits as bits;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use wgconv::gpu::specialize::specialised_source;
+use wgconv::gpu::specialize::{specialised_source, unrolled_loops};
 use wgconv::gpu::KernelVersion;
 use wgconv::{
     Activation, AdapterRequest, BackwardOptions, Conv2d, Conv2dConfig, DeviceTensor, GpuContext,
@@ -25,7 +26,26 @@ fn the_rewrite_replaces_whole_field_names_only() {
     );
 }
 
-/// y, dW, db and dX of one layer on `x` and `dy`, through the simple kernels.
+#[test]
+fn the_unrolling_writes_out_counted_loops_only() {
+    let src = "for (var r = 0u; r < 2u; r++) { for (var s = 0u; s < 2u; s++) { a += r * s; } }";
+    let out = unrolled_loops(src);
+    let inner = |r: u32| {
+        format!("{{ let r = {r}u; {{ let s = 0u; a += r * s; }}{{ let s = 1u; a += r * s; }} }}")
+    };
+    assert_eq!(out, format!("{}{}", inner(0), inner(1)));
+    for kept in [
+        "for (var r = 0u; r < 2u; r++) { if (a > 0.0) { break; } }",
+        "for (var r = 0u; r < 99u; r++) { a += 1.0; }",
+        "for (var r = 1u; r < 2u; r++) { a += 1.0; }",
+        "for (var r = 0u; r < n; r++) { a += 1.0; }",
+    ] {
+        assert_eq!(unrolled_loops(kept), kept);
+    }
+}
+
+/// y, dW, db and dX of one layer on `x` and `dy`, through the simple kernels, and dW and db
+/// through the window dW (unrolled when specialised) where the window fits.
 fn run(ctx: &GpuContext, layer: &Conv2d, x: &Tensor4, dy: &Tensor4) -> Vec<Vec<u32>> {
     let x = DeviceTensor::upload(ctx, "x", x).unwrap();
     let (y, saved) = layer.forward_train(&x).unwrap();
@@ -39,6 +59,16 @@ fn run(ctx: &GpuContext, layer: &Conv2d, x: &Tensor4, dy: &Tensor4) -> Vec<Vec<u
     let mut out = vec![bits(ctx, &y), bits(ctx, &g.weight)];
     out.extend(g.bias.as_ref().map(|b| bits(ctx, b)));
     out.extend(g.input.as_ref().map(|d| bits(ctx, d)));
+    let shape = saved.shape();
+    if shape.r * shape.s <= wgconv::gpu::table::WINDOW_TAPS {
+        let window = BackwardOptions {
+            weight_kernel: Some(KernelVersion::Window),
+            ..options
+        };
+        let g = layer.backward_with(&saved, &dy, window).unwrap();
+        out.push(bits(ctx, &g.weight));
+        out.extend(g.bias.as_ref().map(|b| bits(ctx, b)));
+    }
     out
 }
 
@@ -68,18 +98,19 @@ fn specialised_kernels_give_the_generic_bits_on_random_shapes() {
         ctx.set_specialize(true);
         let layer = Conv2d::from_weights(&ctx, config, &case.w, bias).unwrap();
         let special = run(&ctx, &layer, &case.x, &dy);
-        for (what, (g, s)) in ["y", "dW", "db or dX", "dX"]
-            .iter()
-            .zip(generic.iter().zip(&special))
-        {
-            assert_eq!(g, s, "{what} of {shape} ({activation:?})");
+        assert_eq!(generic.len(), special.len());
+        for (i, (g, s)) in generic.iter().zip(&special).enumerate() {
+            assert_eq!(
+                g, s,
+                "output {i} (y, dW, db, dX, window dW, db) of {shape} ({activation:?})"
+            );
         }
     }
     let (compiled, failed) = ctx.specialised_counts();
     assert_eq!(failed, 0, "specialisations that failed to compile");
-    // Forward, dW and dX of 36 shapes, some alike.
+    // Forward, dW, dX and window dW of 36 shapes, some alike.
     assert!(
-        compiled >= 36,
+        compiled >= 48,
         "only {compiled} specialised kernels were compiled"
     );
 }

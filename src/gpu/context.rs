@@ -88,6 +88,8 @@ pub struct ContextInner {
     pub(crate) specialised: crate::gpu::specialize::Specialised,
     /// Versions chosen by measuring (`gpu::tune`).
     pub(crate) tuning: crate::gpu::tune::Tuning,
+    /// Whether the rules pick versions for an adapter on CPU cores (`gpu::versions`).
+    pub(crate) cpu_rules: std::sync::atomic::AtomicBool,
     /// The timer [`GpuContext::time_ops`] arms for the ops' passes.
     pub(crate) op_timer: crate::gpu::op_timer::TimerSlot,
 }
@@ -203,6 +205,7 @@ impl GpuContext {
             kernels,
             specialised: crate::gpu::specialize::Specialised::new(),
             tuning: Default::default(),
+            cpu_rules: AdapterSummary::of(info).is_cpu.into(),
             device,
             queue,
             limits,

@@ -66,7 +66,7 @@ impl ForwardPlan {
         };
         let specialised = match version {
             KernelVersion::Simple => ctx.specialised(ctx.kernels.forward.get(shape.bias), &params),
-            KernelVersion::Tiled => None,
+            KernelVersion::Tiled | KernelVersion::Window => None,
         };
         let params = ctx.buffer_init(
             "ConvParams forward",
@@ -86,8 +86,9 @@ impl ForwardPlan {
         if let Some(kernel) = &self.specialised {
             return kernel;
         }
+        // `forward_groups` refused the window version.
         let kernels = match self.version {
-            KernelVersion::Simple => &ctx.kernels.forward,
+            KernelVersion::Simple | KernelVersion::Window => &ctx.kernels.forward,
             KernelVersion::Tiled => &ctx.kernels.forward_tiled,
         };
         kernels.get(self.bias)

@@ -40,8 +40,10 @@ pub(crate) fn fold_grid(groups: u32, max_dim: u32) -> Result<Grid> {
 
 /// Workgroups of forward `version` on `shape`, before folding.
 pub(crate) fn forward_groups(shape: &ConvShape, version: KernelVersion) -> Result<u32> {
-    match version {
-        KernelVersion::Simple => groups(shape.output_len(), FORWARD_WORKGROUP_SIZE),
+    match version.refuse_window("the forward")? {
+        KernelVersion::Simple | KernelVersion::Window => {
+            groups(shape.output_len(), FORWARD_WORKGROUP_SIZE)
+        }
         KernelVersion::Tiled => {
             let rows = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
             let tiles = tiles(rows) * tiles(shape.filters_per_group().into());
@@ -99,6 +101,27 @@ pub(crate) fn weight_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
     let splits = 512u64
         .div_ceil(tiles)
         .min(terms.div_ceil(256))
+        .min(cap / per_split_bytes.max(1))
+        .max(1);
+    Ok(splits as u32)
+}
+
+/// Splits of the window dW (`conv2d_bwd_weight_window.wgsl`), a sample range each: enough for
+/// 256 invocations (a CPU's lanes several times over) and at most one per sample, the partial
+/// sums within `cap` bytes; an error for a window of more than `table::WINDOW_TAPS` taps.
+pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
+    let taps = u64::from(shape.r) * u64::from(shape.s);
+    if taps > u64::from(crate::gpu::table::WINDOW_TAPS) {
+        return Err(Error::Invalid(format!(
+            "{shape}: the window dW holds at most {} taps, not R·S = {taps}",
+            crate::gpu::table::WINDOW_TAPS
+        )));
+    }
+    let per_split_bytes = 4 * u64::from(shape.k) * weight_grad_cols(shape);
+    let per_split = u64::from(shape.k) * u64::from(shape.channels_per_group());
+    let splits = 256u64
+        .div_ceil(per_split.max(1))
+        .min(u64::from(shape.n))
         .min(cap / per_split_bytes.max(1))
         .max(1);
     Ok(splits as u32)

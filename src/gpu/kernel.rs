@@ -199,6 +199,7 @@ pub(crate) struct Kernels {
     pub(crate) bwd_weight: WithBias,
     pub(crate) bwd_input: Lazy,
     pub(crate) bwd_weight_tiled: WithBias,
+    pub(crate) bwd_weight_window: WithBias,
     pub(crate) bwd_weight_reduce: WithBias,
     pub(crate) bwd_input_tiled: Lazy,
     pub(crate) bwd_input_fold: Lazy,
@@ -233,6 +234,7 @@ impl Kernels {
             bwd_weight: pair(&table::BWD_WEIGHT, &table::BWD_WEIGHT_NO_BIAS),
             bwd_input: new(&table::BWD_INPUT),
             bwd_weight_tiled: pair(&table::BWD_WEIGHT_TILED, &table::BWD_WEIGHT_TILED_NO_BIAS),
+            bwd_weight_window: pair(&table::BWD_WEIGHT_WINDOW, &table::BWD_WEIGHT_WINDOW_NO_BIAS),
             bwd_weight_reduce: pair(&table::BWD_WEIGHT_REDUCE, &table::BWD_WEIGHT_REDUCE_NO_BIAS),
             bwd_input_tiled: new(&table::BWD_INPUT_TILED),
             bwd_input_fold: new(&table::BWD_INPUT_FOLD),
@@ -264,6 +266,7 @@ impl Kernels {
         pair(&self.bwd_weight);
         self.bwd_input.compile();
         pair(&self.bwd_weight_tiled);
+        pair(&self.bwd_weight_window);
         pair(&self.bwd_weight_reduce);
         for k in [
             &self.bwd_input_tiled,
@@ -289,22 +292,43 @@ pub enum KernelVersion {
     Simple,
     /// Implicit GEMM with 64×64 workgroup-memory tiles and 4×4 register blocking.
     Tiled,
+    /// dW only: each invocation sums a whole R×S window (R·S ≤ 64) for one sample range, filter
+    /// and channel, reading each dz once; fast where invocations run on CPU cores.
+    Window,
 }
 
 impl KernelVersion {
+    /// The versions of every pass.
     pub const ALL: [KernelVersion; 2] = [KernelVersion::Simple, KernelVersion::Tiled];
+    /// The versions of the weight gradient.
+    pub const WEIGHT_GRAD: [KernelVersion; 3] = [
+        KernelVersion::Simple,
+        KernelVersion::Tiled,
+        KernelVersion::Window,
+    ];
 
     /// The name `--kernel` takes.
     pub fn name(self) -> &'static str {
         match self {
             KernelVersion::Simple => "simple",
             KernelVersion::Tiled => "tiled",
+            KernelVersion::Window => "window",
+        }
+    }
+
+    /// Refuses the window version for `pass` (every pass but dW).
+    pub(crate) fn refuse_window(self, pass: &str) -> Result<Self> {
+        match self {
+            KernelVersion::Window => Err(Error::Invalid(format!(
+                "the window kernel version computes the weight gradient only, not {pass}"
+            ))),
+            v => Ok(v),
         }
     }
 
     /// Parses `--kernel`'s value.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.name() == name)
+        Self::WEIGHT_GRAD.into_iter().find(|v| v.name() == name)
     }
 }
 

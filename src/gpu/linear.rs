@@ -12,7 +12,6 @@ use crate::gpu::conv2d::{
     Activation, BackwardOptions, Conv2d, Conv2dConfig, Conv2dGrads, Conv2dSaved,
 };
 use crate::gpu::tensor::DeviceTensor;
-use crate::gpu::versions::linear_backward_versions;
 use crate::gpu::GpuContext;
 use crate::tensor::Tensor4;
 
@@ -182,7 +181,7 @@ impl Linear {
             },
             false => BackwardOptions {
                 input_grad,
-                ..linear_backward_versions(flat_saved.shape())
+                ..self.flat.context().linear_backward_rule(flat_saved.shape())
             },
         };
         let mut grads = self.flat.backward_with(&flat_saved, dy, options)?;

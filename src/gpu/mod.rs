@@ -55,7 +55,7 @@ pub use sequential::{Layer, Sequential};
 pub use tensor::DeviceTensor;
 pub use trainer::{Pass, Trainer, TrainerOptions, TrainerState, FUSED_STEPS_PER_DISPATCH};
 pub use versions::{
-    bwd_input_version_for, bwd_weight_version_for, fits_fused_loop, forward_version_for,
-    KernelChoice, TrainVersions,
+    bwd_input_version_for, bwd_weight_version_for, bwd_weight_version_on_cpu, fits_fused_loop,
+    forward_version_for, KernelChoice, TrainVersions,
 };
 pub use warm_up::WarmUp;

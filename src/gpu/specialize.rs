@@ -18,11 +18,13 @@ use crate::gpu::GpuContext;
 /// Shapes kept at most per context (beyond it, kernels run generic).
 const MAX_KEPT: usize = 256;
 
-/// The kernels that are specialised: the simple forward, dW and dX (with or without bias).
+/// The kernels that are specialised: the simple forward, dW and dX and the window dW (with or
+/// without bias).
 fn specialisable(desc: &KernelDesc) -> bool {
     [
         table::FORWARD.name,
         table::BWD_WEIGHT.name,
+        table::BWD_WEIGHT_WINDOW.name,
         table::BWD_INPUT.name,
     ]
     .contains(&desc.name)
@@ -78,6 +80,75 @@ pub fn specialised_source(source: &str, fixed: &[(&str, u32)]) -> String {
     out + rest
 }
 
+/// Loops of at most this many iterations are unrolled by [`unrolled_loops`].
+const MAX_UNROLL: u32 = 16;
+/// An unrolled source grows to at most this many bytes (beyond it, loops stay loops).
+const MAX_UNROLLED_LEN: usize = 1 << 17;
+
+/// `source` with every loop `for (var I = 0u; I < Nu; I++) { BODY }` of N ≤ 16 iterations
+/// whose body has no `break` or `continue` written out as N blocks `{ let I = 0u; BODY }
+/// { let I = 1u; BODY } …`, inner loops first: the same operations in the same order.
+pub fn unrolled_loops(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(at) = rest.find(LOOP) {
+        out += &rest[..at];
+        let tail = &rest[at..];
+        match counted_loop(tail) {
+            Some((name, count, body, len)) => {
+                let body = unrolled_loops(body);
+                let copies: String = (0..count)
+                    .map(|i| format!("{{ let {name} = {i}u;{body}}}"))
+                    .collect();
+                if out.len() + copies.len() + tail.len() > MAX_UNROLLED_LEN {
+                    out += &tail[..len];
+                } else {
+                    out += &copies;
+                }
+                rest = &tail[len..];
+            }
+            None => {
+                out += LOOP;
+                rest = &tail[LOOP.len()..];
+            }
+        }
+    }
+    out + rest
+}
+
+const LOOP: &str = "for (var ";
+
+/// The loop `for (var I = 0u; I < Nu; I++) {BODY}` that `s` starts with, when N ≤ 16 and BODY
+/// has no `break` or `continue`: (I, N, BODY, the loop's length in bytes).
+fn counted_loop(s: &str) -> Option<(&str, u32, &str, usize)> {
+    let rest = s.strip_prefix(LOOP)?;
+    let name_len = rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+    let name = &rest[..name_len];
+    let rest = rest[name_len..].strip_prefix(" = 0u; ")?;
+    let rest = rest.strip_prefix(name)?.strip_prefix(" < ")?;
+    let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+    let count: u32 = rest[..digits].parse().ok()?;
+    let rest = rest[digits..].strip_prefix("u; ")?;
+    let body_at = rest.strip_prefix(name)?.strip_prefix("++) {")?;
+    if count > MAX_UNROLL {
+        return None;
+    }
+    let mut depth = 1usize;
+    let end = body_at.char_indices().find_map(|(i, c)| {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => {}
+        }
+        (depth == 0).then_some(i)
+    })?;
+    let body = &body_at[..end];
+    if body.contains("break") || body.contains("continue") {
+        return None;
+    }
+    Some((name, count, body, s.len() - body_at.len() + end + 1))
+}
+
 /// (kernel name, with a bias, the fixed fields' values).
 type Key = (&'static str, Option<bool>, [u32; 19]);
 
@@ -131,7 +202,10 @@ impl GpuContext {
         if kept.len() >= MAX_KEPT {
             return None;
         }
-        let source = specialised_source(&base.desc.source(), &fields);
+        let mut source = specialised_source(&base.desc.source(), &fields);
+        if base.desc.name == table::BWD_WEIGHT_WINDOW.name {
+            source = unrolled_loops(&source);
+        }
         let kernel = self
             .scoped("compiling a specialised kernel", || {
                 Kernel::compile(&self.device, base.desc, source)

@@ -346,13 +346,16 @@ pub const SGD: KernelDesc = KernelDesc {
 
 mod fused;
 mod ops;
+mod window;
 
 pub use fused::{FUSED_LOOP, FUSED_LOOP_NO_BIAS};
+
+pub use window::{BWD_WEIGHT_WINDOW, BWD_WEIGHT_WINDOW_NO_BIAS, WINDOW_TAPS};
 
 pub use ops::{CROSS_ENTROPY, GATHER_ROWS, LOSS_MEAN, MAX_POOL_BWD, MAX_POOL_FWD, RELU_BWD};
 
 /// Every kernel of the crate, the variants without bias included.
-pub const ALL: [&KernelDesc; 24] = [
+pub const ALL: [&KernelDesc; 26] = [
     &FORWARD,
     &FORWARD_NO_BIAS,
     &FORWARD_TILED,
@@ -363,6 +366,8 @@ pub const ALL: [&KernelDesc; 24] = [
     &BWD_WEIGHT_NO_BIAS,
     &BWD_WEIGHT_TILED,
     &BWD_WEIGHT_TILED_NO_BIAS,
+    &BWD_WEIGHT_WINDOW,
+    &BWD_WEIGHT_WINDOW_NO_BIAS,
     &BWD_WEIGHT_REDUCE,
     &BWD_WEIGHT_REDUCE_NO_BIAS,
     &BWD_INPUT,

@@ -145,7 +145,11 @@ impl GpuContext {
             return Ok(v);
         }
         let mut best = (rule, f64::INFINITY);
-        for v in KernelVersion::ALL {
+        let versions = match pass {
+            TunedPass::WeightGrad => &KernelVersion::WEIGHT_GRAD[..],
+            _ => &KernelVersion::ALL[..],
+        };
+        for &v in versions {
             let Ok(ms) = self.time_version(&mut run, v) else {
                 continue;
             };

@@ -38,6 +38,59 @@ pub fn bwd_weight_version_for(shape: &ConvShape) -> KernelVersion {
     ))
 }
 
+/// The dW version for `shape` on an adapter whose invocations run on CPU cores (lavapipe,
+/// SwiftShader, WARP): the window version where the shape rule says simple and R·S ≤ 64.
+/// Measured on lavapipe and SwiftShader for the digits layer (BENCHMARKS.md): 2.4–3.2× the
+/// simple version's speed, 4–5× on SwiftShader; on a GPU it would give each invocation a whole
+/// sample's sum, so GPUs keep the shape rule.
+pub fn bwd_weight_version_on_cpu(shape: &ConvShape) -> KernelVersion {
+    match bwd_weight_version_for(shape) {
+        KernelVersion::Simple if shape.r * shape.s <= crate::gpu::table::WINDOW_TAPS => {
+            KernelVersion::Window
+        }
+        v => v,
+    }
+}
+
+impl crate::gpu::GpuContext {
+    /// Whether the rules pick versions for an adapter on CPU cores; by default, whether the
+    /// adapter says it is one (a browser's adapter often does not: set it there).
+    pub fn set_cpu_rules(&self, on: bool) {
+        self.cpu_rules
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn cpu_rules(&self) -> bool {
+        self.cpu_rules.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The versions of a linear layer's backward (`shape`: its 1×1 convolution): on CPU cores
+    /// the window dW (one dot product over the batch per weight) and the simple dX; measured
+    /// on SwiftShader for N = 64, 200 → 10: see BENCHMARKS.md. Elsewhere
+    /// [`linear_backward_versions`].
+    pub(crate) fn linear_backward_rule(
+        &self,
+        shape: &ConvShape,
+    ) -> crate::gpu::conv2d::BackwardOptions {
+        match self.cpu_rules() {
+            true => crate::gpu::conv2d::BackwardOptions {
+                input_grad: false,
+                weight_kernel: Some(KernelVersion::Window),
+                input_kernel: Some(KernelVersion::Simple),
+            },
+            false => linear_backward_versions(shape),
+        }
+    }
+
+    /// The dW version the rules pick for `shape` on this context's adapter.
+    pub(crate) fn bwd_weight_rule(&self, shape: &ConvShape) -> KernelVersion {
+        match self.cpu_rules() {
+            true => bwd_weight_version_on_cpu(shape),
+            false => bwd_weight_version_for(shape),
+        }
+    }
+}
+
 /// The dX version for `shape`: tiled when C/G ≥ 16 (the tile's columns are one group's input
 /// channels).
 pub fn bwd_input_version_for(shape: &ConvShape) -> KernelVersion {

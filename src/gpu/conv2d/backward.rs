@@ -8,14 +8,14 @@ use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::{check_i32_indices, conv_params};
 use crate::gpu::grids::{
     bwd_input_extent, bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles,
-    weight_grad_cols, weight_splits, weight_tiles, Grid, ELEMENTWISE_WORKGROUP_SIZE,
+    weight_grad_cols, weight_splits, weight_tiles, window_splits, Grid, ELEMENTWISE_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
 use crate::gpu::params::{ConvParams, ElementwiseParams};
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::tune::TunedPass;
-use crate::gpu::versions::{bwd_input_version_for, bwd_weight_version_for};
+use crate::gpu::versions::bwd_input_version_for;
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, PaddingMode, ShapeError};
 
@@ -66,7 +66,7 @@ pub struct Conv2dGrads {
 pub struct BackwardOptions {
     /// Also compute dL/dx (a layer after another needs it; the first layer does not).
     pub input_grad: bool,
-    /// The dW version; None lets the crate pick (`versions::bwd_weight_version_for`).
+    /// The dW version; None lets the crate pick (`GpuContext::bwd_weight_rule`).
     pub weight_kernel: Option<KernelVersion>,
     /// The dX version; None lets the crate pick (`versions::bwd_input_version_for`).
     pub input_kernel: Option<KernelVersion>,
@@ -180,7 +180,7 @@ impl Conv2d {
             };
             let version = options
                 .weight_kernel
-                .unwrap_or_else(|| bwd_weight_version_for(shape));
+                .unwrap_or_else(|| ctx.bwd_weight_rule(shape));
             let bias = out.bias.as_ref().map(DeviceTensor::buffer);
             weight_grads(
                 ctx,
@@ -223,7 +223,7 @@ impl Conv2d {
             Some(v) => v,
             None => ctx.tuned(
                 (TunedPass::WeightGrad, shape, relu),
-                bwd_weight_version_for(shape),
+                ctx.bwd_weight_rule(shape),
                 |v| {
                     let only_dw = BackwardOptions {
                         input_grad: false,
@@ -306,8 +306,8 @@ pub(crate) fn relu_bwd(
     )
 }
 
-/// dW and db from x and dz: the simple kernel, or the tiled one's split partial sums and their
-/// reduction.
+/// dW and db from x and dz: the simple kernel, or the tiled or window one's split partial sums
+/// and their reduction.
 fn weight_grads(
     ctx: &GpuContext,
     rec: &mut Recording<'_>,
@@ -330,11 +330,23 @@ fn weight_grads(
         let kernel = k.bwd_weight.get(shape.bias);
         return rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid);
     }
-    let splits = weight_splits(shape, ctx.binding_limit().0)?;
-    let tiles = weight_tiles(shape)?
-        .checked_mul(splits)
-        .ok_or_else(|| Error::Invalid(format!("{shape}: too many workgroups for dW")))?;
-    let grid = fold_grid(tiles, max_dim)?;
+    let (kernel, splits, workgroups) = match version {
+        KernelVersion::Window => {
+            let splits = window_splits(shape, ctx.binding_limit().0)?;
+            let invocations = u64::from(splits) * u64::from(shape.k) * u64::from(shape.c)
+                / u64::from(shape.groups);
+            let workgroups = groups(invocations, ELEMENTWISE_WORKGROUP_SIZE)?;
+            (k.bwd_weight_window.get(shape.bias), splits, workgroups)
+        }
+        _ => {
+            let splits = weight_splits(shape, ctx.binding_limit().0)?;
+            let tiles = weight_tiles(shape)?
+                .checked_mul(splits)
+                .ok_or_else(|| Error::Invalid(format!("{shape}: too many workgroups for dW")))?;
+            (k.bwd_weight_tiled.get(shape.bias), splits, tiles)
+        }
+    };
+    let grid = fold_grid(workgroups, max_dim)?;
     let cols = u64::from(shape.k) * weight_grad_cols(shape);
     let partial = scratch(ctx, "dw partial sums", u64::from(splits) * cols);
     let params = ConvParams {
@@ -342,7 +354,6 @@ fn weight_grads(
         ..conv_params(shape, grid)
     };
     let named = [("x", x), ("dz", dz), ("partial", &*partial)];
-    let kernel = k.bwd_weight_tiled.get(shape.bias);
     rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)?;
     let grid = fold_grid(groups(cols, ELEMENTWISE_WORKGROUP_SIZE)?, max_dim)?;
     let params = ConvParams {
@@ -366,8 +377,8 @@ fn input_grad(
 ) -> Result<()> {
     let k = &ctx.kernels;
     let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
-    let (kernel, groups) = match version {
-        KernelVersion::Simple => (
+    let (kernel, groups) = match version.refuse_window("dX")? {
+        KernelVersion::Simple | KernelVersion::Window => (
             &k.bwd_input,
             groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?,
         ),

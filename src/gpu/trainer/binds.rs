@@ -55,8 +55,9 @@ impl Binds {
         let (x, dz) = (&*buf.x, &*buf.dz);
         let bias = layer.bias().is_some();
         let (bwd_weight, bwd_weight_reduce) = weight_grad_binds(ctx, bias, buf, u)?;
+        // `Grids::new` refused the window version.
         let bwd_input = match versions.bwd_input {
-            KernelVersion::Simple => &k.bwd_input,
+            KernelVersion::Simple | KernelVersion::Window => &k.bwd_input,
             KernelVersion::Tiled => &k.bwd_input_tiled,
         };
         let sgd = |params: &wgpu::Buffer, param, grad, momentum| {

@@ -41,7 +41,16 @@ impl Grids {
     ) -> Result<Self> {
         let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
         let fold = |groups: u32| fold_grid(groups, max_dim);
-        let tiled_weight = versions.bwd_weight == KernelVersion::Tiled;
+        versions.forward.refuse_window("the trainer's forward")?;
+        versions.bwd_input.refuse_window("dX")?;
+        let tiled_weight = match versions.bwd_weight {
+            KernelVersion::Window => {
+                return Err(Error::Invalid(
+                    "the trainer runs the simple or tiled dW, not the window version".into(),
+                ))
+            }
+            v => v == KernelVersion::Tiled,
+        };
         let splits = match tiled_weight {
             false => 1,
             true => weight_splits(shape, ctx.binding_limit().0)?,
@@ -55,7 +64,9 @@ impl Grids {
         };
         let weight_grads = u64::from(shape.k) * weight_grad_cols(shape);
         let bwd_input = match versions.bwd_input {
-            KernelVersion::Simple => groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?,
+            KernelVersion::Simple | KernelVersion::Window => {
+                groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?
+            }
             KernelVersion::Tiled => input_tiles(shape)?,
         };
         let elementwise = |len: u64| groups(len, ELEMENTWISE_WORKGROUP_SIZE);

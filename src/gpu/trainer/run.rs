@@ -75,7 +75,9 @@ impl Trainer {
         }
         if with_input_grad {
             let kernel = match self.versions.bwd_input {
-                crate::gpu::KernelVersion::Simple => &k.bwd_input,
+                crate::gpu::KernelVersion::Simple | crate::gpu::KernelVersion::Window => {
+                    &k.bwd_input
+                }
                 crate::gpu::KernelVersion::Tiled => &k.bwd_input_tiled,
             };
             kernel.dispatch(pass, &b.bwd_input, g.bwd_input);
