@@ -1,7 +1,7 @@
 //! Benchmarking (what `wgconv bench` runs): the benchmark shapes, the validation of a kernel
 //! version against the CPU reference on a reduced copy of a shape, and the timing of one pass
-//! with GPU timestamps (wall clock where the adapter has none): warm-up, then the median of the
-//! repeats.
+//! with GPU timestamps (wall clock where the adapter has none, or where [`Clock::Wall`] asks for
+//! it): warm-up, then the median of the repeats.
 
 use std::time::Instant;
 
@@ -207,6 +207,19 @@ pub enum Timer {
     WallClock,
 }
 
+/// The clock a benchmark asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// GPU timestamps around the recorded passes where the adapter has them, else the wall
+    /// clock.
+    #[default]
+    Gpu,
+    /// The wall clock always: from recording a repeat's commands to the end of the wait for
+    /// them (submission and the driver's overhead included), as a framework is timed from the
+    /// host (a step, then a device sync).
+    Wall,
+}
+
 /// One timed pass.
 #[derive(Debug, Clone)]
 pub struct Timing {
@@ -279,7 +292,7 @@ impl Stamps {
 
 /// Times `pass` on `trainer`: `warmup` untimed measurements, then `repeats` timed ones, each of
 /// `inner` passes recorded into one compute pass. GPU timestamps where the adapter has them,
-/// else the wall clock of the submission.
+/// else the wall clock of the submission: [`time_pass_with`] with [`Clock::Gpu`].
 pub fn time_pass(
     ctx: &GpuContext,
     trainer: &Trainer,
@@ -288,13 +301,27 @@ pub fn time_pass(
     repeats: u32,
     inner: u32,
 ) -> Result<Timing> {
+    time_pass_with(ctx, trainer, pass, warmup, repeats, inner, Clock::Gpu)
+}
+
+/// [`time_pass`] by the clock `clock` asks for: with [`Clock::Wall`], each repeat's time is the
+/// wall clock from recording its commands to the end of the wait for them.
+pub fn time_pass_with(
+    ctx: &GpuContext,
+    trainer: &Trainer,
+    pass: Pass,
+    warmup: u32,
+    repeats: u32,
+    inner: u32,
+    clock: Clock,
+) -> Result<Timing> {
     if repeats == 0 || inner == 0 {
         return Err(Error::Invalid(
             "timing needs at least one repeat of at least one pass".into(),
         ));
     }
     let device = &ctx.device;
-    let timestamps = ctx.key_limits().timestamp_query;
+    let timestamps = clock == Clock::Gpu && ctx.key_limits().timestamp_query;
     let stage = "benchmarking";
     let stamps = ctx.scoped(stage, || timestamps.then(|| Stamps::new(device)))?;
     let what = || format!("the times of {repeats} repeats");
@@ -357,4 +384,4 @@ pub fn pass_name(pass: Pass) -> &'static str {
 }
 
 mod network;
-pub use network::{network_rows, OpRow, ROW_OPS};
+pub use network::{network_rows, network_rows_with, OpRow, ROW_OPS};

@@ -506,3 +506,52 @@ fn bench_validates_times_and_writes_json() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("alexnet"), "{}", r.stderr);
 }
+
+#[test]
+fn bench_timer_wall_times_by_the_wall_clock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let r = wgconv(
+        d,
+        &[
+            "bench",
+            "--shape",
+            "1,1,8,8,2,3,3,1,0",
+            "--kernel",
+            "simple",
+            "--pass",
+            "fwd",
+            "--repeats",
+            "20",
+            "--warmup",
+            "0",
+            "--timer",
+            "wall",
+            "--json",
+            "w.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("timing: wall clock"), "{}", r.stdout);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("w.json")).expect("json"))
+            .expect("parse");
+    assert!(
+        doc["timer"]
+            .as_str()
+            .expect("timer")
+            .contains("--timer wall"),
+        "{doc:#}"
+    );
+    let results = doc["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{doc:#}");
+    assert_eq!(results[0]["timer"], "wall_clock", "{doc:#}");
+    assert!(results[0]["median_ms"].as_f64().expect("median_ms") > 0.0);
+    for bad in ["cpu", "", "WALL"] {
+        let r = wgconv(d, &["bench", "--timer", bad, "--json", "bad.json"]);
+        assert_eq!(r.code, 2, "--timer {bad:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("--timer"), "{}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert!(!d.join("bad.json").exists());
+    }
+}

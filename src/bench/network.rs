@@ -2,14 +2,14 @@
 //! max-pool 2, linear 100·K → 10, cross-entropy, SGD with momentum) on a batch of 24×24 inputs,
 //! validated against its f64 twin on the benchmark's own data (from the GPU's inputs, so errors
 //! do not compound), then timed with GPU timestamps over the passes it records (wall clock where
-//! the adapter has none).
+//! the adapter has none, or where [`Clock::Wall`] asks for it).
 
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::bench::{Timer, Timing};
+use crate::bench::{Clock, Timer, Timing};
 use crate::compare::{self, compare, forward_bound, sum_bound};
 use crate::cpu::{self, widen, PoolShape};
 use crate::error::{Error, Result};
@@ -226,13 +226,27 @@ pub const ROW_OPS: [&str; 9] = [
     "whole step (Sequential + SGD)",
 ];
 
-/// Validates, then times each op `repeats` times after `warmup`.
+/// Validates, then times each op `repeats` times after `warmup`: [`network_rows_with`] with
+/// [`Clock::Gpu`].
 pub fn network_rows(
     ctx: &GpuContext,
     filters: u32,
     batch: usize,
     warmup: u32,
     repeats: u32,
+) -> Result<Vec<OpRow>> {
+    network_rows_with(ctx, filters, batch, warmup, repeats, Clock::Gpu)
+}
+
+/// [`network_rows`] by the clock `clock` asks for: with [`Clock::Wall`], each run's time is the
+/// wall clock from the op's call (its recording and submission) to the end of the wait for it.
+pub fn network_rows_with(
+    ctx: &GpuContext,
+    filters: u32,
+    batch: usize,
+    warmup: u32,
+    repeats: u32,
+    clock: Clock,
 ) -> Result<Vec<OpRow>> {
     if repeats == 0 || batch == 0 || filters == 0 {
         return Err(Error::Invalid(
@@ -278,7 +292,7 @@ pub fn network_rows(
         rows.push(OpRow {
             op: ROW_OPS[i],
             worst_ratio: ratios[i],
-            timing: time(ctx, op.as_mut(), warmup, repeats)?,
+            timing: time(ctx, op.as_mut(), warmup, repeats, clock)?,
         });
     }
     drop(ops);
@@ -300,7 +314,7 @@ pub fn network_rows(
     rows.push(OpRow {
         op: ROW_OPS[8],
         worst_ratio: None,
-        timing: time(ctx, &mut step, warmup, repeats)?,
+        timing: time(ctx, &mut step, warmup, repeats, clock)?,
     });
     Ok(rows)
 }
@@ -311,12 +325,16 @@ fn time(
     op: &mut dyn FnMut() -> Result<DeviceTensor>,
     warmup: u32,
     repeats: u32,
+    clock: Clock,
 ) -> Result<Timing> {
     let mut times = Vec::with_capacity(repeats as usize);
     let mut timer = Timer::GpuTimestamps;
     for i in 0..warmup + repeats {
         let started = Instant::now();
-        let (out, gpu_ms) = ctx.time_ops(&mut *op)?;
+        let (out, gpu_ms) = match clock {
+            Clock::Gpu => ctx.time_ops(&mut *op)?,
+            Clock::Wall => (op()?, None),
+        };
         ctx.wait_for(None, "benchmarking an op")?;
         let wall = started.elapsed().as_secs_f64() * 1e3;
         drop(out);

