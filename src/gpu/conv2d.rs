@@ -8,7 +8,6 @@ use crate::gpu::memory::STORAGE;
 use crate::gpu::op_timer::record_pass;
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::tune::TunedPass;
-use crate::gpu::versions::forward_version_for;
 use crate::gpu::GpuContext;
 use crate::shape::ConvShape;
 use crate::tensor::Tensor4;
@@ -255,7 +254,7 @@ impl Conv2d {
                     &shape,
                     if options.want_z { "z" } else { "" },
                 ),
-                forward_version_for(&shape),
+                self.ctx.forward_rule(&shape),
                 |v| {
                     let kernel = Some(v);
                     self.forward_with(x, ForwardOptions { kernel, ..options })

@@ -66,7 +66,10 @@ impl ForwardPlan {
         };
         let specialised = match version {
             KernelVersion::Simple => ctx.specialised(ctx.kernels.forward.get(shape.bias), &params),
-            KernelVersion::Tiled | KernelVersion::Window => None,
+            KernelVersion::Window => {
+                ctx.specialised(ctx.kernels.forward_window.get(shape.bias), &params)
+            }
+            KernelVersion::Tiled => None,
         };
         let params = ctx.buffer_init(
             "ConvParams forward",
@@ -86,9 +89,9 @@ impl ForwardPlan {
         if let Some(kernel) = &self.specialised {
             return kernel;
         }
-        // `forward_groups` refused the window version.
         let kernels = match self.version {
-            KernelVersion::Simple | KernelVersion::Window => &ctx.kernels.forward,
+            KernelVersion::Simple => &ctx.kernels.forward,
+            KernelVersion::Window => &ctx.kernels.forward_window,
             KernelVersion::Tiled => &ctx.kernels.forward_tiled,
         };
         kernels.get(self.bias)

@@ -40,9 +40,14 @@ pub(crate) fn fold_grid(groups: u32, max_dim: u32) -> Result<Grid> {
 
 /// Workgroups of forward `version` on `shape`, before folding.
 pub(crate) fn forward_groups(shape: &ConvShape, version: KernelVersion) -> Result<u32> {
-    match version.refuse_window("the forward")? {
-        KernelVersion::Simple | KernelVersion::Window => {
-            groups(shape.output_len(), FORWARD_WORKGROUP_SIZE)
+    match version {
+        KernelVersion::Simple => groups(shape.output_len(), FORWARD_WORKGROUP_SIZE),
+        KernelVersion::Window => {
+            let rows = u64::from(shape.n) * u64::from(shape.k) * u64::from(shape.p());
+            groups(
+                rows * u64::from(shape.q()).div_ceil(4),
+                FORWARD_WORKGROUP_SIZE,
+            )
         }
         KernelVersion::Tiled => {
             let rows = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());

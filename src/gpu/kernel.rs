@@ -194,6 +194,7 @@ impl<K> WithBias<K> {
 pub(crate) struct Kernels {
     pub(crate) forward: WithBias,
     pub(crate) forward_tiled: WithBias,
+    pub(crate) forward_window: WithBias,
     pub(crate) loss: Lazy,
     pub(crate) loss_reduce: Lazy,
     pub(crate) bwd_weight: WithBias,
@@ -229,6 +230,7 @@ impl Kernels {
                 .then(|| pair(&table::FUSED_LOOP, &table::FUSED_LOOP_NO_BIAS)),
             forward: pair(&table::FORWARD, &table::FORWARD_NO_BIAS),
             forward_tiled: pair(&table::FORWARD_TILED, &table::FORWARD_TILED_NO_BIAS),
+            forward_window: pair(&table::FORWARD_WINDOW, &table::FORWARD_WINDOW_NO_BIAS),
             loss: new(&table::LOSS),
             loss_reduce: new(&table::LOSS_REDUCE),
             bwd_weight: pair(&table::BWD_WEIGHT, &table::BWD_WEIGHT_NO_BIAS),
@@ -257,6 +259,7 @@ impl Kernels {
         };
         pair(&self.forward);
         pair(&self.forward_tiled);
+        pair(&self.forward_window);
         if let Some(fused) = &self.fused_loop {
             pair(fused);
         }
@@ -292,16 +295,17 @@ pub enum KernelVersion {
     Simple,
     /// Implicit GEMM with 64×64 workgroup-memory tiles and 4×4 register blocking.
     Tiled,
-    /// dW only: each invocation sums a whole R×S window (R·S ≤ 64) for one sample range, filter
-    /// and channel, reading each dz once; fast where invocations run on CPU cores.
+    /// For adapters on CPU cores, fewer loads per product: the forward computes four outputs of
+    /// a row per invocation (the simple version's bits); dW sums a whole R×S window (R·S ≤ 64)
+    /// per sample range, filter and channel, reading each dz once. No dX.
     Window,
 }
 
 impl KernelVersion {
     /// The versions of every pass.
     pub const ALL: [KernelVersion; 2] = [KernelVersion::Simple, KernelVersion::Tiled];
-    /// The versions of the weight gradient.
-    pub const WEIGHT_GRAD: [KernelVersion; 3] = [
+    /// The versions of the forward and of the weight gradient.
+    pub const WINDOWED: [KernelVersion; 3] = [
         KernelVersion::Simple,
         KernelVersion::Tiled,
         KernelVersion::Window,
@@ -316,11 +320,11 @@ impl KernelVersion {
         }
     }
 
-    /// Refuses the window version for `pass` (every pass but dW).
+    /// Refuses the window version for `pass` (dX).
     pub(crate) fn refuse_window(self, pass: &str) -> Result<Self> {
         match self {
             KernelVersion::Window => Err(Error::Invalid(format!(
-                "the window kernel version computes the weight gradient only, not {pass}"
+                "the window kernel version computes the forward and dW only, not {pass}"
             ))),
             v => Ok(v),
         }
@@ -328,7 +332,7 @@ impl KernelVersion {
 
     /// Parses `--kernel`'s value.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::WEIGHT_GRAD.into_iter().find(|v| v.name() == name)
+        Self::WINDOWED.into_iter().find(|v| v.name() == name)
     }
 }
 

@@ -350,14 +350,19 @@ mod window;
 
 pub use fused::{FUSED_LOOP, FUSED_LOOP_NO_BIAS};
 
-pub use window::{BWD_WEIGHT_WINDOW, BWD_WEIGHT_WINDOW_NO_BIAS, WINDOW_TAPS};
+pub use window::{
+    BWD_WEIGHT_WINDOW, BWD_WEIGHT_WINDOW_NO_BIAS, FORWARD_WINDOW, FORWARD_WINDOW_NO_BIAS,
+    WINDOW_TAPS,
+};
 
 pub use ops::{CROSS_ENTROPY, GATHER_ROWS, LOSS_MEAN, MAX_POOL_BWD, MAX_POOL_FWD, RELU_BWD};
 
 /// Every kernel of the crate, the variants without bias included.
-pub const ALL: [&KernelDesc; 26] = [
+pub const ALL: [&KernelDesc; 28] = [
     &FORWARD,
     &FORWARD_NO_BIAS,
+    &FORWARD_WINDOW,
+    &FORWARD_WINDOW_NO_BIAS,
     &FORWARD_TILED,
     &FORWARD_TILED_NO_BIAS,
     &LOSS,

@@ -146,7 +146,7 @@ impl GpuContext {
         }
         let mut best = (rule, f64::INFINITY);
         let versions = match pass {
-            TunedPass::WeightGrad => &KernelVersion::WEIGHT_GRAD[..],
+            TunedPass::Forward | TunedPass::WeightGrad => &KernelVersion::WINDOWED[..],
             _ => &KernelVersion::ALL[..],
         };
         for &v in versions {

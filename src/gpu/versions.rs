@@ -82,6 +82,15 @@ impl crate::gpu::GpuContext {
         }
     }
 
+    /// The forward version the rules pick for `shape` on this context's adapter: on CPU cores
+    /// the window version where the shape rule says simple (the same bits, fewer loads).
+    pub(crate) fn forward_rule(&self, shape: &ConvShape) -> KernelVersion {
+        match (self.cpu_rules(), forward_version_for(shape)) {
+            (true, KernelVersion::Simple) => KernelVersion::Window,
+            (_, v) => v,
+        }
+    }
+
     /// The dW version the rules pick for `shape` on this context's adapter.
     pub(crate) fn bwd_weight_rule(&self, shape: &ConvShape) -> KernelVersion {
         match self.cpu_rules() {

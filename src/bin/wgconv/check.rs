@@ -38,7 +38,7 @@ pub fn run(request: &AdapterRequest, args: CheckArgs) -> anyhow::Result<ExitCode
         bail!("--cases must be at least 1");
     }
     let versions: Vec<KernelVersion> = match &args.kernel {
-        None => KernelVersion::ALL.to_vec(),
+        None => KernelVersion::WINDOWED.to_vec(),
         Some(name) => vec![parse_forward_kernel(name)?],
     };
     let warm: Vec<WarmUp> = versions.iter().map(|&v| WarmUp::Forward(v)).collect();

@@ -1,7 +1,24 @@
-//! The window dW: a whole R×S window of sums per invocation, for adapters on CPU cores.
+//! The window versions, for adapters on CPU cores: the forward with four outputs of a row per
+//! invocation, and dW with a whole R×S window of sums per invocation.
 
-use super::{read, read_write, uniform, KernelDesc, CONV, SIMPLE_WORKGROUP};
+use super::SIMPLE_WORKGROUP;
+use super::{read, read_write, uniform, KernelDesc, CONV, FORWARD, FORWARD_NO_BIAS};
 use crate::gpu::wgsl::Common;
+
+pub const FORWARD_WINDOW: KernelDesc = KernelDesc {
+    name: "conv2d_bias_relu_fwd_window",
+    body: include_str!("../../../shaders/conv2d_bias_relu_fwd_window.wgsl"),
+    grid: "⌈N·K·P·⌈Q/4⌉ / 64⌉ workgroups, four outputs of a row per invocation \
+           (`forward::forward_groups`)",
+    ..FORWARD
+};
+
+pub const FORWARD_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
+    name: "conv2d_bias_relu_fwd_window",
+    body: include_str!("../../../shaders/conv2d_bias_relu_fwd_window.wgsl"),
+    grid: FORWARD_WINDOW.grid,
+    ..FORWARD_NO_BIAS
+};
 
 /// The most taps R·S a window dW invocation holds (`conv2d_bwd_weight_window.wgsl`).
 pub const WINDOW_TAPS: u32 = 64;

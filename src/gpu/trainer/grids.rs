@@ -41,7 +41,6 @@ impl Grids {
     ) -> Result<Self> {
         let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
         let fold = |groups: u32| fold_grid(groups, max_dim);
-        versions.forward.refuse_window("the trainer's forward")?;
         versions.bwd_input.refuse_window("dX")?;
         let tiled_weight = match versions.bwd_weight {
             KernelVersion::Window => {
