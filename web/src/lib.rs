@@ -163,6 +163,15 @@ pub fn set_specialize(on: bool) -> Result<(), JsError> {
     Ok(())
 }
 
+/// Whether the rules pick kernel versions for an adapter on CPU cores (wgconv's
+/// `GpuContext::set_cpu_rules`): the page sets it for SwiftShader, which the browser's adapter
+/// info names but wgpu's does not always flag.
+#[wasm_bindgen]
+pub fn set_cpu_rules(on: bool) -> Result<(), JsError> {
+    gpu()?.set_cpu_rules(on);
+    Ok(())
+}
+
 pub(crate) fn adapter_json(
     ctx: &GpuContext,
     info: Option<wgpu::AdapterInfo>,

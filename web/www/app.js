@@ -619,6 +619,9 @@ async function openGpu() {
       max_storage_buffers_per_shader_stage: a.limits.maxStorageBuffersPerShaderStage };
     const info = JSON.parse(await wg.open_gpu());
     info.browser = browser;
+    // A software adapter (SwiftShader) runs invocations on the CPU: its own kernel versions.
+    info.cpu_rules = browser.is_fallback_adapter || /swiftshader/i.test(`${browser.architecture} ${browser.description}`);
+    if (info.cpu_rules) wg.set_cpu_rules(true);
     state.gpu = true;
     window.wgconv.adapter = info;
     const name = [browser.vendor, browser.architecture, browser.description].filter(Boolean).join(' ') || info.name || null;
