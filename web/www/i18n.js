@@ -194,7 +194,7 @@ export const STRINGS = {
     'digits.legend': ({ test }) => `test accuracy on the ${test} test digits; dashed: 90 %`,
     'digits.status': ({ steps, epoch, digits, acc, loss, ms, to90, steps90 }) => `GPU · step ${steps}`
       + ` (${digits} digits seen, epoch ${epoch})`
-      + (acc === null ? '' : ` · test accuracy ${acc} %`) + (loss === null ? '' : ` · loss ${loss}`)
+      + (acc === null ? '' : ` · test accuracy ${acc}\u00a0%`) + (loss === null ? '' : ` · loss ${loss}`)
       + (steps ? ` · ${ms} ms per step with the tests` : '')
       + (to90 === null ? '' : ` · 90 % reached after ${to90} s, at step ${steps90}`),
     'digits.nostart': ({ msg }) => `The network could not start: ${msg}`,
@@ -398,7 +398,7 @@ export const STRINGS = {
     'digits.legend': ({ test }) => `テスト用の ${test}枚での正解率。破線：90 %`,
     'digits.status': ({ steps, epoch, digits, acc, loss, ms, to90, steps90 }) => `GPU · ステップ ${steps}`
       + `（見た数字 ${digits}枚、エポック ${epoch}）`
-      + (acc === null ? '' : ` · テストの正解率 ${acc} %`) + (loss === null ? '' : ` · 損失 ${loss}`)
+      + (acc === null ? '' : ` · テストの正解率 ${acc}\u00a0%`) + (loss === null ? '' : ` · 損失 ${loss}`)
       + (steps ? ` · 1 ステップあたり ${ms} ms（テストを含む）` : '')
       + (to90 === null ? '' : ` · ${to90} 秒後、ステップ ${steps90} で 90 % に到達`),
     'digits.nostart': ({ msg }) => `ネットワークを始められませんでした：${msg}`,
