@@ -6,7 +6,13 @@
 // `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl, common/nan.wgsl,
 // common/activation.wgsl, and common/bias_read.wgsl (or common/no_bias.wgsl).
 //
-// Bindings (group 0): as conv2d_bias_relu_fwd.wgsl (params, x, w, y, z, b).
+// Bindings (group 0):
+//   0  params  uniform            ConvParams
+//   1  x       storage, read      input          (N, C, H, W) f32
+//   2  w       storage, read      weights        (K, C/G, R, S) f32
+//   3  y       storage, read_write output         (N, K, P, Q) f32, y = ReLU(z) (NaN kept) or z (params.relu)
+//   4  z       storage, read_write pre-activation (N, K, P, Q) f32, written only if write_z == 1
+//   5  b       storage, read      bias           (K) f32 (common/bias_read.wgsl; absent without)
 //
 // Invocation i = ((n·K + k)·P + p)·⌈Q/4⌉ + q0/4 computes y[n, k, p, q0 … q0 + 3] (those < Q).
 // Each output's sum is the simple version's, in the same order: the bias, then the window's

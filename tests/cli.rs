@@ -443,18 +443,18 @@ fn forward_runs_either_kernel_version_on_request() {
     assert_refused(
         d,
         &["forward", "--input", "x.npy", "--kernel", "fast"],
-        "use one of simple, tiled, fused",
+        "use one of simple, tiled, window, fused",
     );
     // The same set everywhere; a forward pass says why it has no fused loop.
     assert_refused(
         d,
         &["forward", "--input", "x.npy", "--kernel", "fused"],
-        "a forward pass runs simple or tiled",
+        "a forward pass runs simple, tiled or window",
     );
     let r = wgconv(d, &["check", "--kernel", "fused"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("a forward pass runs simple or tiled"),
+        r.stderr.contains("a forward pass runs simple, tiled or window"),
         "{}",
         r.stderr
     );

@@ -524,7 +524,7 @@ fn step_takes_every_kernel_choice_and_checks_it() {
     let r = wgconv(d, &args);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("use one of simple, tiled, fused"),
+        r.stderr.contains("use one of simple, tiled, window, fused"),
         "{}",
         r.stderr
     );

@@ -52,18 +52,25 @@ fn every_kernel_of_a_step_matches_the_reference_on_random_shapes() {
     };
     let mut worst = std::collections::BTreeMap::<String, f64>::new();
     let mut fused_cases = 0;
+    let mut windows = 0;
     let mut by_family = std::collections::BTreeMap::<&str, f64>::new();
     // 18 of each generator family (every option of PyTorch's Conv2d among them).
     let cases = 18 * wgconv::check::FAMILIES.len();
     for i in 0..cases {
         let case = gen.next_case();
         let t = target(&case.shape, i as u64);
-        // Every version: simple, tiled, and the fused loop where the layer fits it.
+        // Every version: simple, tiled, window (where R·S ≤ 64), and the fused loop where the
+        // layer fits it.
+        let window = case.shape.r * case.shape.s <= wgconv::gpu::table::WINDOW_TAPS;
+        windows += usize::from(window);
         for versions in [
             TrainVersions::all(KernelVersion::Simple),
             TrainVersions::all(KernelVersion::Tiled),
             TrainVersions::fused(),
-        ] {
+        ]
+        .into_iter()
+        .chain(window.then(TrainVersions::window))
+        {
             let mut trainer = common::trainer(
                 ctx,
                 &case.shape,
@@ -101,6 +108,10 @@ fn every_kernel_of_a_step_matches_the_reference_on_random_shapes() {
     assert!(
         fused_cases >= cases / 2,
         "only {fused_cases} cases ran the fused loop"
+    );
+    assert!(
+        windows >= cases * 9 / 10,
+        "only {windows} cases ran the window versions"
     );
     eprintln!("worst error / bound over {cases} shapes: {worst:#?}");
     eprintln!("worst error / bound of any output, by family: {by_family:#?}");

@@ -132,6 +132,12 @@ pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
     Ok(splits as u32)
 }
 
+/// Workgroups of the window dW with `splits` splits: one invocation per (split, k, c').
+pub(crate) fn window_groups(shape: &ConvShape, splits: u32) -> Result<u32> {
+    let per_split = u64::from(shape.k) * u64::from(shape.channels_per_group());
+    groups(u64::from(splits) * per_split, ELEMENTWISE_WORKGROUP_SIZE)
+}
+
 /// Tiles of `conv2d_bwd_input_tiled.wgsl`, per group: TILE input pixels (N·H·W, over the
 /// extent of `bwd_input_extent`) × TILE channels of C/G.
 pub(crate) fn input_tiles(shape: &ConvShape) -> Result<u32> {

@@ -160,6 +160,16 @@ impl TrainVersions {
         }
     }
 
+    /// The window forward and dW (for adapters on CPU cores; R·S ≤ 64) and the simple dX.
+    pub const fn window() -> Self {
+        TrainVersions {
+            forward: KernelVersion::Window,
+            bwd_weight: KernelVersion::Window,
+            bwd_input: KernelVersion::Simple,
+            fused_loop: false,
+        }
+    }
+
     /// The fused loop for steps (falling back to the simple kernels where it cannot run).
     pub const fn fused() -> Self {
         TrainVersions {
@@ -171,19 +181,22 @@ impl TrainVersions {
     }
 }
 
-/// What `--kernel` names, on every command that takes it: one version for every pass, or the
-/// fused loop (a whole training step per invocation of one kernel, for tiny layers).
+/// What `--kernel` names, on every command that takes it: one version for every pass, the window
+/// versions (the forward and dW; dX simple), or the fused loop (a whole training step per
+/// invocation of one kernel, for tiny layers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KernelChoice {
     Simple,
     Tiled,
+    Window,
     Fused,
 }
 
 impl KernelChoice {
-    pub const ALL: [KernelChoice; 3] = [
+    pub const ALL: [KernelChoice; 4] = [
         KernelChoice::Simple,
         KernelChoice::Tiled,
+        KernelChoice::Window,
         KernelChoice::Fused,
     ];
 
@@ -192,6 +205,7 @@ impl KernelChoice {
         match self {
             KernelChoice::Simple => "simple",
             KernelChoice::Tiled => "tiled",
+            KernelChoice::Window => "window",
             KernelChoice::Fused => "fused",
         }
     }
@@ -206,15 +220,19 @@ impl KernelChoice {
         match self {
             KernelChoice::Simple => Some(KernelVersion::Simple),
             KernelChoice::Tiled => Some(KernelVersion::Tiled),
+            KernelChoice::Window => Some(KernelVersion::Window),
             KernelChoice::Fused => None,
         }
     }
 
     /// The versions a training step runs.
     pub fn train_versions(self) -> TrainVersions {
-        match self.forward() {
-            Some(version) => TrainVersions::all(version),
-            None => TrainVersions::fused(),
+        match self {
+            KernelChoice::Window => TrainVersions::window(),
+            KernelChoice::Fused => TrainVersions::fused(),
+            _ => self
+                .forward()
+                .map_or(TrainVersions::fused(), TrainVersions::all),
         }
     }
 }

@@ -50,7 +50,7 @@ pub struct Measurement {
     dims: Dims,
     /// fwd, bwd or step.
     pass: &'static str,
-    /// simple, tiled or fused.
+    /// simple, tiled, window or fused.
     kernel: &'static str,
     /// False for the fused loop's step, which computes no dX.
     includes_dx: bool,

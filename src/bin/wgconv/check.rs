@@ -21,7 +21,7 @@ pub struct CheckArgs {
     /// Seed of the shape generator.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Check one forward version only (simple, tiled); default: all.
+    /// Check one forward version only (simple, tiled, window); default: all.
     #[arg(long, value_name = "NAME")]
     kernel: Option<String>,
 }

@@ -160,17 +160,17 @@ pub fn parse_hw(s: &str) -> Result<(u32, u32), String> {
     Ok((parse(h)?, parse(w)?))
 }
 
-/// `--kernel`: simple, tiled or fused, the same set on every command.
+/// `--kernel`: simple, tiled, window or fused, the same set on every command.
 pub fn parse_kernel(name: &str) -> anyhow::Result<KernelChoice> {
     KernelChoice::parse(name)
-        .with_context(|| format!("--kernel {name:?}: use one of simple, tiled, fused"))
+        .with_context(|| format!("--kernel {name:?}: use one of simple, tiled, window, fused"))
 }
 
 /// `--kernel` for a forward pass on its own: "fused" is refused, saying why.
 pub fn parse_forward_kernel(name: &str) -> anyhow::Result<KernelVersion> {
     parse_kernel(name)?.forward().with_context(|| {
         "--kernel fused: the fused loop is a whole training step (forward, loss, gradients and \
-         SGD) in one kernel; a forward pass runs simple or tiled"
+         SGD) in one kernel; a forward pass runs simple, tiled or window"
     })
 }
 

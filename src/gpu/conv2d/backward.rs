@@ -8,7 +8,8 @@ use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::{check_i32_indices, conv_params};
 use crate::gpu::grids::{
     bwd_input_extent, bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles,
-    weight_grad_cols, weight_splits, weight_tiles, window_splits, Grid, ELEMENTWISE_WORKGROUP_SIZE,
+    weight_grad_cols, weight_splits, weight_tiles, window_groups, window_splits, Grid,
+    ELEMENTWISE_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
@@ -333,9 +334,7 @@ fn weight_grads(
     let (kernel, splits, workgroups) = match version {
         KernelVersion::Window => {
             let splits = window_splits(shape, ctx.binding_limit().0)?;
-            let invocations = u64::from(splits) * u64::from(shape.k) * u64::from(shape.c)
-                / u64::from(shape.groups);
-            let workgroups = groups(invocations, ELEMENTWISE_WORKGROUP_SIZE)?;
+            let workgroups = window_groups(shape, splits)?;
             (k.bwd_weight_window.get(shape.bias), splits, workgroups)
         }
         _ => {

@@ -31,7 +31,7 @@ pub(super) struct Binds {
     pub(super) loss_reduce: wgpu::BindGroup,
     /// The simple weight gradient, or the tiled one's partial sums.
     pub(super) bwd_weight: wgpu::BindGroup,
-    /// The tiled weight gradient's reduction of its splits.
+    /// The tiled or window weight gradient's reduction of its splits.
     pub(super) bwd_weight_reduce: Option<wgpu::BindGroup>,
     pub(super) bwd_input: wgpu::BindGroup,
     /// conv2d_bwd_input_fold.wgsl's, for a padding mode other than zeros.
@@ -54,7 +54,8 @@ impl Binds {
         let (w, b) = (layer.weight().buffer(), layer.bias_buffer());
         let (x, dz) = (&*buf.x, &*buf.dz);
         let bias = layer.bias().is_some();
-        let (bwd_weight, bwd_weight_reduce) = weight_grad_binds(ctx, bias, buf, u)?;
+        let (bwd_weight, bwd_weight_reduce) =
+            weight_grad_binds(ctx, (bias, versions.bwd_weight), buf, u)?;
         // `Grids::new` refused the window version.
         let bwd_input = match versions.bwd_input {
             KernelVersion::Simple | KernelVersion::Window => &k.bwd_input,
@@ -128,9 +129,20 @@ impl Binds {
 
 /// The weight gradient's bind groups: the simple kernel's, or the tiled one's partial sums and
 /// their reduction.
+/// The kernel of a split weight gradient (`version` tiled or window), before its reduction.
+pub(super) fn split_weight_kernel(
+    k: &crate::gpu::kernel::Kernels,
+    version: KernelVersion,
+) -> &crate::gpu::kernel::WithBias {
+    match version {
+        KernelVersion::Window => &k.bwd_weight_window,
+        _ => &k.bwd_weight_tiled,
+    }
+}
+
 fn weight_grad_binds(
     ctx: &GpuContext,
-    bias: bool,
+    (bias, version): (bool, KernelVersion),
     buf: &Buffers,
     u: &Uniforms,
 ) -> Result<(wgpu::BindGroup, Option<wgpu::BindGroup>)> {
@@ -148,7 +160,7 @@ fn weight_grad_binds(
             named.extend(db);
             k.bwd_weight.get(bias).bind(device, &named)?
         }
-        Some(partial) => k.bwd_weight_tiled.get(bias).bind(
+        Some(partial) => split_weight_kernel(k, version).get(bias).bind(
             device,
             &[
                 ("params", &u.bwd_weight),

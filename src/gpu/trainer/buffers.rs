@@ -28,7 +28,7 @@ pub(super) struct Buffers {
     pub(super) dx_padded: Option<GpuBuffer>,
     /// The fused loop's y then dz of its last step (N, K, P, Q each), copied into y and dz.
     pub(super) fused_last: Option<GpuBuffer>,
-    /// The tiled weight gradient's partial sums, (splits, K, (C/G)·R·S + 1 with a bias).
+    /// The tiled or window weight gradient's partial sums, (splits, K, (C/G)·R·S + 1 with a bias).
     pub(super) dw_partials: Option<GpuBuffer>,
     pub(super) w_momentum: GpuBuffer,
     /// A step count then one loss per step, and its readback copy.
@@ -72,7 +72,7 @@ impl Buffers {
                 .map(|_| zeros("dx (padded input)", bwd_input_len(shape))),
             fused_last: fused.then(|| zeros("y, dz (fused loop)", 2 * m)),
             dw_partials: grids
-                .tiled_weight
+                .split_weight
                 .then(|| zeros("dw partial sums", partial_sums)),
             w_momentum: zeros("w momentum", weights),
             loss_log: ctx.buffer("loss log", log_bytes, STORAGE),

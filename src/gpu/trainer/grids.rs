@@ -5,7 +5,8 @@ use crate::gpu::conv2d::bwd_input_params;
 use crate::gpu::forward::conv_params;
 use crate::gpu::grids::{
     bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles, weight_grad_cols,
-    weight_splits, weight_tiles, Grid, ELEMENTWISE_WORKGROUP_SIZE, LOSS_WORKGROUP_SIZE,
+    weight_splits, weight_tiles, window_groups, window_splits, Grid, ELEMENTWISE_WORKGROUP_SIZE,
+    LOSS_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::memory::GpuBuffer;
@@ -22,8 +23,8 @@ pub(super) struct Grids {
     pub(super) loss_partials: u32,
     pub(super) bwd_weight: Grid,
     pub(super) bwd_weight_reduce: Grid,
-    /// Whether the weight gradient is the tiled one, with its split reduction.
-    pub(super) tiled_weight: bool,
+    /// Whether the weight gradient is split (tiled or window), with its split reduction.
+    pub(super) split_weight: bool,
     /// Slices of the N·P·Q reduction of the tiled weight gradient (1 for the simple one).
     pub(super) splits: u32,
     pub(super) bwd_input: Grid,
@@ -42,25 +43,23 @@ impl Grids {
         let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
         let fold = |groups: u32| fold_grid(groups, max_dim);
         versions.bwd_input.refuse_window("dX")?;
-        let tiled_weight = match versions.bwd_weight {
-            KernelVersion::Window => {
-                return Err(Error::Invalid(
-                    "the trainer runs the simple or tiled dW, not the window version".into(),
-                ))
+        let cap = ctx.binding_limit().0;
+        let (splits, bwd_weight) = match versions.bwd_weight {
+            KernelVersion::Simple => (1, bwd_weight_groups(shape)?),
+            KernelVersion::Tiled => {
+                let splits = weight_splits(shape, cap)?;
+                let tiles = weight_tiles(shape)?.checked_mul(splits).ok_or_else(|| {
+                    Error::Invalid(format!("{shape}: too many workgroups for dW"))
+                })?;
+                (splits, tiles)
             }
-            v => v == KernelVersion::Tiled,
+            KernelVersion::Window => {
+                let splits = window_splits(shape, cap)?;
+                (splits, window_groups(shape, splits)?)
+            }
         };
-        let splits = match tiled_weight {
-            false => 1,
-            true => weight_splits(shape, ctx.binding_limit().0)?,
-        };
+        let split_weight = versions.bwd_weight != KernelVersion::Simple;
         let loss_partials = groups(shape.output_len(), LOSS_WORKGROUP_SIZE)?;
-        let bwd_weight = match tiled_weight {
-            false => bwd_weight_groups(shape)?,
-            true => weight_tiles(shape)?
-                .checked_mul(splits)
-                .ok_or_else(|| Error::Invalid(format!("{shape}: too many workgroups for dW")))?,
-        };
         let weight_grads = u64::from(shape.k) * weight_grad_cols(shape);
         let bwd_input = match versions.bwd_input {
             KernelVersion::Simple | KernelVersion::Window => {
@@ -78,7 +77,7 @@ impl Grids {
             loss_partials,
             bwd_weight: fold(bwd_weight)?,
             bwd_weight_reduce: fold(elementwise(weight_grads)?)?,
-            tiled_weight,
+            split_weight,
             splits,
             bwd_input: fold(bwd_input)?,
             bwd_input_fold,

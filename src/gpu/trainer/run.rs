@@ -65,7 +65,7 @@ impl Trainer {
                 .get(bias)
                 .dispatch(pass, &b.bwd_weight, g.bwd_weight),
             Some(reduce) => {
-                k.bwd_weight_tiled
+                super::binds::split_weight_kernel(k, self.versions.bwd_weight)
                     .get(bias)
                     .dispatch(pass, &b.bwd_weight, g.bwd_weight);
                 k.bwd_weight_reduce
