@@ -18,9 +18,10 @@
 # over ITERS iterations (wgconv: max(ITERS, 20) repeats, its minimum) after WARMUP untimed
 # ones: Burn compiles and autotunes a shape's kernels at its first meeting, the warm-up keeps
 # that out (CubeCL may also keep its autotune results on disk between runs).
-# wgconv: `bench --shape` runs each kernel version (simple, tiled) as asked and does not read
-# WGCONV_TUNE, so the table shows wgconv's best version per pass (the smaller median of simple
-# and tiled, the winner named); the fused loop (tiny layers, a step without dX) is left out.
+# wgconv: `bench --shape` runs each kernel version (simple, tiled, window) as asked and does not
+# read WGCONV_TUNE, so the table shows wgconv's best version per pass (the smallest median of
+# simple, tiled and window, the winner named); the fused loop (tiny layers, a step without dX)
+# is left out.
 # The digits rows are `wgconv bench --network`'s whole step, the versions the crate's rules pick.
 # Ratio: wgconv ÷ Burn, by the wall clock (≤ 1: wgconv is ahead). Medians over the rounds.
 # Within a round, per shape, the tools run in an order rotated by one each round.
@@ -98,8 +99,8 @@ run() {
                     --warmup "$warmup" ;;
         esac
     ) > "$base.log" 2>&1; then
-        echo "  $tool $shape round $r: $(grep -E '^(forward|step|whole step)|^[^ ]+ +(fwd|step) +(simple|tiled) ' "$base.log" \
-            | awk '$3 == "simple" || $3 == "tiled" { print $2, $3, $4, "ms"; next } { print }' | tr -s ' ' | paste -sd ';' -)" >&2
+        echo "  $tool $shape round $r: $(grep -E '^(forward|step|whole step)|^[^ ]+ +(fwd|step) +(simple|tiled|window) ' "$base.log" \
+            | awk '$3 == "simple" || $3 == "tiled" || $3 == "window" { print $2, $3, $4, "ms"; next } { print }' | tr -s ' ' | paste -sd ';' -)" >&2
     else
         touch "$base.failed"
         echo "  $tool $shape round $r FAILED (log: $base.log):" >&2
@@ -230,7 +231,7 @@ print()
 print(f"- {rounds} round(s); per tool the median over ITERS={iters} iterations (wgconv: max(ITERS, 20) repeats) "
       f"after WARMUP={warmup} untimed ones, then the median over the rounds")
 print("- step: forward + loss + dW, db, dX + SGD (digits rows: the network's forward, cross-entropy, backward, SGD momentum)")
-print("- wgconv's version: the faster of simple and tiled per pass (`bench --shape` does not read WGCONV_TUNE); "
+print("- wgconv's version: the fastest of simple, tiled and window per pass (`bench --shape` does not read WGCONV_TUNE); "
       "the fused loop left out (no dX); digits rows: the versions the crate's rules pick")
 for tool, line in sorted(adapters.items()):
     print(f"- {tool}: {line}")

@@ -454,7 +454,8 @@ fn forward_runs_either_kernel_version_on_request() {
     let r = wgconv(d, &["check", "--kernel", "fused"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("a forward pass runs simple, tiled or window"),
+        r.stderr
+            .contains("a forward pass runs simple, tiled or window"),
         "{}",
         r.stderr
     );
@@ -487,8 +488,8 @@ fn bench_validates_times_and_writes_json() {
         serde_json::from_str(&std::fs::read_to_string(d.join("b.json")).expect("json"))
             .expect("parse");
     let results = doc["results"].as_array().expect("results");
-    // simple and tiled: fwd, bwd, step each; fused: its step.
-    assert_eq!(results.len(), 7, "{doc:#}");
+    // simple, tiled and window: fwd, bwd, step each; fused: its step.
+    assert_eq!(results.len(), 10, "{doc:#}");
     for r in results {
         let ms = r["median_ms"].as_f64().expect("median_ms");
         assert!(ms > 0.0 && ms.is_finite(), "{r}");
