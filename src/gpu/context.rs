@@ -200,16 +200,17 @@ impl GpuContext {
             stage("compiling the kernels");
             catch(&device, "compiling the kernels", || kernels.compile_all())?;
         }
+        let adapter = AdapterSummary::of(info);
         let inner = ContextInner {
             id: NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed),
             kernels,
             specialised: crate::gpu::specialize::Specialised::new(),
             tuning: Default::default(),
-            cpu_rules: AdapterSummary::of(info).is_cpu.into(),
+            cpu_rules: adapter.is_cpu.into(),
             device,
             queue,
             limits,
-            adapter: AdapterSummary::of(info),
+            adapter,
             features,
             timeout,
             binding_cap: AtomicU64::new(binding_cap),

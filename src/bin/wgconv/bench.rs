@@ -46,7 +46,7 @@ pub struct BenchArgs {
     padding_mode: Option<PaddingMode>,
     /// Replace every shape's batch size N (to scale the shapes down for a slow adapter).
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
-    batch: Option<u32>,
+    pub(crate) batch: Option<u32>,
     /// Passes: fwd, bwd (loss, dW, db, dX), step (fwd + bwd + SGD), or all.
     #[arg(long, value_name = "fwd|bwd|step|all", default_value = "all")]
     pass: String,
@@ -56,10 +56,10 @@ pub struct BenchArgs {
     kernel: Option<String>,
     /// Timed repeats (the median is reported); at least 20, at most 1000000.
     #[arg(long, allow_negative_numbers = true, default_value_t = 25)]
-    repeats: u32,
+    pub(crate) repeats: u32,
     /// Untimed warm-up repeats; at most 1000000.
     #[arg(long, allow_negative_numbers = true, default_value_t = 5)]
-    warmup: u32,
+    pub(crate) warmup: u32,
     /// Passes recorded per timed repeat (the time is divided by it): amortises launch costs;
     /// at most 10000.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
@@ -68,7 +68,7 @@ pub struct BenchArgs {
     /// else the wall clock) or wall (the wall clock of each repeat, from recording its commands
     /// to the end of the wait for them: as a framework is timed from the host).
     #[arg(long, value_name = "gpu|wall", default_value = "gpu", value_parser = parse_clock)]
-    timer: Clock,
+    pub(crate) timer: Clock,
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -82,7 +82,7 @@ pub struct BenchArgs {
     network: bool,
     /// The network's filters K (with --network).
     #[arg(long, value_name = "K", default_value_t = 2, requires = "network")]
-    filters: u32,
+    pub(crate) filters: u32,
 }
 
 /// What to run, read from the arguments before any GPU work.
@@ -108,7 +108,7 @@ fn parse_clock(text: &str) -> Result<Clock, String> {
 
 pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.network {
-        return run_network(request, &args);
+        return crate::bench_network::run_network(request, &args);
     }
     let plan = plan(&args)?;
     let json: Vec<_> = args.json.iter().map(|p| ("--json", p.clone())).collect();
@@ -161,7 +161,7 @@ pub fn run(request: &AdapterRequest, args: BenchArgs) -> anyhow::Result<ExitCode
 }
 
 /// The most `--repeats` and `--warmup`: a million passes is hours on the smallest shape.
-const MAX_REPEATS: u32 = 1_000_000;
+pub(crate) const MAX_REPEATS: u32 = 1_000_000;
 /// The most `--inner`: its passes are recorded into one command buffer, which the driver holds
 /// in host memory (hundreds of bytes a dispatch).
 const MAX_INNER: u32 = 10_000;
@@ -360,61 +360,4 @@ fn bench_version(
         rows.push(Row::Timed(m));
     }
     Ok(rows)
-}
-
-/// The most filters and batch `--network` takes: the linear layer's 100·K inputs and the batch's
-/// tensors stay far inside every adapter's binding limit.
-const MAX_NETWORK_FILTERS: u32 = 256;
-const MAX_NETWORK_BATCH: u32 = 4096;
-
-/// `bench --network`: the network's ops, validated then timed, as a table.
-fn run_network(request: &AdapterRequest, args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    let batch = args.batch.unwrap_or(64);
-    if !(1..=MAX_NETWORK_BATCH).contains(&batch) {
-        bail!("--batch {batch}: with --network use 1 ..= {MAX_NETWORK_BATCH}");
-    }
-    if !(1..=MAX_NETWORK_FILTERS).contains(&args.filters) {
-        bail!(
-            "--filters {}: use 1 ..= {MAX_NETWORK_FILTERS}",
-            args.filters
-        );
-    }
-    if !(1..=MAX_REPEATS).contains(&args.repeats) || args.warmup > MAX_REPEATS {
-        bail!("--repeats and --warmup: at most {MAX_REPEATS} (repeats at least 1)");
-    }
-    let ctx = open(request, &[])?;
-    let rows = bench::network_rows_with(
-        &ctx,
-        args.filters,
-        batch as usize,
-        args.warmup,
-        args.repeats,
-        args.timer,
-    )?;
-    println!(
-        "network: conv 1→{k} 5×5 + ReLU, max-pool 2, linear {} → 10, cross-entropy, SGD; batch {batch}; \
-         median of {} repeats after {} warm-up",
-        100 * args.filters,
-        args.repeats,
-        args.warmup,
-        k = args.filters,
-    );
-    println!(
-        "{:<38} {:>12} {:>10} {:>10}  timer",
-        "op", "worst/bound", "median ms", "min ms"
-    );
-    for r in &rows {
-        let ratio = r
-            .worst_ratio
-            .map_or("tests".to_string(), |v| format!("{v:.3}"));
-        let timer = match r.timing.timer {
-            bench::Timer::GpuTimestamps => "GPU timestamps",
-            bench::Timer::WallClock => "wall clock",
-        };
-        println!(
-            "{:<38} {ratio:>12} {:>10.3} {:>10.3}  {timer}",
-            r.op, r.timing.median_ms, r.timing.min_ms
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }

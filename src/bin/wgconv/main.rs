@@ -1,6 +1,7 @@
 //! The `wgconv` command line: parses the arguments and hands each subcommand to its module.
 
 mod bench;
+mod bench_network;
 mod bench_report;
 mod check;
 mod demo;
