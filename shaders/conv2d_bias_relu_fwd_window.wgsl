@@ -1,10 +1,12 @@
-// conv2d_bias_relu_fwd_window.wgsl — fused convolution + bias + ReLU, forward, four outputs of a
-// row per invocation (the window version: for adapters that run invocations on CPU cores, where
-// loads cost more than the products). Each weight is read once for the four outputs.
+// conv2d_bias_relu_fwd_window.wgsl — fused convolution + bias + ReLU, forward, a block of four
+// filters × four outputs of a row per invocation (the window version: for adapters that run
+// invocations on CPU cores, where loads cost more than the products). Each input read serves
+// four filters and each weight four outputs; the filters are the workgroup's, so their weight
+// reads have the same address in every invocation (one load, not one per lane).
 //
-// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, the ConvParams struct generated from
-// `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl, common/nan.wgsl,
-// common/activation.wgsl, and common/bias_read.wgsl (or common/no_bias.wgsl).
+// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, FILTER_BLOCK, the ConvParams struct
+// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl,
+// common/nan.wgsl, common/activation.wgsl, and common/bias_read.wgsl (or common/no_bias.wgsl).
 //
 // Bindings (group 0):
 //   0  params  uniform            ConvParams
@@ -14,11 +16,14 @@
 //   4  z       storage, read_write pre-activation (N, K, P, Q) f32, written only if write_z == 1
 //   5  b       storage, read      bias           (K) f32 (common/bias_read.wgsl; absent without)
 //
-// Invocation i = ((n·K + k)·P + p)·⌈Q/4⌉ + q0/4 computes y[n, k, p, q0 … q0 + 3] (those < Q).
-// Each output's sum is the simple version's, in the same order: the bias, then the window's
-// products in (c', r, s) order, a tap in zero padding skipped; so the bits are the simple
-// version's. A layer without padding reads every tap without checks (a read past the row of
-// an output ≥ Q is never stored).
+// Workgroup (g·⌈(K/G)/4⌉ + kb)·chunks + chunk owns filters k0 … k0 + 3 of group g
+// (k0 = g·K/G + 4·kb; those < (g + 1)·K/G); its invocation lid computes, for each,
+// y[n, k, p, q0 … q0 + 3] (those < Q) at index chunk·WORKGROUP_SIZE + lid =
+// (n·P + p)·⌈Q/4⌉ + q0/4 (chunks: ⌈N·P·⌈Q/4⌉ / WORKGROUP_SIZE⌉). Each output's sum is the simple version's, in the same order: the bias,
+// then the window's products in (c', r, s) order, a tap in zero padding skipped; so the bits
+// are the simple version's. A layer without padding reads every tap without checks (a read
+// past the row of an output ≥ Q is never stored; a filter past the block's last reads the
+// last one's weights and is never stored).
 //
 // CPU twin: `cpu::conv2d_bias_relu_fwd`.
 
@@ -28,11 +33,30 @@
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> z: array<f32>;
 
-var<private> acc: array<f32, 4>;
+// The sums of filter j of the block at outputs q0 … q0 + 3.
+var<private> acc0: vec4<f32>;
+var<private> acc1: vec4<f32>;
+var<private> acc2: vec4<f32>;
+var<private> acc3: vec4<f32>;
 
-// acc[j] plus the taps of outputs (p, q0 + j), every tap inside the image.
-fn add_windows_unpadded(x_plane0: u32, w_plane0: u32, cg: u32, p: u32, q0: u32) {
+// The block's taps at the weights' offset `tap` of filter k0 (`plane` floats per filter),
+// added where `keep` holds.
+fn add_tap(xv: vec4<f32>, tap: u32, plane: u32, last: u32, keep: vec4<bool>) {
+    let w0 = w[tap];
+    let w1 = w[tap + min(1u, last) * plane];
+    let w2 = w[tap + min(2u, last) * plane];
+    let w3 = w[tap + min(3u, last) * plane];
+    acc0 = select(acc0, acc0 + w0 * xv, keep);
+    acc1 = select(acc1, acc1 + w1 * xv, keep);
+    acc2 = select(acc2, acc2 + w2 * xv, keep);
+    acc3 = select(acc3, acc3 + w3 * xv, keep);
+}
+
+// The taps of outputs (p, q0 + j), every tap inside the image.
+fn add_windows_unpadded(x_plane0: u32, w_plane0: u32, cg: u32, last: u32, p: u32, q0: u32) {
     let step = params.stride_w;
+    let plane = cg * params.r * params.s;
+    let all = vec4<bool>(true);
     for (var ci = 0u; ci < cg; ci++) {
         let x_plane = (x_plane0 + ci) * params.h;
         let w_plane = (w_plane0 + ci) * params.r;
@@ -40,12 +64,9 @@ fn add_windows_unpadded(x_plane0: u32, w_plane0: u32, cg: u32, p: u32, q0: u32) 
             let x_row = (x_plane + p * params.stride_h + r * params.dilation_h) * params.w;
             let w_row = (w_plane + r) * params.s;
             for (var s = 0u; s < params.s; s++) {
-                let wv = w[w_row + s];
                 let at = x_row + q0 * step + s * params.dilation_w;
-                acc[0] += wv * x[at];
-                acc[1] += wv * x[at + step];
-                acc[2] += wv * x[at + 2u * step];
-                acc[3] += wv * x[at + 3u * step];
+                let xv = vec4<f32>(x[at], x[at + step], x[at + 2u * step], x[at + 3u * step]);
+                add_tap(xv, w_row + s, plane, last, all);
             }
         }
     }
@@ -57,9 +78,15 @@ fn source_column(q: u32, s: u32) -> i32 {
     return padded_source(wp, i32(params.w), params.pad_mode);
 }
 
+// x[row + column], or 0 where the column reads zero padding (-1).
+fn read_column(row: u32, column: i32) -> f32 {
+    return select(0.0, x[row + u32(max(column, 0))], column >= 0);
+}
+
 // The same sums where the window can reach into the padding (`padded_source`; a zero-padding
 // tap is skipped, as the simple version skips it).
-fn add_windows_padded(x_plane0: u32, w_plane0: u32, cg: u32, p: u32, q0: u32) {
+fn add_windows_padded(x_plane0: u32, w_plane0: u32, cg: u32, last: u32, p: u32, q0: u32) {
+    let plane = cg * params.r * params.s;
     for (var ci = 0u; ci < cg; ci++) {
         let x_plane = (x_plane0 + ci) * params.h;
         let w_plane = (w_plane0 + ci) * params.r;
@@ -72,15 +99,31 @@ fn add_windows_padded(x_plane0: u32, w_plane0: u32, cg: u32, p: u32, q0: u32) {
             let x_row = (x_plane + u32(hi)) * params.w;
             let w_row = (w_plane + r) * params.s;
             for (var s = 0u; s < params.s; s++) {
-                let wv = w[w_row + s];
-                for (var j = 0u; j < 4u; j++) {
-                    let wi = source_column(q0 + j, s);
-                    if (wi >= 0) {
-                        acc[j] += wv * x[x_row + u32(wi)];
-                    }
-                }
+                let cols = vec4<i32>(
+                    source_column(q0, s),
+                    source_column(q0 + 1u, s),
+                    source_column(q0 + 2u, s),
+                    source_column(q0 + 3u, s),
+                );
+                let xv = vec4<f32>(
+                    read_column(x_row, cols.x),
+                    read_column(x_row, cols.y),
+                    read_column(x_row, cols.z),
+                    read_column(x_row, cols.w),
+                );
+                add_tap(xv, w_row + s, plane, last, cols >= vec4<i32>(0));
             }
         }
+    }
+}
+
+// Stores filter k's four sums (those < Q) at output index `out`.
+fn store(out: u32, q0: u32, sums: vec4<f32>) {
+    for (var j = 0u; j < min(4u, params.q - q0); j++) {
+        if (params.write_z == 1u) {
+            z[out + j] = sums[j];
+        }
+        y[out + j] = activate(sums[j]);
     }
 }
 
@@ -90,29 +133,44 @@ fn main(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let blocks = (params.q + 3u) / 4u;
-    let i = flat_workgroup(wid, params.groups_x, params.groups_y) * WORKGROUP_SIZE + lid;
-    if (i >= params.n * params.k * params.p * blocks) {
+    let rows = params.n * params.p * blocks;
+    let chunks = (rows + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
+    let kg = params.k / params.conv_groups;
+    let kblocks = (kg + FILTER_BLOCK - 1u) / FILTER_BLOCK;
+    let group = flat_workgroup(wid, params.groups_x, params.groups_y);
+    let kb = group / chunks;
+    let i = (group % chunks) * WORKGROUP_SIZE + lid;
+    if (kb >= params.conv_groups * kblocks || i >= rows) {
         return;
     }
+    let g = kb / kblocks;
+    let k0 = g * kg + (kb % kblocks) * FILTER_BLOCK;
+    // The block's last filter, counted from k0.
+    let last = min(FILTER_BLOCK, (g + 1u) * kg - k0) - 1u;
     let q0 = (i % blocks) * 4u;
     let p = (i / blocks) % params.p;
-    let k = (i / (blocks * params.p)) % params.k;
-    let n = i / (blocks * params.p * params.k);
+    let n = i / (blocks * params.p);
     let cg = params.c / params.conv_groups;
-    let c0 = (k / (params.k / params.conv_groups)) * cg;
-    let b = bias(k);
-    acc = array<f32, 4>(b, b, b, b);
-    let x_plane = n * params.c + c0;
+    acc0 = vec4<f32>(bias(k0));
+    acc1 = vec4<f32>(bias(k0 + min(1u, last)));
+    acc2 = vec4<f32>(bias(k0 + min(2u, last)));
+    acc3 = vec4<f32>(bias(k0 + min(3u, last)));
+    let x_plane = n * params.c + g * cg;
     if (params.pad_top + params.pad_bottom + params.pad_left + params.pad_right == 0u) {
-        add_windows_unpadded(x_plane, k * cg, cg, p, q0);
+        add_windows_unpadded(x_plane, k0 * cg, cg, last, p, q0);
     } else {
-        add_windows_padded(x_plane, k * cg, cg, p, q0);
+        add_windows_padded(x_plane, k0 * cg, cg, last, p, q0);
     }
-    let out = ((n * params.k + k) * params.p + p) * params.q + q0;
-    for (var j = 0u; j < min(4u, params.q - q0); j++) {
-        if (params.write_z == 1u) {
-            z[out + j] = acc[j];
-        }
-        y[out + j] = activate(acc[j]);
+    let pq = params.p * params.q;
+    let out = ((n * params.k + k0) * params.p + p) * params.q + q0;
+    store(out, q0, acc0);
+    if (last >= 1u) {
+        store(out + pq, q0, acc1);
+    }
+    if (last >= 2u) {
+        store(out + 2u * pq, q0, acc2);
+    }
+    if (last >= 3u) {
+        store(out + 3u * pq, q0, acc3);
     }
 }

@@ -14,10 +14,12 @@
 //   3  partial  storage, read_write (splits, K, (C/G)·R·S + 1 with a bias, + 0 without):
 //                                   each split's sums, overwritten
 //
-// Invocation i = (split·K + k)·(C/G) + c' sums, for every tap (r, s) of filter k's channel c' at
-// once, dw[k, c', r, s] = Σ dz[n, k, p, q] · x[n, g·C/G + c', src(p·sh + r·dh − top),
-// src(q·sw + s·dw − left)] over the samples n of its split (n = split·chunk …, chunk =
-// ⌈N / splits⌉) and every (p, q), in (n, p, q) order: each dz is read once for the R·S taps.
+// Invocation i = (split·K + k)·(C/G) + c' sums, for every tap (r, s) of filter k's channel c' at once, dw[k, c', r, s] = Σ dz[n, k, p, q] ·
+// x[n, g·C/G + c', src(p·sh + r·dh − top), src(q·sw + s·dw − left)] over the output rows
+// (n, p) of its split (rows split·chunk …, chunk = ⌈N·P / splits⌉) and every q, in (n, p, q)
+// order: each dz is read once for the R·S taps. The host sizes the splits so that an
+// invocation runs fewer than 65,535 loop iterations (`grids::window_splits`): llvmpipe ends
+// every loop of an invocation past that many in all, and the sums would come out short.
 // With a bias, invocation c' = 0 also sums dz into the split's column (C/G)·R·S (db[k]).
 // A layer without padding reads every tap inside the image and skips the checks.
 // Deterministic: fixed ranges and orders, no atomics.
@@ -77,21 +79,21 @@ fn main(
     }
     var bias_acc = 0.0;
     let unpadded = params.pad_top + params.pad_bottom + params.pad_left + params.pad_right == 0u;
-    let chunk = (params.n + params.splits - 1u) / params.splits;
-    let n_end = min(params.n, (split + 1u) * chunk);
-    for (var n = split * chunk; n < n_end; n++) {
+    let rows = params.n * params.p;
+    let chunk = (rows + params.splits - 1u) / params.splits;
+    let end = min(rows, (split + 1u) * chunk);
+    for (var row = split * chunk; row < end; row++) {
+        let n = row / params.p;
+        let p = row % params.p;
         let plane = (n * params.c + c) * params.h * params.w;
-        var at = (n * params.k + k) * params.p * params.q;
-        for (var p = 0u; p < params.p; p++) {
-            for (var q = 0u; q < params.q; q++) {
-                let d = dz[at];
-                at += 1u;
-                bias_acc += d;
-                if (unpadded) {
-                    add_taps_unpadded(d, plane, p, q);
-                } else {
-                    add_taps_padded(d, plane, p, q);
-                }
+        let at = ((n * params.k + k) * params.p + p) * params.q;
+        for (var q = 0u; q < params.q; q++) {
+            let d = dz[at + q];
+            bias_acc += d;
+            if (unpadded) {
+                add_taps_unpadded(d, plane, p, q);
+            } else {
+                add_taps_padded(d, plane, p, q);
             }
         }
     }

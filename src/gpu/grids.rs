@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::kernel::KernelVersion;
+use crate::gpu::table::FILTER_BLOCK;
 use crate::shape::{ConvShape, PaddingMode};
 
 /// A dispatch's workgroups along x, y and z.
@@ -43,11 +44,11 @@ pub(crate) fn forward_groups(shape: &ConvShape, version: KernelVersion) -> Resul
     match version {
         KernelVersion::Simple => groups(shape.output_len(), FORWARD_WORKGROUP_SIZE),
         KernelVersion::Window => {
-            let rows = u64::from(shape.n) * u64::from(shape.k) * u64::from(shape.p());
-            groups(
-                rows * u64::from(shape.q()).div_ceil(4),
-                FORWARD_WORKGROUP_SIZE,
-            )
+            let rows = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q()).div_ceil(4);
+            let chunks = rows.div_ceil(u64::from(FORWARD_WORKGROUP_SIZE));
+            let blocks = u64::from(shape.filters_per_group()).div_ceil(u64::from(FILTER_BLOCK));
+            let all = u64::from(shape.groups) * blocks * chunks;
+            u32::try_from(all).map_err(|_| too_many(shape))
         }
         KernelVersion::Tiled => {
             let rows = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
@@ -111,10 +112,24 @@ pub(crate) fn weight_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
     Ok(splits as u32)
 }
 
-/// Splits of the window dW (`conv2d_bwd_weight_window.wgsl`), a sample range each: enough for
-/// 256 invocations (a CPU's lanes several times over) and at most one per sample, the partial
-/// sums within `cap` bytes; an error for a window of more than `table::WINDOW_TAPS` taps.
-pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
+/// Loop iterations one invocation of the window dW may run. llvmpipe (lavapipe, and Mesa's GL)
+/// ends every loop of an invocation once it has run 65,535 iterations of them all
+/// (`LP_MAX_TGSI_LOOP_ITERATIONS`), silently: the sums come out short. This keeps below it,
+/// with room for the kernel's R·S-long clearing and storing loops (measured: 80 rows of 24
+/// outputs with 5×5 taps, 71,000 iterations by llvmpipe's count, came out short; 65 rows did not).
+pub const WINDOW_LOOP_BUDGET: u64 = 60_000;
+
+/// Loop iterations of the window dW for one output row (n, p): Q positions, each R rows of S
+/// taps (the generic kernel's count; the specialised one unrolls the taps). llvmpipe counts a
+/// loop of n iterations as n + 1 (its last pass, every lane done, counts too).
+fn window_row_iterations(shape: &ConvShape) -> u64 {
+    let (r, s) = (u64::from(shape.r), u64::from(shape.s));
+    u64::from(shape.q()) * (2 + r * (s + 2)) + 2
+}
+
+/// Whether the window dW takes `shape`: R·S ≤ `table::WINDOW_TAPS`, and a row of outputs
+/// within [`WINDOW_LOOP_BUDGET`].
+pub fn window_takes(shape: &ConvShape) -> Result<()> {
     let taps = u64::from(shape.r) * u64::from(shape.s);
     if taps > u64::from(crate::gpu::table::WINDOW_TAPS) {
         return Err(Error::Invalid(format!(
@@ -122,13 +137,41 @@ pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
             crate::gpu::table::WINDOW_TAPS
         )));
     }
+    if window_row_iterations(shape) + 2 * (taps + 1) > WINDOW_LOOP_BUDGET {
+        return Err(Error::Invalid(format!(
+            "{shape}: a row of Q = {} outputs is too long for the window dW (more than {} loop \
+             iterations for one invocation)",
+            shape.q(),
+            WINDOW_LOOP_BUDGET
+        )));
+    }
+    Ok(())
+}
+
+/// Splits of the window dW (`conv2d_bwd_weight_window.wgsl`), a range of output rows (n, p)
+/// each: enough for 256 invocations (a CPU's lanes several times over), at most one per row,
+/// and enough that no invocation runs past [`WINDOW_LOOP_BUDGET`]; an error where the partial
+/// sums would not fit `cap` bytes or [`window_takes`] refuses the shape.
+pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
+    window_takes(shape)?;
+    let taps = u64::from(shape.r) * u64::from(shape.s);
+    let rows = u64::from(shape.n) * u64::from(shape.p());
+    let rows_per_split = (WINDOW_LOOP_BUDGET - 2 * (taps + 1)) / window_row_iterations(shape);
+    let needed = rows.div_ceil(rows_per_split);
     let per_split_bytes = 4 * u64::from(shape.k) * weight_grad_cols(shape);
     let per_split = u64::from(shape.k) * u64::from(shape.channels_per_group());
     let splits = 256u64
         .div_ceil(per_split.max(1))
-        .min(u64::from(shape.n))
+        .min(rows)
         .min(cap / per_split_bytes.max(1))
+        .max(needed)
         .max(1);
+    if splits.saturating_mul(per_split_bytes) > cap || splits > u64::from(u32::MAX) {
+        return Err(Error::Invalid(format!(
+            "{shape}: the window dW's {splits} partial sums of {per_split_bytes} bytes do not \
+             fit one binding ({cap} bytes)"
+        )));
+    }
     Ok(splits as u32)
 }
 

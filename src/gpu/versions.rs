@@ -39,13 +39,14 @@ pub fn bwd_weight_version_for(shape: &ConvShape) -> KernelVersion {
 }
 
 /// The dW version for `shape` on an adapter whose invocations run on CPU cores (lavapipe,
-/// SwiftShader, WARP): the window version where the shape rule says simple and R·S ≤ 64.
+/// SwiftShader, WARP): the window version where the shape rule says simple and the window
+/// takes the shape (R·S ≤ 64, a row of outputs short enough: `grids::window_takes`).
 /// Measured on lavapipe and SwiftShader for the digits layer (BENCHMARKS.md): 2.4–3.2× the
 /// simple version's speed, 4–5× on SwiftShader; on a GPU it would give each invocation a whole
 /// sample's sum, so GPUs keep the shape rule.
 pub fn bwd_weight_version_on_cpu(shape: &ConvShape) -> KernelVersion {
     match bwd_weight_version_for(shape) {
-        KernelVersion::Simple if shape.r * shape.s <= crate::gpu::table::WINDOW_TAPS => {
+        KernelVersion::Simple if crate::gpu::grids::window_takes(shape).is_ok() => {
             KernelVersion::Window
         }
         v => v,

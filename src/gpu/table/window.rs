@@ -1,21 +1,26 @@
-//! The window versions, for adapters on CPU cores: the forward with four outputs of a row per
-//! invocation, and dW with a whole R×S window of sums per invocation.
+//! The window versions, for adapters on CPU cores: the forward with a block of four filters ×
+//! four outputs of a row per invocation, and dW with a whole R×S window of sums per invocation.
 
 use super::SIMPLE_WORKGROUP;
 use super::{read, read_write, uniform, KernelDesc, CONV, FORWARD, FORWARD_NO_BIAS};
 use crate::gpu::wgsl::Common;
 
+/// Filters per invocation of the window forward.
+pub const FILTER_BLOCK: u32 = 4;
+
 pub const FORWARD_WINDOW: KernelDesc = KernelDesc {
     name: "conv2d_bias_relu_fwd_window",
     body: include_str!("../../../shaders/conv2d_bias_relu_fwd_window.wgsl"),
-    grid: "⌈N·K·P·⌈Q/4⌉ / 64⌉ workgroups, four outputs of a row per invocation \
-           (`forward::forward_groups`)",
+    consts: &[("FILTER_BLOCK", FILTER_BLOCK)],
+    grid: "G·⌈(K/G)/4⌉ · ⌈N·P·⌈Q/4⌉ / 64⌉ workgroups, four filters × four outputs of a row \
+           per invocation (`grids::forward_groups`)",
     ..FORWARD
 };
 
 pub const FORWARD_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
     name: "conv2d_bias_relu_fwd_window",
     body: include_str!("../../../shaders/conv2d_bias_relu_fwd_window.wgsl"),
+    consts: FORWARD_WINDOW.consts,
     grid: FORWARD_WINDOW.grid,
     ..FORWARD_NO_BIAS
 };

@@ -34,7 +34,9 @@ pub use run::Pass;
 /// compute pass (state goes through global memory between them). Seen on lavapipe
 /// (Mesa 22.3.6): a single dispatch of this loop stopped early after about 130–150 ms of work,
 /// whatever the layer (222 steps of the notebook's layer, 126 at batch 2, 762 on 12×12), so a
-/// dispatch is kept far shorter than that. On a GPU 16 steps also keep the launch cost (about
+/// dispatch is kept far shorter than that. The likely cause, found later: llvmpipe ends every
+/// loop of an invocation once it has run 65,535 iterations of them all
+/// (`grids::WINDOW_LOOP_BUDGET` says more), and a step is a few hundred iterations here. On a GPU 16 steps also keep the launch cost (about
 /// 3 µs) small against the work.
 pub const FUSED_STEPS_PER_DISPATCH: u32 = 16;
 
