@@ -295,9 +295,10 @@ pub enum KernelVersion {
     Simple,
     /// Implicit GEMM with 64×64 workgroup-memory tiles and 4×4 register blocking.
     Tiled,
-    /// For adapters on CPU cores, fewer loads per product: the forward computes four outputs of
-    /// a row per invocation (the simple version's bits); dW sums a whole R×S window (R·S ≤ 64)
-    /// per sample range, filter and channel, reading each dz once. No dX.
+    /// For adapters on CPU cores, fewer loads per product: the forward computes four filters ×
+    /// four outputs of a row per invocation (the simple version's bits); dW sums a whole R×S
+    /// window (R·S ≤ 64) per range of output rows, filter and channel, reading each dz once.
+    /// No dX.
     Window,
 }
 
