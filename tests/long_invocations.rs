@@ -53,7 +53,8 @@ fn the_window_weight_gradient_sums_every_row_of_long_invocations() {
     }
 }
 
-/// The Trainer runs the generic window dW: every output of two steps against the twin.
+/// The Trainer's window step (its own splits and bindings): every output of two steps against
+/// the twin.
 #[test]
 fn the_trainers_window_step_matches_the_twin_on_long_invocations() {
     let ctx = GpuContext::new(&AdapterRequest::from_env()).expect("a GPU adapter");

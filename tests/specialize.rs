@@ -45,8 +45,8 @@ fn the_unrolling_writes_out_counted_loops_only() {
 }
 
 /// y, dW, db and dX of one layer on `x` and `dy`, through the simple kernels, then y through the
-/// window forward and dW and db through the window dW (unrolled when specialised) where the
-/// window fits.
+/// window forward, dX through the window dX, and dW and db through the window dW (unrolled when
+/// specialised) where the window fits.
 fn run(ctx: &GpuContext, layer: &Conv2d, x: &Tensor4, dy: &Tensor4) -> Vec<Vec<u32>> {
     let x = DeviceTensor::upload(ctx, "x", x).unwrap();
     let forward = |version| {
@@ -69,6 +69,12 @@ fn run(ctx: &GpuContext, layer: &Conv2d, x: &Tensor4, dy: &Tensor4) -> Vec<Vec<u
     out.extend(g.bias.as_ref().map(|b| bits(ctx, b)));
     out.extend(g.input.as_ref().map(|d| bits(ctx, d)));
     out.push(bits(ctx, &forward(KernelVersion::Window)));
+    let window_dx = BackwardOptions {
+        input_kernel: Some(KernelVersion::Window),
+        ..options
+    };
+    let g = layer.backward_with(&saved, &dy, window_dx).unwrap();
+    out.extend(g.input.as_ref().map(|d| bits(ctx, d)));
     let shape = saved.shape();
     if shape.r * shape.s <= wgconv::gpu::table::WINDOW_TAPS {
         let window = BackwardOptions {

@@ -181,6 +181,18 @@ pub(crate) fn window_groups(shape: &ConvShape, splits: u32) -> Result<u32> {
     groups(u64::from(splits) * per_split, ELEMENTWISE_WORKGROUP_SIZE)
 }
 
+/// Workgroups of the window dX (`conv2d_bwd_input_window.wgsl`): per group and block of
+/// [`table::CHANNEL_BLOCK`](crate::gpu::table::CHANNEL_BLOCK) channels, the rows of four pixels
+/// of the extent of `bwd_input_extent`.
+pub(crate) fn input_window_groups(shape: &ConvShape) -> Result<u32> {
+    let (h, w) = bwd_input_extent(shape);
+    let rows = u64::from(shape.n) * h * w.div_ceil(4);
+    let chunks = rows.div_ceil(u64::from(ELEMENTWISE_WORKGROUP_SIZE));
+    let block = u64::from(crate::gpu::table::CHANNEL_BLOCK);
+    let blocks = u64::from(shape.channels_per_group()).div_ceil(block);
+    u32::try_from(u64::from(shape.groups) * blocks * chunks).map_err(|_| too_many(shape))
+}
+
 /// Tiles of `conv2d_bwd_input_tiled.wgsl`, per group: TILE input pixels (N·H·W, over the
 /// extent of `bwd_input_extent`) × TILE channels of C/G.
 pub(crate) fn input_tiles(shape: &ConvShape) -> Result<u32> {

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::gpu::table::{self, Access, KernelDesc};
 
 /// One compiled kernel.
+#[derive(Clone)]
 pub(crate) struct Kernel {
     pub(crate) desc: &'static KernelDesc,
     layout: wgpu::BindGroupLayout,
@@ -203,6 +204,7 @@ pub(crate) struct Kernels {
     pub(crate) bwd_weight_window: WithBias,
     pub(crate) bwd_weight_reduce: WithBias,
     pub(crate) bwd_input_tiled: Lazy,
+    pub(crate) bwd_input_window: Lazy,
     pub(crate) bwd_input_fold: Lazy,
     pub(crate) sgd: Lazy,
     pub(crate) relu_bwd: Lazy,
@@ -239,6 +241,7 @@ impl Kernels {
             bwd_weight_window: pair(&table::BWD_WEIGHT_WINDOW, &table::BWD_WEIGHT_WINDOW_NO_BIAS),
             bwd_weight_reduce: pair(&table::BWD_WEIGHT_REDUCE, &table::BWD_WEIGHT_REDUCE_NO_BIAS),
             bwd_input_tiled: new(&table::BWD_INPUT_TILED),
+            bwd_input_window: new(&table::BWD_INPUT_WINDOW),
             bwd_input_fold: new(&table::BWD_INPUT_FOLD),
             sgd: new(&table::SGD),
             relu_bwd: new(&table::RELU_BWD),
@@ -273,6 +276,7 @@ impl Kernels {
         pair(&self.bwd_weight_reduce);
         for k in [
             &self.bwd_input_tiled,
+            &self.bwd_input_window,
             &self.bwd_input_fold,
             &self.sgd,
             &self.relu_bwd,
@@ -297,15 +301,16 @@ pub enum KernelVersion {
     Tiled,
     /// For adapters on CPU cores, fewer loads per product: the forward computes four filters ×
     /// four outputs of a row per invocation (the simple version's bits); dW sums a whole R×S
-    /// window (R·S ≤ 64) per range of output rows, filter and channel, reading each dz once.
-    /// No dX.
+    /// window (R·S ≤ 64) per range of output rows, filter and channel, reading each dz once;
+    /// dX computes four channels × four pixels of a row per invocation (the simple version's
+    /// bits).
     Window,
 }
 
 impl KernelVersion {
     /// The versions of every pass.
     pub const ALL: [KernelVersion; 2] = [KernelVersion::Simple, KernelVersion::Tiled];
-    /// The versions of the forward and of the weight gradient.
+    /// Every version, the window one (for adapters on CPU cores) included.
     pub const WINDOWED: [KernelVersion; 3] = [
         KernelVersion::Simple,
         KernelVersion::Tiled,
@@ -318,16 +323,6 @@ impl KernelVersion {
             KernelVersion::Simple => "simple",
             KernelVersion::Tiled => "tiled",
             KernelVersion::Window => "window",
-        }
-    }
-
-    /// Refuses the window version for `pass` (dX).
-    pub(crate) fn refuse_window(self, pass: &str) -> Result<Self> {
-        match self {
-            KernelVersion::Window => Err(Error::Invalid(format!(
-                "the window kernel version computes the forward and dW only, not {pass}"
-            ))),
-            v => Ok(v),
         }
     }
 

@@ -18,8 +18,8 @@ use crate::gpu::GpuContext;
 /// Shapes kept at most per context (beyond it, kernels run generic).
 const MAX_KEPT: usize = 256;
 
-/// The kernels that are specialised: the simple forward, dW and dX and the window forward and
-/// dW (with or without bias).
+/// The kernels that are specialised: the simple forward, dW and dX and the window forward, dW
+/// and dX (with or without bias).
 fn specialisable(desc: &KernelDesc) -> bool {
     [
         table::FORWARD.name,
@@ -27,6 +27,7 @@ fn specialisable(desc: &KernelDesc) -> bool {
         table::BWD_WEIGHT_WINDOW.name,
         table::FORWARD_WINDOW.name,
         table::BWD_INPUT.name,
+        table::BWD_INPUT_WINDOW.name,
     ]
     .contains(&desc.name)
 }

@@ -351,14 +351,14 @@ mod window;
 pub use fused::{FUSED_LOOP, FUSED_LOOP_NO_BIAS};
 
 pub use window::{
-    BWD_WEIGHT_WINDOW, BWD_WEIGHT_WINDOW_NO_BIAS, FILTER_BLOCK, FORWARD_WINDOW,
-    FORWARD_WINDOW_NO_BIAS, WINDOW_TAPS,
+    BWD_INPUT_WINDOW, BWD_WEIGHT_WINDOW, BWD_WEIGHT_WINDOW_NO_BIAS, CHANNEL_BLOCK, FILTER_BLOCK,
+    FORWARD_WINDOW, FORWARD_WINDOW_NO_BIAS, WINDOW_TAPS,
 };
 
 pub use ops::{CROSS_ENTROPY, GATHER_ROWS, LOSS_MEAN, MAX_POOL_BWD, MAX_POOL_FWD, RELU_BWD};
 
 /// Every kernel of the crate, the variants without bias included.
-pub const ALL: [&KernelDesc; 28] = [
+pub const ALL: [&KernelDesc; 29] = [
     &FORWARD,
     &FORWARD_NO_BIAS,
     &FORWARD_WINDOW,
@@ -377,6 +377,7 @@ pub const ALL: [&KernelDesc; 28] = [
     &BWD_WEIGHT_REDUCE_NO_BIAS,
     &BWD_INPUT,
     &BWD_INPUT_TILED,
+    &BWD_INPUT_WINDOW,
     &BWD_INPUT_FOLD,
     &SGD,
     &FUSED_LOOP,

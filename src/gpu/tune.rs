@@ -145,11 +145,7 @@ impl GpuContext {
             return Ok(v);
         }
         let mut best = (rule, f64::INFINITY);
-        let versions = match pass {
-            TunedPass::Forward | TunedPass::WeightGrad => &KernelVersion::WINDOWED[..],
-            _ => &KernelVersion::ALL[..],
-        };
-        for &v in versions {
+        for v in KernelVersion::WINDOWED {
             let Ok(ms) = self.time_version(&mut run, v) else {
                 continue;
             };

@@ -92,6 +92,15 @@ impl crate::gpu::GpuContext {
         }
     }
 
+    /// The dX version the rules pick for `shape` on this context's adapter: on CPU cores the
+    /// window version where the shape rule says simple (the same bits, fewer loads).
+    pub(crate) fn bwd_input_rule(&self, shape: &ConvShape) -> KernelVersion {
+        match (self.cpu_rules(), bwd_input_version_for(shape)) {
+            (true, KernelVersion::Simple) => KernelVersion::Window,
+            (_, v) => v,
+        }
+    }
+
     /// The dW version the rules pick for `shape` on this context's adapter.
     pub(crate) fn bwd_weight_rule(&self, shape: &ConvShape) -> KernelVersion {
         match self.cpu_rules() {
@@ -161,14 +170,9 @@ impl TrainVersions {
         }
     }
 
-    /// The window forward and dW (for adapters on CPU cores; R·S ≤ 64) and the simple dX.
+    /// The window forward, dW (R·S ≤ 64) and dX, for adapters on CPU cores.
     pub const fn window() -> Self {
-        TrainVersions {
-            forward: KernelVersion::Window,
-            bwd_weight: KernelVersion::Window,
-            bwd_input: KernelVersion::Simple,
-            fused_loop: false,
-        }
+        TrainVersions::all(KernelVersion::Window)
     }
 
     /// The fused loop for steps (falling back to the simple kernels where it cannot run).
@@ -182,8 +186,8 @@ impl TrainVersions {
     }
 }
 
-/// What `--kernel` names, on every command that takes it: one version for every pass, the window
-/// versions (the forward and dW; dX simple), or the fused loop (a whole training step per
+/// What `--kernel` names, on every command that takes it: one version for every pass (the window
+/// versions for adapters on CPU cores), or the fused loop (a whole training step per
 /// invocation of one kernel, for tiny layers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KernelChoice {

@@ -50,7 +50,7 @@ pub struct BenchArgs {
     /// Passes: fwd, bwd (loss, dW, db, dX), step (fwd + bwd + SGD), or all.
     #[arg(long, value_name = "fwd|bwd|step|all", default_value = "all")]
     pass: String,
-    /// Kernel version: simple, tiled, window (the forward and dW for CPU adapters; dX simple), or fused (the whole-loop kernel for tiny layers, step
+    /// Kernel version: simple, tiled, window (for CPU adapters), or fused (the whole-loop kernel for tiny layers, step
     /// pass only); default: every version.
     #[arg(long, value_name = "NAME")]
     kernel: Option<String>,

@@ -73,7 +73,7 @@ pub struct StepArgs {
     /// CSV with header `step,loss`, one row per step (0-based): the loss before its update.
     #[arg(long, value_name = "loss.csv")]
     loss_log: Option<PathBuf>,
-    /// Kernel versions: simple, tiled, window (the forward and dW for CPU adapters) or fused (default: picked for the shape, the fused loop
+    /// Kernel versions: simple, tiled, window (for CPU adapters) or fused (default: picked for the shape, the fused loop
     /// where the layer fits it; a last step that writes dX runs unfused).
     #[arg(long)]
     kernel: Option<String>,

@@ -60,7 +60,7 @@ pub struct TrainArgs {
     /// filters.png, maps_before.png, maps_after.png, maps_teacher.png, input.png.
     #[arg(long, value_name = "DIR", default_value = "wgconv-train")]
     out: PathBuf,
-    /// Kernel versions: simple, tiled, window (the forward and dW for CPU adapters) or fused (default: the fused loop, which fits the
+    /// Kernel versions: simple, tiled, window (for CPU adapters) or fused (default: the fused loop, which fits the
     /// notebook's layer up to batch 4).
     #[arg(long)]
     kernel: Option<String>,

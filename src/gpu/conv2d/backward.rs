@@ -8,15 +8,14 @@ use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::{check_i32_indices, conv_params};
 use crate::gpu::grids::{
     bwd_input_extent, bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles,
-    weight_grad_cols, weight_splits, weight_tiles, window_groups, window_splits, Grid,
-    ELEMENTWISE_WORKGROUP_SIZE,
+    input_window_groups, weight_grad_cols, weight_splits, weight_tiles, window_groups,
+    window_splits, Grid, ELEMENTWISE_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
 use crate::gpu::params::{ConvParams, ElementwiseParams};
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::tune::TunedPass;
-use crate::gpu::versions::bwd_input_version_for;
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, PaddingMode, ShapeError};
 
@@ -69,7 +68,8 @@ pub struct BackwardOptions {
     pub input_grad: bool,
     /// The dW version; None lets the crate pick (`GpuContext::bwd_weight_rule`).
     pub weight_kernel: Option<KernelVersion>,
-    /// The dX version; None lets the crate pick (`versions::bwd_input_version_for`).
+    /// The dX version; None lets the crate pick (`versions::bwd_input_version_for`, the window
+    /// version for it on CPU cores).
     pub input_kernel: Option<KernelVersion>,
 }
 
@@ -194,7 +194,7 @@ impl Conv2d {
             if let Some(dx) = &out.input {
                 let version = options
                     .input_kernel
-                    .unwrap_or_else(|| bwd_input_version_for(shape));
+                    .unwrap_or_else(|| ctx.bwd_input_rule(shape));
                 input_grad(
                     ctx,
                     &mut rec,
@@ -240,7 +240,7 @@ impl Conv2d {
             (false, None) => None,
             (true, None) => Some(ctx.tuned(
                 (TunedPass::InputGrad, shape, relu),
-                bwd_input_version_for(shape),
+                ctx.bwd_input_rule(shape),
                 |v| {
                     let both = BackwardOptions {
                         input_grad: true,
@@ -376,12 +376,13 @@ fn input_grad(
 ) -> Result<()> {
     let k = &ctx.kernels;
     let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
-    let (kernel, groups) = match version.refuse_window("dX")? {
-        KernelVersion::Simple | KernelVersion::Window => (
+    let (kernel, groups) = match version {
+        KernelVersion::Simple => (
             &k.bwd_input,
             groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?,
         ),
         KernelVersion::Tiled => (&k.bwd_input_tiled, input_tiles(shape)?),
+        KernelVersion::Window => (&k.bwd_input_window, input_window_groups(shape)?),
     };
     let grid = fold_grid(groups, max_dim)?;
     let params = bwd_input_params(shape, grid);

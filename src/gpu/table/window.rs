@@ -1,8 +1,9 @@
 //! The window versions, for adapters on CPU cores: the forward with a block of four filters ×
-//! four outputs of a row per invocation, and dW with a whole R×S window of sums per invocation.
+//! four outputs of a row per invocation, dW with a whole R×S window of sums per invocation, and
+//! dX with a block of four channels × four pixels of a row per invocation.
 
 use super::SIMPLE_WORKGROUP;
-use super::{read, read_write, uniform, KernelDesc, CONV, FORWARD, FORWARD_NO_BIAS};
+use super::{read, read_write, uniform, KernelDesc, BWD_INPUT, CONV, FORWARD, FORWARD_NO_BIAS};
 use crate::gpu::wgsl::Common;
 
 /// Filters per invocation of the window forward.
@@ -50,4 +51,17 @@ pub const BWD_WEIGHT_WINDOW: KernelDesc = KernelDesc {
 pub const BWD_WEIGHT_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
     consts: &[("BIAS_COLUMNS", 0), ("WINDOW_TAPS", WINDOW_TAPS)],
     ..BWD_WEIGHT_WINDOW
+};
+
+/// Channels per invocation of the window dX.
+pub const CHANNEL_BLOCK: u32 = 4;
+
+pub const BWD_INPUT_WINDOW: KernelDesc = KernelDesc {
+    name: "conv2d_bwd_input_window",
+    body: include_str!("../../../shaders/conv2d_bwd_input_window.wgsl"),
+    common: &[Common::Grid],
+    consts: &[("CHANNEL_BLOCK", CHANNEL_BLOCK)],
+    grid: "G·⌈(C/G)/4⌉ · ⌈N·H·⌈W/4⌉ / 64⌉ workgroups, four channels × four pixels of a row per \
+           invocation (H, W padded as the simple version's: `grids::input_window_groups`)",
+    ..BWD_INPUT
 };

@@ -1,6 +1,8 @@
 //! The trainer's bind groups: which buffer each kernel of a step reads and writes, by the
 //! binding names of the kernel table (`gpu/table.rs`).
 
+use std::sync::Arc;
+
 use crate::error::Result;
 use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::ForwardPlan;
@@ -34,6 +36,10 @@ pub(super) struct Binds {
     /// The tiled or window weight gradient's reduction of its splits.
     pub(super) bwd_weight_reduce: Option<wgpu::BindGroup>,
     pub(super) bwd_input: wgpu::BindGroup,
+    /// The dW (simple or split) and dX kernels, specialised for the shape where they can be
+    /// (`gpu::specialize`); the bind groups above are made for them.
+    pub(super) bwd_weight_kernel: Arc<Kernel>,
+    pub(super) bwd_input_kernel: Arc<Kernel>,
     /// conv2d_bwd_input_fold.wgsl's, for a padding mode other than zeros.
     pub(super) bwd_input_fold: Option<wgpu::BindGroup>,
     pub(super) sgd_w: wgpu::BindGroup,
@@ -54,13 +60,14 @@ impl Binds {
         let (w, b) = (layer.weight().buffer(), layer.bias_buffer());
         let (x, dz) = (&*buf.x, &*buf.dz);
         let bias = layer.bias().is_some();
-        let (bwd_weight, bwd_weight_reduce) =
+        let (bwd_weight_kernel, bwd_weight, bwd_weight_reduce) =
             weight_grad_binds(ctx, (bias, versions.bwd_weight), buf, u)?;
-        // `Grids::new` refused the window version.
         let bwd_input = match versions.bwd_input {
-            KernelVersion::Simple | KernelVersion::Window => &k.bwd_input,
+            KernelVersion::Simple => &k.bwd_input,
             KernelVersion::Tiled => &k.bwd_input_tiled,
+            KernelVersion::Window => &k.bwd_input_window,
         };
+        let bwd_input = specialised_or(ctx, bwd_input, &u.bwd_input_params);
         let sgd = |params: &wgpu::Buffer, param, grad, momentum| {
             k.sgd.bind(
                 device,
@@ -108,6 +115,7 @@ impl Binds {
             )?,
             bwd_weight,
             bwd_weight_reduce,
+            bwd_weight_kernel,
             bwd_input: bwd_input.bind(
                 device,
                 &[
@@ -117,6 +125,7 @@ impl Binds {
                     ("dx", dx_written),
                 ],
             )?,
+            bwd_input_kernel: bwd_input,
             bwd_input_fold,
             sgd_w: sgd(&u.sgd_w, w, &buf.dw, &buf.w_momentum)?,
             sgd_b: match (b, &buf.db, &buf.b_momentum) {
@@ -130,7 +139,7 @@ impl Binds {
 /// The weight gradient's bind groups: the simple kernel's, or the tiled one's partial sums and
 /// their reduction.
 /// The kernel of a split weight gradient (`version` tiled or window), before its reduction.
-pub(super) fn split_weight_kernel(
+fn split_weight_kernel(
     k: &crate::gpu::kernel::Kernels,
     version: KernelVersion,
 ) -> &crate::gpu::kernel::WithBias {
@@ -140,15 +149,33 @@ pub(super) fn split_weight_kernel(
     }
 }
 
+/// `kernel` specialised for the shape of `params`, or `kernel` itself where it is not one of
+/// the specialised kernels or specialising is off.
+fn specialised_or(
+    ctx: &GpuContext,
+    kernel: &Kernel,
+    params: &crate::gpu::params::ConvParams,
+) -> Arc<Kernel> {
+    ctx.specialised(kernel, params)
+        .unwrap_or_else(|| Arc::new(kernel.clone()))
+}
+
+type WeightGradBinds = (Arc<Kernel>, wgpu::BindGroup, Option<wgpu::BindGroup>);
+
 fn weight_grad_binds(
     ctx: &GpuContext,
     (bias, version): (bool, KernelVersion),
     buf: &Buffers,
     u: &Uniforms,
-) -> Result<(wgpu::BindGroup, Option<wgpu::BindGroup>)> {
+) -> Result<WeightGradBinds> {
     let (device, k) = (&ctx.device, &ctx.kernels);
     let (x, dz): (&wgpu::Buffer, &wgpu::Buffer) = (&buf.x, &buf.dz);
     let db = buf.db.as_deref().map(|db| ("db", db));
+    let generic = match &buf.dw_partials {
+        None => k.bwd_weight.get(bias),
+        Some(_) => split_weight_kernel(k, version).get(bias),
+    };
+    let kernel = specialised_or(ctx, generic, &u.bwd_weight_params);
     let bwd_weight = match &buf.dw_partials {
         None => {
             let mut named = vec![
@@ -158,9 +185,9 @@ fn weight_grad_binds(
                 ("dw", &*buf.dw),
             ];
             named.extend(db);
-            k.bwd_weight.get(bias).bind(device, &named)?
+            kernel.bind(device, &named)?
         }
-        Some(partial) => split_weight_kernel(k, version).get(bias).bind(
+        Some(partial) => kernel.bind(
             device,
             &[
                 ("params", &u.bwd_weight),
@@ -182,7 +209,7 @@ fn weight_grad_binds(
             Some(k.bwd_weight_reduce.get(bias).bind(device, &named)?)
         }
     };
-    Ok((bwd_weight, bwd_weight_reduce))
+    Ok((kernel, bwd_weight, bwd_weight_reduce))
 }
 
 /// Binds the fused loop to the trainer's buffers, with a uniform for full dispatches and one

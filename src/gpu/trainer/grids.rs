@@ -4,9 +4,9 @@ use crate::error::{Error, Result};
 use crate::gpu::conv2d::bwd_input_params;
 use crate::gpu::forward::conv_params;
 use crate::gpu::grids::{
-    bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles, weight_grad_cols,
-    weight_splits, weight_tiles, window_groups, window_splits, Grid, ELEMENTWISE_WORKGROUP_SIZE,
-    LOSS_WORKGROUP_SIZE,
+    bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles, input_window_groups,
+    weight_grad_cols, weight_splits, weight_tiles, window_groups, window_splits, Grid,
+    ELEMENTWISE_WORKGROUP_SIZE, LOSS_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::memory::GpuBuffer;
@@ -42,7 +42,6 @@ impl Grids {
     ) -> Result<Self> {
         let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
         let fold = |groups: u32| fold_grid(groups, max_dim);
-        versions.bwd_input.refuse_window("dX")?;
         let cap = ctx.binding_limit().0;
         let (splits, bwd_weight) = match versions.bwd_weight {
             KernelVersion::Simple => (1, bwd_weight_groups(shape)?),
@@ -62,10 +61,9 @@ impl Grids {
         let loss_partials = groups(shape.output_len(), LOSS_WORKGROUP_SIZE)?;
         let weight_grads = u64::from(shape.k) * weight_grad_cols(shape);
         let bwd_input = match versions.bwd_input {
-            KernelVersion::Simple | KernelVersion::Window => {
-                groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?
-            }
+            KernelVersion::Simple => groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?,
             KernelVersion::Tiled => input_tiles(shape)?,
+            KernelVersion::Window => input_window_groups(shape)?,
         };
         let elementwise = |len: u64| groups(len, ELEMENTWISE_WORKGROUP_SIZE);
         let bwd_input_fold = match shape.padding_mode {
@@ -90,6 +88,9 @@ impl Grids {
 /// The uniforms of the backward and update kernels.
 pub(super) struct Uniforms {
     pub(super) bwd_weight: GpuBuffer,
+    /// The dW and dX kernels' params, to specialise them for the shape.
+    pub(super) bwd_weight_params: ConvParams,
+    pub(super) bwd_input_params: ConvParams,
     pub(super) bwd_weight_reduce: GpuBuffer,
     pub(super) bwd_input: GpuBuffer,
     pub(super) bwd_input_fold: Option<GpuBuffer>,
@@ -128,14 +129,15 @@ impl Uniforms {
             ..Default::default()
         };
         let splits = g.splits;
+        let bwd_weight_params = ConvParams {
+            splits,
+            ..conv_params(shape, g.bwd_weight)
+        };
+        let bwd_input_params = bwd_input_params(shape, g.bwd_input);
         Uniforms {
-            bwd_weight: conv(
-                "ConvParams bwd w",
-                ConvParams {
-                    splits,
-                    ..conv_params(shape, g.bwd_weight)
-                },
-            ),
+            bwd_weight: conv("ConvParams bwd w", bwd_weight_params),
+            bwd_weight_params,
+            bwd_input_params,
             bwd_weight_reduce: conv(
                 "ConvParams bwd w reduce",
                 ConvParams {
@@ -143,7 +145,7 @@ impl Uniforms {
                     ..conv_params(shape, g.bwd_weight_reduce)
                 },
             ),
-            bwd_input: conv("ConvParams bwd x", bwd_input_params(shape, g.bwd_input)),
+            bwd_input: conv("ConvParams bwd x", bwd_input_params),
             bwd_input_fold: g
                 .bwd_input_fold
                 .map(|grid| conv("ConvParams bwd x fold", conv_params(shape, grid))),

@@ -59,28 +59,15 @@ impl Trainer {
         let bias = self.shape.bias;
         k.loss.dispatch(pass, &b.loss, g.loss);
         k.loss_reduce.dispatch(pass, &b.loss_reduce, (1, 1, 1));
-        match &b.bwd_weight_reduce {
-            None => k
-                .bwd_weight
+        b.bwd_weight_kernel
+            .dispatch(pass, &b.bwd_weight, g.bwd_weight);
+        if let Some(reduce) = &b.bwd_weight_reduce {
+            k.bwd_weight_reduce
                 .get(bias)
-                .dispatch(pass, &b.bwd_weight, g.bwd_weight),
-            Some(reduce) => {
-                super::binds::split_weight_kernel(k, self.versions.bwd_weight)
-                    .get(bias)
-                    .dispatch(pass, &b.bwd_weight, g.bwd_weight);
-                k.bwd_weight_reduce
-                    .get(bias)
-                    .dispatch(pass, reduce, g.bwd_weight_reduce);
-            }
+                .dispatch(pass, reduce, g.bwd_weight_reduce);
         }
         if with_input_grad {
-            let kernel = match self.versions.bwd_input {
-                crate::gpu::KernelVersion::Simple | crate::gpu::KernelVersion::Window => {
-                    &k.bwd_input
-                }
-                crate::gpu::KernelVersion::Tiled => &k.bwd_input_tiled,
-            };
-            kernel.dispatch(pass, &b.bwd_input, g.bwd_input);
+            b.bwd_input_kernel.dispatch(pass, &b.bwd_input, g.bwd_input);
             if let (Some(fold), Some(grid)) = (&b.bwd_input_fold, g.bwd_input_fold) {
                 k.bwd_input_fold.dispatch(pass, fold, grid);
             }
