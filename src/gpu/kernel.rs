@@ -308,7 +308,7 @@ pub enum KernelVersion {
 }
 
 impl KernelVersion {
-    /// The versions of every pass.
+    /// The versions meant for every adapter (the window one is for adapters on CPU cores).
     pub const ALL: [KernelVersion; 2] = [KernelVersion::Simple, KernelVersion::Tiled];
     /// Every version, the window one (for adapters on CPU cores) included.
     pub const WINDOWED: [KernelVersion; 3] = [
