@@ -44,6 +44,7 @@ pub(crate) fn forward_groups(shape: &ConvShape, version: KernelVersion) -> Resul
     match version {
         KernelVersion::Simple => groups(shape.output_len(), FORWARD_WORKGROUP_SIZE),
         KernelVersion::Window => {
+            window_forward_takes(shape)?;
             let rows = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q()).div_ceil(4);
             let chunks = rows.div_ceil(u64::from(FORWARD_WORKGROUP_SIZE));
             let blocks = u64::from(shape.filters_per_group()).div_ceil(u64::from(FILTER_BLOCK));
@@ -148,6 +149,35 @@ pub fn window_takes(shape: &ConvShape) -> Result<()> {
     Ok(())
 }
 
+/// Loop iterations of one window forward or dX invocation, which sums `reduce` channels (the
+/// forward's C/G, dX's K/G), each R rows of S taps, and stores four values of four blocks.
+fn window_block_iterations(reduce: u32, shape: &ConvShape) -> u64 {
+    let (r, s) = (u64::from(shape.r), u64::from(shape.s));
+    u64::from(reduce) * (2 + r * (s + 2)) + 1 + 4 * 5
+}
+
+fn window_block_takes(pass: &str, reduce: u32, shape: &ConvShape) -> Result<()> {
+    let iterations = window_block_iterations(reduce, shape);
+    if iterations > WINDOW_LOOP_BUDGET {
+        return Err(Error::Invalid(format!(
+            "{shape}: an invocation of the window {pass} would run {iterations} loop iterations, \
+             more than the {WINDOW_LOOP_BUDGET} that llvmpipe runs correctly"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether the window forward takes `shape`: C/G channels of R×S taps within
+/// [`WINDOW_LOOP_BUDGET`] (2×1024×8×8 → 16, 7×7 came out wrong on llvmpipe past it).
+pub fn window_forward_takes(shape: &ConvShape) -> Result<()> {
+    window_block_takes("forward", shape.channels_per_group(), shape)
+}
+
+/// Whether the window dX takes `shape`: K/G filters of R×S taps within [`WINDOW_LOOP_BUDGET`].
+pub fn window_input_takes(shape: &ConvShape) -> Result<()> {
+    window_block_takes("dX", shape.filters_per_group(), shape)
+}
+
 /// Splits of the window dW (`conv2d_bwd_weight_window.wgsl`), a range of output rows (n, p)
 /// each: enough for 256 invocations (a CPU's lanes several times over), at most one per row,
 /// and enough that no invocation runs past [`WINDOW_LOOP_BUDGET`]; an error where the partial
@@ -185,6 +215,7 @@ pub(crate) fn window_groups(shape: &ConvShape, splits: u32) -> Result<u32> {
 /// [`table::CHANNEL_BLOCK`](crate::gpu::table::CHANNEL_BLOCK) channels, the rows of four pixels
 /// of the extent of `bwd_input_extent`.
 pub(crate) fn input_window_groups(shape: &ConvShape) -> Result<u32> {
+    window_input_takes(shape)?;
     let (h, w) = bwd_input_extent(shape);
     let rows = u64::from(shape.n) * h * w.div_ceil(4);
     let chunks = rows.div_ceil(u64::from(ELEMENTWISE_WORKGROUP_SIZE));

@@ -1,6 +1,7 @@
 //! Every rule that picks a kernel version, in one place. The figures behind them are in
 //! BENCHMARKS.md (lavapipe).
 
+use crate::gpu::grids;
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::wgsl::{
     FUSED_LOOP_MAX_FILTERS, FUSED_LOOP_MAX_INPUTS, FUSED_LOOP_MAX_OUTPUTS, FUSED_LOOP_MAX_WEIGHTS,
@@ -46,9 +47,7 @@ pub fn bwd_weight_version_for(shape: &ConvShape) -> KernelVersion {
 /// sample's sum, so GPUs keep the shape rule.
 pub fn bwd_weight_version_on_cpu(shape: &ConvShape) -> KernelVersion {
     match bwd_weight_version_for(shape) {
-        KernelVersion::Simple if crate::gpu::grids::window_takes(shape).is_ok() => {
-            KernelVersion::Window
-        }
+        KernelVersion::Simple if grids::window_takes(shape).is_ok() => KernelVersion::Window,
         v => v,
     }
 }
@@ -84,19 +83,24 @@ impl crate::gpu::GpuContext {
     }
 
     /// The forward version the rules pick for `shape` on this context's adapter: on CPU cores
-    /// the window version where the shape rule says simple (the same bits, fewer loads).
+    /// the window version where the shape rule says simple and the window takes the shape
+    /// (the same bits, fewer loads).
     pub(crate) fn forward_rule(&self, shape: &ConvShape) -> KernelVersion {
         match (self.cpu_rules(), forward_version_for(shape)) {
-            (true, KernelVersion::Simple) => KernelVersion::Window,
+            (true, KernelVersion::Simple) if grids::window_forward_takes(shape).is_ok() => {
+                KernelVersion::Window
+            }
             (_, v) => v,
         }
     }
 
     /// The dX version the rules pick for `shape` on this context's adapter: on CPU cores the
-    /// window version where the shape rule says simple (the same bits, fewer loads).
+    /// window version where the shape rule says simple and the window takes the shape.
     pub(crate) fn bwd_input_rule(&self, shape: &ConvShape) -> KernelVersion {
         match (self.cpu_rules(), bwd_input_version_for(shape)) {
-            (true, KernelVersion::Simple) => KernelVersion::Window,
+            (true, KernelVersion::Simple) if grids::window_input_takes(shape).is_ok() => {
+                KernelVersion::Window
+            }
             (_, v) => v,
         }
     }
