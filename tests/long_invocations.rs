@@ -74,15 +74,18 @@ fn the_window_forward_and_dx_refuse_reductions_past_the_loop_budget() {
     ctx.set_cpu_rules(true);
     let (_, shape) = wgconv::bench::parse_shape("2,1024,8,8,16,7,7,1,3").unwrap();
     let (x, _, w, b) = random_problem(&shape, 17).unwrap();
-    let layer = Conv2d::from_weights(&ctx, Conv2dConfig::of_shape(&shape), &w, Some(&b[..]))
-        .unwrap();
+    let layer =
+        Conv2d::from_weights(&ctx, Conv2dConfig::of_shape(&shape), &w, Some(&b[..])).unwrap();
     let xd = DeviceTensor::upload(&ctx, "x", &x).unwrap();
     let window = wgconv::ForwardOptions {
         want_z: false,
         kernel: Some(KernelVersion::Window),
     };
     let err = layer.forward_with(&xd, window).unwrap_err().to_string();
-    assert!(err.contains("window forward") && err.contains("loop iterations"), "{err}");
+    assert!(
+        err.contains("window forward") && err.contains("loop iterations"),
+        "{err}"
+    );
     // The rules' choice: each output within its summation bound of the twin.
     let y = layer.forward(&xd).unwrap().download(&ctx).unwrap();
     let reference = cpu::conv2d_bias_relu_fwd(&shape, &x.data, &w.data, &b);
@@ -104,6 +107,12 @@ fn the_window_forward_and_dx_refuse_reductions_past_the_loop_budget() {
         weight_kernel: Some(KernelVersion::Simple),
         input_kernel: Some(KernelVersion::Window),
     };
-    let err = layer.backward_with(&saved, &dy, options).unwrap_err().to_string();
-    assert!(err.contains("window dX") && err.contains("loop iterations"), "{err}");
+    let err = layer
+        .backward_with(&saved, &dy, options)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("window dX") && err.contains("loop iterations"),
+        "{err}"
+    );
 }
