@@ -6,7 +6,8 @@
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, FILTER_BLOCK, the ConvParams struct
 // generated from `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl,
-// common/nan.wgsl, common/activation.wgsl, and common/bias_read.wgsl (or common/no_bias.wgsl).
+// common/nan.wgsl, common/activation.wgsl, common/block_sums.wgsl (the block's sums), and
+// common/bias_read.wgsl (or common/no_bias.wgsl).
 //
 // Bindings (group 0):
 //   0  params  uniform            ConvParams
@@ -33,25 +34,6 @@
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> z: array<f32>;
 
-// The sums of filter j of the block at outputs q0 … q0 + 3.
-var<private> acc0: vec4<f32>;
-var<private> acc1: vec4<f32>;
-var<private> acc2: vec4<f32>;
-var<private> acc3: vec4<f32>;
-
-// The block's taps at the weights' offset `tap` of filter k0 (`plane` floats per filter),
-// added where `keep` holds.
-fn add_tap(xv: vec4<f32>, tap: u32, plane: u32, last: u32, keep: vec4<bool>) {
-    let w0 = w[tap];
-    let w1 = w[tap + min(1u, last) * plane];
-    let w2 = w[tap + min(2u, last) * plane];
-    let w3 = w[tap + min(3u, last) * plane];
-    acc0 = select(acc0, acc0 + w0 * xv, keep);
-    acc1 = select(acc1, acc1 + w1 * xv, keep);
-    acc2 = select(acc2, acc2 + w2 * xv, keep);
-    acc3 = select(acc3, acc3 + w3 * xv, keep);
-}
-
 // The taps of outputs (p, q0 + j), every tap inside the image.
 fn add_windows_unpadded(x_plane0: u32, w_plane0: u32, cg: u32, last: u32, p: u32, q0: u32) {
     let step = params.stride_w;
@@ -66,7 +48,7 @@ fn add_windows_unpadded(x_plane0: u32, w_plane0: u32, cg: u32, last: u32, p: u32
             for (var s = 0u; s < params.s; s++) {
                 let at = x_row + q0 * step + s * params.dilation_w;
                 let xv = vec4<f32>(x[at], x[at + step], x[at + 2u * step], x[at + 3u * step]);
-                add_tap(xv, w_row + s, plane, last, all);
+                add_block_tap(xv, w_row + s, plane, last, all);
             }
         }
     }
@@ -111,7 +93,7 @@ fn add_windows_padded(x_plane0: u32, w_plane0: u32, cg: u32, last: u32, p: u32, 
                     read_column(x_row, cols.z),
                     read_column(x_row, cols.w),
                 );
-                add_tap(xv, w_row + s, plane, last, cols >= vec4<i32>(0));
+                add_block_tap(xv, w_row + s, plane, last, cols >= vec4<i32>(0));
             }
         }
     }

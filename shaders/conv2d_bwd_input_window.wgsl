@@ -5,7 +5,8 @@
 // in every invocation.
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, CHANNEL_BLOCK, the ConvParams struct
-// generated from `gpu::params::ConvParams`, common/grid.wgsl.
+// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/block_sums.wgsl (the
+// block's sums).
 //
 // Bindings (group 0): as conv2d_bwd_input.wgsl
 //   0  params  uniform             ConvParams
@@ -28,25 +29,6 @@
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read> dz: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
-
-// The sums of channel j of the block at pixels w0 … w0 + 3.
-var<private> acc0: vec4<f32>;
-var<private> acc1: vec4<f32>;
-var<private> acc2: vec4<f32>;
-var<private> acc3: vec4<f32>;
-
-// The block's taps at the weights' offset `tap` of channel c0 (`plane` floats per channel),
-// added where `keep` holds.
-fn add_tap(dv: vec4<f32>, tap: u32, plane: u32, last: u32, keep: vec4<bool>) {
-    let w0 = w[tap];
-    let w1 = w[tap + min(1u, last) * plane];
-    let w2 = w[tap + min(2u, last) * plane];
-    let w3 = w[tap + min(3u, last) * plane];
-    acc0 = select(acc0, acc0 + dv * w0, keep);
-    acc1 = select(acc1, acc1 + dv * w1, keep);
-    acc2 = select(acc2, acc2 + dv * w2, keep);
-    acc3 = select(acc3, acc3 + dv * w3, keep);
-}
 
 // The output column q that tap s of input column `col` reads, or -1 where none does.
 fn output_column(col: u32, s: u32) -> i32 {
@@ -124,7 +106,7 @@ fn main(
                     read_dz(row, cols.z),
                     read_dz(row, cols.w),
                 );
-                add_tap(dv, w_row + s, plane, last, cols >= vec4<i32>(0));
+                add_block_tap(dv, w_row + s, plane, last, cols >= vec4<i32>(0));
             }
         }
     }

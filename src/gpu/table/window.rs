@@ -12,6 +12,14 @@ pub const FILTER_BLOCK: u32 = 4;
 pub const FORWARD_WINDOW: KernelDesc = KernelDesc {
     name: "conv2d_bias_relu_fwd_window",
     body: include_str!("../../../shaders/conv2d_bias_relu_fwd_window.wgsl"),
+    common: &[
+        Common::Grid,
+        Common::Padding,
+        Common::Nan,
+        Common::Activation,
+        Common::BlockSums,
+        Common::BiasRead,
+    ],
     consts: &[("FILTER_BLOCK", FILTER_BLOCK)],
     grid: "G·⌈(K/G)/4⌉ · ⌈N·P·⌈Q/4⌉ / 64⌉ workgroups, four filters × four outputs of a row \
            per invocation (`grids::forward_groups`)",
@@ -21,6 +29,14 @@ pub const FORWARD_WINDOW: KernelDesc = KernelDesc {
 pub const FORWARD_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
     name: "conv2d_bias_relu_fwd_window",
     body: include_str!("../../../shaders/conv2d_bias_relu_fwd_window.wgsl"),
+    common: &[
+        Common::Grid,
+        Common::Padding,
+        Common::Nan,
+        Common::Activation,
+        Common::BlockSums,
+        Common::NoBias,
+    ],
     consts: FORWARD_WINDOW.consts,
     grid: FORWARD_WINDOW.grid,
     ..FORWARD_NO_BIAS
@@ -59,7 +75,7 @@ pub const CHANNEL_BLOCK: u32 = 4;
 pub const BWD_INPUT_WINDOW: KernelDesc = KernelDesc {
     name: "conv2d_bwd_input_window",
     body: include_str!("../../../shaders/conv2d_bwd_input_window.wgsl"),
-    common: &[Common::Grid],
+    common: &[Common::Grid, Common::BlockSums],
     consts: &[("CHANNEL_BLOCK", CHANNEL_BLOCK)],
     grid: "G·⌈(C/G)/4⌉ · ⌈N·H·⌈W/4⌉ / 64⌉ workgroups, four channels × four pixels of a row per \
            invocation (H, W padded as the simple version's: `grids::input_window_groups`)",
