@@ -231,3 +231,20 @@ fn padding_past_the_kernels_i32_indices_is_refused_by_the_trainer() {
     let e = Trainer::new(layer, &x, &t, TrainerOptions::new(Sgd::new(0.1))).expect_err("refused");
     assert!(e.to_string().contains("i32 indices"), "{e}");
 }
+
+#[test]
+fn the_window_forwards_packed_weights_match_their_twin() {
+    let ctx = common::gpu();
+    let mut gen = CaseGenerator::new(23);
+    for _ in 0..30 {
+        let case = gen.next_case();
+        let packed = wgconv::gpu::forward::packed_weights(ctx, &case.shape, &case.w).expect("pack");
+        // A copy: the same bits, zeros past each group's last filter.
+        assert_eq!(
+            packed,
+            wgconv::cpu::pack_weights(&case.shape, &case.w.data),
+            "{}",
+            case.shape
+        );
+    }
+}

@@ -224,6 +224,7 @@ fn every_header_lists_its_bindings_and_names_cpu_twins() {
         include_str!("../src/cpu/pool.rs"),
         include_str!("../src/cpu/loss.rs"),
         include_str!("../src/cpu/gather.rs"),
+        include_str!("../src/cpu/pack.rs"),
     ]
     .concat();
     for desc in table::ALL {

@@ -3,7 +3,8 @@
 //! splitting for tensors over the binding limit.
 
 use crate::error::{Error, Result};
-use crate::gpu::grids::{fold_grid, forward_groups, Grid};
+use crate::gpu::grids::FORWARD_WORKGROUP_SIZE;
+use crate::gpu::grids::{fold_grid, forward_groups, groups, packed_weights_len, Grid};
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
 use crate::gpu::params::ConvParams;
@@ -39,7 +40,43 @@ pub(crate) fn conv_params(shape: &ConvShape, grid: Grid) -> ConvParams {
     }
 }
 
-/// One forward dispatch: which kernel, on how many workgroups, with which uniform.
+/// The window forward's copy of the weights in blocks of filters (`conv2d_pack_weights.wgsl`),
+/// made before each forward: its grid, uniform and buffer.
+struct WeightPack {
+    grid: Grid,
+    params: GpuBuffer,
+    w_blocks: GpuBuffer,
+}
+
+impl WeightPack {
+    fn new(ctx: &GpuContext, shape: &ConvShape) -> Result<Self> {
+        let len = packed_weights_len(shape);
+        let grid = fold_grid(
+            groups(len, FORWARD_WORKGROUP_SIZE)?,
+            ctx.limits.max_compute_workgroups_per_dimension,
+        )?;
+        let params = ctx.buffer_init(
+            "ConvParams weight pack",
+            bytemuck::bytes_of(&conv_params(shape, grid)),
+            wgpu::BufferUsages::UNIFORM,
+        );
+        let w_blocks = ctx.buffer("packed weights", 4 * len, crate::gpu::memory::STORAGE);
+        Ok(WeightPack {
+            grid,
+            params,
+            w_blocks,
+        })
+    }
+}
+
+/// A forward plan's bind groups: the weight pack's (the window version) and the forward's.
+pub(crate) struct ForwardBind {
+    pack: Option<wgpu::BindGroup>,
+    forward: wgpu::BindGroup,
+}
+
+/// One forward: which kernel, on how many workgroups, with which uniform (and the window
+/// version's weight pack before it).
 pub(crate) struct ForwardPlan {
     pub(crate) version: KernelVersion,
     /// Whether the layer has a bias (which kernel variant runs).
@@ -48,6 +85,7 @@ pub(crate) struct ForwardPlan {
     params: GpuBuffer,
     /// The simple kernel compiled for this shape, where the context specialises.
     specialised: Option<std::sync::Arc<Kernel>>,
+    pack: Option<WeightPack>,
 }
 
 impl ForwardPlan {
@@ -76,12 +114,17 @@ impl ForwardPlan {
             bytemuck::bytes_of(&params),
             wgpu::BufferUsages::UNIFORM,
         );
+        let pack = match version {
+            KernelVersion::Window => Some(WeightPack::new(ctx, shape)?),
+            _ => None,
+        };
         Ok(ForwardPlan {
             version,
             bias: shape.bias,
             grid,
             params,
             specialised,
+            pack,
         })
     }
 
@@ -104,26 +147,66 @@ impl ForwardPlan {
         ctx: &GpuContext,
         [x, w, y, z]: [&wgpu::Buffer; 4],
         b: Option<&wgpu::Buffer>,
-    ) -> Result<wgpu::BindGroup> {
+    ) -> Result<ForwardBind> {
+        let (pack, weights) = match &self.pack {
+            Some(pack) => {
+                let named = [
+                    ("params", &*pack.params),
+                    ("w", w),
+                    ("w_blocks", &*pack.w_blocks),
+                ];
+                let bind = ctx.kernels.pack_weights.bind(&ctx.device, &named)?;
+                (Some(bind), ("w_blocks", &*pack.w_blocks))
+            }
+            None => (None, ("w", w)),
+        };
         let mut named = vec![
             ("params", &*self.params),
             ("x", x),
-            ("w", w),
+            weights,
             ("y", y),
             ("z", z),
         ];
         named.extend(b.map(|b| ("b", b)));
-        self.kernel(ctx).bind(&ctx.device, &named)
+        let forward = self.kernel(ctx).bind(&ctx.device, &named)?;
+        Ok(ForwardBind { pack, forward })
     }
 
+    /// Records the forward (after the weight pack, for the window version).
     pub(crate) fn record(
         &self,
         ctx: &GpuContext,
         pass: &mut wgpu::ComputePass<'_>,
-        bind: &wgpu::BindGroup,
+        bind: &ForwardBind,
     ) {
-        self.kernel(ctx).dispatch(pass, bind, self.grid);
+        if let (Some(pack), Some(pack_bind)) = (&self.pack, &bind.pack) {
+            ctx.kernels
+                .pack_weights
+                .dispatch(pass, pack_bind, pack.grid);
+        }
+        self.kernel(ctx).dispatch(pass, &bind.forward, self.grid);
     }
+}
+
+/// The window forward's packed weights of `w` for `shape`, read back: the pack kernel alone,
+/// for the tests (its twin is `cpu::pack_weights`).
+#[doc(hidden)]
+pub fn packed_weights(ctx: &GpuContext, shape: &ConvShape, w: &Tensor4) -> Result<Vec<f32>> {
+    let w = crate::gpu::DeviceTensor::upload(ctx, "w", w)?;
+    let pack = WeightPack::new(ctx, shape)?;
+    let named = [
+        ("params", &*pack.params),
+        ("w", w.buffer()),
+        ("w_blocks", &*pack.w_blocks),
+    ];
+    let bind = ctx.kernels.pack_weights.bind(&ctx.device, &named)?;
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    crate::gpu::op_timer::record_pass(ctx, &mut encoder, "conv2d_pack_weights", |pass| {
+        ctx.kernels.pack_weights.dispatch(pass, &bind, pack.grid)
+    })?;
+    ctx.queue.submit([encoder.finish()]);
+    let len = packed_weights_len(shape) as usize;
+    ctx.read_back(&pack.w_blocks, len, "reading the packed weights")
 }
 
 fn too_big(ctx: &GpuContext, what: String, needed: u64) -> Error {

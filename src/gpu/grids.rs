@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::kernel::KernelVersion;
-use crate::gpu::table::FILTER_BLOCK;
+use crate::gpu::table::{FILTER_BLOCK, ROW_BLOCK};
 use crate::shape::{ConvShape, PaddingMode};
 
 /// A dispatch's workgroups along x, y and z.
@@ -45,7 +45,9 @@ pub(crate) fn forward_groups(shape: &ConvShape, version: KernelVersion) -> Resul
         KernelVersion::Simple => groups(shape.output_len(), FORWARD_WORKGROUP_SIZE),
         KernelVersion::Window => {
             window_forward_takes(shape)?;
-            let rows = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q()).div_ceil(4);
+            let rows = u64::from(shape.n)
+                * u64::from(shape.p())
+                * u64::from(shape.q()).div_ceil(u64::from(ROW_BLOCK));
             let chunks = rows.div_ceil(u64::from(FORWARD_WORKGROUP_SIZE));
             let blocks = u64::from(shape.filters_per_group()).div_ceil(u64::from(FILTER_BLOCK));
             let all = u64::from(shape.groups) * blocks * chunks;
@@ -66,6 +68,14 @@ fn tiles(len: u64) -> u64 {
 
 /// Columns of the weight gradient as the tiled kernel computes it: (C/G)·R·S weights of a
 /// filter, then its bias when the layer has one.
+/// Floats of the weights packed in blocks of `FILTER_BLOCK` filters for the window forward
+/// (`conv2d_pack_weights.wgsl`): G·⌈(K/G)/8⌉·(C/G)·R·S·8.
+pub(crate) fn packed_weights_len(shape: &ConvShape) -> u64 {
+    let block = u64::from(FILTER_BLOCK);
+    let blocks = u64::from(shape.filters_per_group()).div_ceil(block) * u64::from(shape.groups);
+    blocks * block * u64::from(shape.channels_per_group()) * u64::from(shape.r) * u64::from(shape.s)
+}
+
 pub(crate) fn weight_grad_cols(shape: &ConvShape) -> u64 {
     shape.reduction_len() + u64::from(shape.bias)
 }
@@ -150,10 +160,11 @@ pub fn window_takes(shape: &ConvShape) -> Result<()> {
 }
 
 /// Loop iterations of one window forward or dX invocation, which sums `reduce` channels (the
-/// forward's C/G, dX's K/G), each R rows of S taps, and stores four values of four blocks.
+/// forward's C/G, dX's K/G), each R rows of S taps, and sets and stores its block (fewer than
+/// 128 iterations where the driver does not unroll those loops).
 fn window_block_iterations(reduce: u32, shape: &ConvShape) -> u64 {
     let (r, s) = (u64::from(shape.r), u64::from(shape.s));
-    u64::from(reduce) * (2 + r * (s + 2)) + 1 + 4 * 5
+    u64::from(reduce) * (2 + r * (s + 2)) + 128
 }
 
 fn window_block_takes(pass: &str, reduce: u32, shape: &ConvShape) -> Result<()> {

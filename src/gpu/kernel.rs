@@ -196,6 +196,7 @@ pub(crate) struct Kernels {
     pub(crate) forward: WithBias,
     pub(crate) forward_tiled: WithBias,
     pub(crate) forward_window: WithBias,
+    pub(crate) pack_weights: Lazy,
     pub(crate) loss: Lazy,
     pub(crate) loss_reduce: Lazy,
     pub(crate) bwd_weight: WithBias,
@@ -233,6 +234,7 @@ impl Kernels {
             forward: pair(&table::FORWARD, &table::FORWARD_NO_BIAS),
             forward_tiled: pair(&table::FORWARD_TILED, &table::FORWARD_TILED_NO_BIAS),
             forward_window: pair(&table::FORWARD_WINDOW, &table::FORWARD_WINDOW_NO_BIAS),
+            pack_weights: new(&table::PACK_WEIGHTS),
             loss: new(&table::LOSS),
             loss_reduce: new(&table::LOSS_REDUCE),
             bwd_weight: pair(&table::BWD_WEIGHT, &table::BWD_WEIGHT_NO_BIAS),
@@ -263,6 +265,7 @@ impl Kernels {
         pair(&self.forward);
         pair(&self.forward_tiled);
         pair(&self.forward_window);
+        self.pack_weights.compile();
         if let Some(fused) = &self.fused_loop {
             pair(fused);
         }

@@ -1,13 +1,25 @@
-//! The window versions, for adapters on CPU cores: the forward with a block of four filters ×
-//! four outputs of a row per invocation, dW with a whole R×S window of sums per invocation, and
+//! The window versions, for adapters on CPU cores: the forward with a block of eight filters ×
+//! eight outputs of a row per invocation (reading weights packed by `PACK_WEIGHTS`), dW with a whole R×S window of sums per invocation, and
 //! dX with a block of four channels × four pixels of a row per invocation.
 
 use super::SIMPLE_WORKGROUP;
-use super::{read, read_write, uniform, KernelDesc, BWD_INPUT, CONV, FORWARD, FORWARD_NO_BIAS};
+use super::{read, read_write, uniform, Binding, KernelDesc, BWD_INPUT, CONV, FORWARD};
 use crate::gpu::wgsl::Common;
 
-/// Filters per invocation of the window forward.
-pub const FILTER_BLOCK: u32 = 4;
+/// Filters per invocation of the window forward (a multiple of 4: its weights come as vec4s).
+pub const FILTER_BLOCK: u32 = 8;
+/// Outputs of a row per invocation of the window forward (two vec4s of sums per filter; the
+/// shader is written for 8).
+pub const ROW_BLOCK: u32 = 8;
+
+const FORWARD_WINDOW_BINDINGS: &[Binding] = &[
+    uniform("params"),
+    read("x"),
+    read("w_blocks"),
+    read_write("y"),
+    read_write("z"),
+    read("b"),
+];
 
 pub const FORWARD_WINDOW: KernelDesc = KernelDesc {
     name: "conv2d_bias_relu_fwd_window",
@@ -17,29 +29,39 @@ pub const FORWARD_WINDOW: KernelDesc = KernelDesc {
         Common::Padding,
         Common::Nan,
         Common::Activation,
-        Common::BlockSums,
         Common::BiasRead,
     ],
-    consts: &[("FILTER_BLOCK", FILTER_BLOCK)],
-    grid: "G·⌈(K/G)/4⌉ · ⌈N·P·⌈Q/4⌉ / 64⌉ workgroups, four filters × four outputs of a row \
+    consts: &[("FILTER_BLOCK", FILTER_BLOCK), ("ROW_BLOCK", ROW_BLOCK)],
+    bindings: FORWARD_WINDOW_BINDINGS,
+    grid: "G·⌈(K/G)/8⌉ · ⌈N·P·⌈Q/8⌉ / 64⌉ workgroups, eight filters × eight outputs of a row \
            per invocation (`grids::forward_groups`)",
     ..FORWARD
 };
 
 pub const FORWARD_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
-    name: "conv2d_bias_relu_fwd_window",
-    body: include_str!("../../../shaders/conv2d_bias_relu_fwd_window.wgsl"),
     common: &[
         Common::Grid,
         Common::Padding,
         Common::Nan,
         Common::Activation,
-        Common::BlockSums,
         Common::NoBias,
     ],
-    consts: FORWARD_WINDOW.consts,
-    grid: FORWARD_WINDOW.grid,
-    ..FORWARD_NO_BIAS
+    bindings: FORWARD_WINDOW_BINDINGS.split_at(5).0,
+    ..FORWARD_WINDOW
+};
+
+/// The weights copied into blocks of `FILTER_BLOCK` filters for the window forward.
+pub const PACK_WEIGHTS: KernelDesc = KernelDesc {
+    name: "conv2d_pack_weights",
+    body: include_str!("../../../shaders/conv2d_pack_weights.wgsl"),
+    params: CONV,
+    common: &[Common::Grid],
+    consts: &[("FILTER_BLOCK", FILTER_BLOCK)],
+    bindings: &[uniform("params"), read("w"), read_write("w_blocks")],
+    workgroup_size: SIMPLE_WORKGROUP,
+    workgroup_bytes: 0,
+    grid: "⌈G·⌈(K/G)/8⌉·(C/G)·R·S·8 / 64⌉ workgroups, one packed weight per invocation \
+           (`grids::pack_weights_len`)",
 };
 
 /// The most taps R·S a window dW invocation holds (`conv2d_bwd_weight_window.wgsl`).

@@ -28,7 +28,7 @@ pub(super) struct FusedBinds {
 
 pub(super) struct Binds {
     pub(super) fused: Option<FusedBinds>,
-    pub(super) forward: wgpu::BindGroup,
+    pub(super) forward: crate::gpu::forward::ForwardBind,
     pub(super) loss: wgpu::BindGroup,
     pub(super) loss_reduce: wgpu::BindGroup,
     /// The simple weight gradient, or the tiled one's partial sums.

@@ -1,0 +1,24 @@
+//! The weights in blocks of filters, as `conv2d_pack_weights.wgsl` copies them for the window
+//! forward.
+
+use crate::gpu::table::FILTER_BLOCK;
+use crate::shape::ConvShape;
+
+/// `w` (K, C/G, R, S) as (G·⌈(K/G)/8⌉, C/G, R, S, 8): element (block, tap, j) is filter
+/// g·K/G + 8·(block mod ⌈(K/G)/8⌉) + j of group g = block div ⌈(K/G)/8⌉ at `tap`, or 0 past the
+/// group's last filter.
+pub fn pack_weights(shape: &ConvShape, w: &[f32]) -> Vec<f32> {
+    let block = FILTER_BLOCK as usize;
+    let kg = shape.filters_per_group() as usize;
+    let kblocks = kg.div_ceil(block);
+    let taps = (shape.channels_per_group() * shape.r * shape.s) as usize;
+    let mut out = vec![0.0; shape.groups as usize * kblocks * taps * block];
+    for (i, v) in out.iter_mut().enumerate() {
+        let (j, tap, b) = (i % block, (i / block) % taps, i / (block * taps));
+        let kk = (b % kblocks) * block + j;
+        if kk < kg {
+            *v = w[((b / kblocks) * kg + kk) * taps + tap];
+        }
+    }
+    out
+}
