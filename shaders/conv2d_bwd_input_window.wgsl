@@ -1,12 +1,11 @@
-// conv2d_bwd_input_window.wgsl — the input gradient, a block of four channels × four pixels of
+// conv2d_bwd_input_window.wgsl — the input gradient, a block of four channels × eight pixels of
 // a row per invocation (the window version: for adapters that run invocations on CPU cores,
-// where loads cost more than the products). Each dz read serves four channels and each weight
-// four pixels; the channels are the workgroup's, so their weight reads have the same address
-// in every invocation.
+// where loads cost far more than the products). Each dz read serves four channels and each
+// weight eight pixels; at stride 1 a row's dz are read once for its S taps (sliding by a
+// column).
 //
-// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, CHANNEL_BLOCK, the ConvParams struct
-// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/block_sums.wgsl (the
-// block's sums).
+// Composed with (src/gpu/table.rs): WORKGROUP_SIZE, CHANNEL_BLOCK, INPUT_ROW_BLOCK, the
+// ConvParams struct generated from `gpu::params::ConvParams`, common/grid.wgsl.
 //
 // Bindings (group 0): as conv2d_bwd_input.wgsl
 //   0  params  uniform             ConvParams
@@ -16,8 +15,8 @@
 //
 // Workgroup (g·⌈(C/G)/4⌉ + cb)·chunks + chunk owns channels c0 … c0 + 3 of group g
 // (c0 = g·C/G + 4·cb; those < (g + 1)·C/G); its invocation lid computes, for each,
-// dx[n, c, h, w0 … w0 + 3] (those < W) at index chunk·WORKGROUP_SIZE + lid =
-// (n·H + h)·⌈W/4⌉ + w0/4. Each element is the simple version's sum, in its order:
+// dx[n, c, h, w0 … w0 + 7] (those < W) at index chunk·WORKGROUP_SIZE + lid =
+// (n·H + h)·⌈W/8⌉ + w0/8. Each element is the simple version's sum, in its order:
 // dz[n, k, p, q] · w[k, c', r, s] over the filters k of group g, then r, then s, a tap whose
 // p = (h + top − r·dh)/sh or q = (w + left − s·dw)/sw is not whole or not inside the output
 // skipped; so the bits are the simple version's. With a padding mode other than zeros the host
@@ -30,6 +29,34 @@
 @group(0) @binding(2) var<storage, read> dz: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
+// The block's sums, named (a private array would be indexed per lane on llvmpipe): channel
+// c's pixels w0 … w0 + 3 in sc_a, w0 + 4 … w0 + 7 in sc_b.
+var<private> s0_a: vec4<f32>;
+var<private> s0_b: vec4<f32>;
+var<private> s1_a: vec4<f32>;
+var<private> s1_b: vec4<f32>;
+var<private> s2_a: vec4<f32>;
+var<private> s2_b: vec4<f32>;
+var<private> s3_a: vec4<f32>;
+var<private> s3_b: vec4<f32>;
+
+// Adds dz d0 (pixels 0–3) and d1 (4–7) times the block's weights of `tap` to the sums where
+// `keep` (channel c's weight at `tap + c·plane`, those past `last` reading the last one's).
+fn add_tap(d0: vec4<f32>, d1: vec4<f32>, tap: u32, plane: u32, last: u32, keep0: vec4<bool>, keep1: vec4<bool>) {
+    let w0 = w[tap + min(0u, last) * plane];
+    let w1 = w[tap + min(1u, last) * plane];
+    let w2 = w[tap + min(2u, last) * plane];
+    let w3 = w[tap + min(3u, last) * plane];
+    s0_a = select(s0_a, s0_a + w0 * d0, keep0);
+    s0_b = select(s0_b, s0_b + w0 * d1, keep1);
+    s1_a = select(s1_a, s1_a + w1 * d0, keep0);
+    s1_b = select(s1_b, s1_b + w1 * d1, keep1);
+    s2_a = select(s2_a, s2_a + w2 * d0, keep0);
+    s2_b = select(s2_b, s2_b + w2 * d1, keep1);
+    s3_a = select(s3_a, s3_a + w3 * d0, keep0);
+    s3_b = select(s3_b, s3_b + w3 * d1, keep1);
+}
+
 // The output column q that tap s of input column `col` reads, or -1 where none does.
 fn output_column(col: u32, s: u32) -> i32 {
     let pw = i32(col + params.pad_left) - i32(s * params.dilation_w);
@@ -40,15 +67,76 @@ fn output_column(col: u32, s: u32) -> i32 {
     return select(-1, q, q < i32(params.q));
 }
 
-// dz[row + q], or 0 where q is -1.
-fn read_dz(row: u32, q: i32) -> f32 {
-    return select(0.0, dz[row + u32(max(q, 0))], q >= 0);
+fn output_columns(col: u32, s: u32) -> vec4<i32> {
+    return vec4<i32>(
+        output_column(col, s),
+        output_column(col + 1u, s),
+        output_column(col + 2u, s),
+        output_column(col + 3u, s),
+    );
 }
 
-// Stores channel c's four sums (those < W) at element index `at`.
-fn store(at: u32, w0: u32, sums: vec4<f32>) {
-    for (var j = 0u; j < min(4u, params.w - w0); j++) {
-        dx[at + j] = sums[j];
+// dz[row + q] for each q, or 0 where q is -1.
+fn read_dz(row: u32, q: vec4<i32>) -> vec4<f32> {
+    let at = vec4<u32>(max(q, vec4<i32>(0))) + vec4<u32>(row);
+    return select(vec4<f32>(0.0), vec4<f32>(dz[at.x], dz[at.y], dz[at.z], dz[at.w]), q >= vec4<i32>(0));
+}
+
+// Whether each output column is inside the row.
+fn inside(q: vec4<i32>) -> vec4<bool> {
+    let before_end = q < vec4<i32>(i32(params.q));
+    return select(vec4<bool>(false), before_end, q >= vec4<i32>(0));
+}
+
+// dz[row + q], or 0 where q is outside the row.
+fn read_inside(row: u32, q: i32) -> f32 {
+    let inside = q >= 0 && q < i32(params.q);
+    return select(0.0, dz[row + u32(clamp(q, 0, i32(params.q) - 1))], inside);
+}
+
+// The taps of dz row `row` for window row r (weights from `w_row`), any stride: each tap's
+// columns read anew.
+fn add_row_strided(row: u32, w_row: u32, plane: u32, last: u32, w0: u32) {
+    let zero = vec4<i32>(0);
+    for (var s = 0u; s < params.s; s++) {
+        let q0 = output_columns(w0, s);
+        let q1 = output_columns(w0 + 4u, s);
+        add_tap(read_dz(row, q0), read_dz(row, q1), w_row + s, plane, last, q0 >= zero, q1 >= zero);
+    }
+}
+
+// The same at stride_w = dilation_w = 1: the columns of tap s + 1 are those of tap s one
+// column back.
+fn add_row_sliding(row: u32, w_row: u32, plane: u32, last: u32, w0: u32) {
+    let c0 = i32(w0 + params.pad_left);
+    let cols0 = vec4<i32>(c0) + vec4<i32>(0, 1, 2, 3);
+    let cols1 = cols0 + vec4<i32>(4);
+    var d0 = vec4<f32>(
+        read_inside(row, c0),
+        read_inside(row, c0 + 1),
+        read_inside(row, c0 + 2),
+        read_inside(row, c0 + 3),
+    );
+    var d1 = vec4<f32>(
+        read_inside(row, c0 + 4),
+        read_inside(row, c0 + 5),
+        read_inside(row, c0 + 6),
+        read_inside(row, c0 + 7),
+    );
+    for (var s = 0u; s < params.s; s++) {
+        let shift = vec4<i32>(i32(s));
+        add_tap(d0, d1, w_row + s, plane, last, inside(cols0 - shift), inside(cols1 - shift));
+        if (s + 1u < params.s) {
+            d1 = vec4<f32>(d0.w, d1.xyz);
+            d0 = vec4<f32>(read_inside(row, c0 - 1 - i32(s)), d0.xyz);
+        }
+    }
+}
+
+// Stores a channel's eight sums a, b (those < W) at element index `at`.
+fn store(at: u32, w0: u32, a: vec4<f32>, b: vec4<f32>) {
+    for (var j = 0u; j < min(INPUT_ROW_BLOCK, params.w - w0); j++) {
+        dx[at + j] = select(b[j % 4u], a[j % 4u], j < 4u);
     }
 }
 
@@ -57,7 +145,7 @@ fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let blocks = (params.w + 3u) / 4u;
+    let blocks = (params.w + INPUT_ROW_BLOCK - 1u) / INPUT_ROW_BLOCK;
     let rows = params.n * params.h * blocks;
     let chunks = (rows + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
     let cg = params.c / params.conv_groups;
@@ -73,14 +161,19 @@ fn main(
     let ci0 = (cb % cblocks) * CHANNEL_BLOCK;
     // The block's last channel, counted from ci0.
     let last = min(CHANNEL_BLOCK, cg - ci0) - 1u;
-    let w0 = (i % blocks) * 4u;
+    let w0 = (i % blocks) * INPUT_ROW_BLOCK;
     let h = (i / blocks) % params.h;
     let n = i / (blocks * params.h);
     let plane = params.r * params.s;
-    acc0 = vec4<f32>(0.0);
-    acc1 = vec4<f32>(0.0);
-    acc2 = vec4<f32>(0.0);
-    acc3 = vec4<f32>(0.0);
+    let sliding = params.stride_w == 1u && params.dilation_w == 1u;
+    s0_a = vec4<f32>(0.0);
+    s0_b = vec4<f32>(0.0);
+    s1_a = vec4<f32>(0.0);
+    s1_b = vec4<f32>(0.0);
+    s2_a = vec4<f32>(0.0);
+    s2_b = vec4<f32>(0.0);
+    s3_a = vec4<f32>(0.0);
+    s3_b = vec4<f32>(0.0);
     for (var k = g * kg; k < (g + 1u) * kg; k++) {
         for (var r = 0u; r < params.r; r++) {
             let ph = i32(h + params.pad_top) - i32(r * params.dilation_h);
@@ -93,33 +186,23 @@ fn main(
             }
             let row = ((n * params.k + k) * params.p + p) * params.q;
             let w_row = ((k * cg + ci0) * params.r + r) * params.s;
-            for (var s = 0u; s < params.s; s++) {
-                let cols = vec4<i32>(
-                    output_column(w0, s),
-                    output_column(w0 + 1u, s),
-                    output_column(w0 + 2u, s),
-                    output_column(w0 + 3u, s),
-                );
-                let dv = vec4<f32>(
-                    read_dz(row, cols.x),
-                    read_dz(row, cols.y),
-                    read_dz(row, cols.z),
-                    read_dz(row, cols.w),
-                );
-                add_block_tap(dv, w_row + s, plane, last, cols >= vec4<i32>(0));
+            if (sliding) {
+                add_row_sliding(row, w_row, plane, last, w0);
+            } else {
+                add_row_strided(row, w_row, plane, last, w0);
             }
         }
     }
     let hw = params.h * params.w;
     let at = ((n * params.c + g * cg + ci0) * params.h + h) * params.w + w0;
-    store(at, w0, acc0);
+    store(at, w0, s0_a, s0_b);
     if (last >= 1u) {
-        store(at + hw, w0, acc1);
+        store(at + 1u * hw, w0, s1_a, s1_b);
     }
     if (last >= 2u) {
-        store(at + 2u * hw, w0, acc2);
+        store(at + 2u * hw, w0, s2_a, s2_b);
     }
     if (last >= 3u) {
-        store(at + 3u * hw, w0, acc3);
+        store(at + 3u * hw, w0, s3_a, s3_b);
     }
 }

@@ -1,11 +1,11 @@
-// conv2d_bwd_weight_window.wgsl — weight and bias gradients with a whole R×S window of sums per
-// invocation (the window version: for adapters that run invocations on CPU cores, where the
-// simple version's one load of dz per term and weight is most of the time).
-// conv2d_bwd_weight_reduce.wgsl then adds the splits, as for the tiled version.
+// conv2d_bwd_weight_window.wgsl — weight and bias gradients with a whole R×S window of sums of
+// four filters per invocation (the window version: for adapters that run invocations on CPU
+// cores, where loads cost far more than products). conv2d_bwd_weight_reduce.wgsl then adds the
+// splits, as for the tiled version.
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, WINDOW_TAPS (the most R·S it holds),
-// BIAS_COLUMNS (1 with a bias, 0 without), the ConvParams struct generated from `gpu::params::ConvParams`, common/grid.wgsl,
-// common/padding.wgsl.
+// WEIGHT_FILTER_BLOCK (4), BIAS_COLUMNS (1 with a bias, 0 without), the ConvParams struct
+// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl.
 //
 // Bindings (group 0):
 //   0  params   uniform             ConvParams
@@ -14,15 +14,16 @@
 //   3  partial  storage, read_write (splits, K, (C/G)·R·S + 1 with a bias, + 0 without):
 //                                   each split's sums, overwritten
 //
-// Invocation i = (split·K + k)·(C/G) + c' sums, for every tap (r, s) of filter k's channel c' at once, dw[k, c', r, s] = Σ dz[n, k, p, q] ·
-// x[n, g·C/G + c', src(p·sh + r·dh − top), src(q·sw + s·dw − left)] over the output rows
-// (n, p) of its split (rows split·chunk …, chunk = ⌈N·P / splits⌉) and every q, in (n, p, q)
-// order: each dz is read once for the R·S taps. The host sizes the splits so that an
-// invocation runs fewer than 65,535 loop iterations (`grids::window_splits`): llvmpipe ends
-// every loop of an invocation past that many in all, and the sums would come out short.
-// With a bias, invocation c' = 0 also sums dz into the split's column (C/G)·R·S (db[k]).
-// A layer without padding reads every tap inside the image and skips the checks.
-// Deterministic: fixed ranges and orders, no atomics.
+// Invocation i = (split·G·⌈(K/G)/4⌉ + kb)·(C/G) + c' sums, for filters k0 … k0 + 3 of block kb
+// (those in its group g) and every tap (r, s) of channel c' at once, dw[k, c', r, s] =
+// Σ dz[n, k, p, q] · x[n, g·C/G + c', src(p·sh + r·dh − top), src(q·sw + s·dw − left)] over the
+// output rows (n, p) of its split (rows split·chunk …, chunk = ⌈N·P / splits⌉) and every q, in
+// (n, p, q) order, a tap in zero padding skipped. It reads the row in blocks of eight columns:
+// each dz once for the R·S taps and, at stride 1, each x once for the S taps of a row (sliding
+// by a column). The host sizes the splits so that an invocation runs fewer than 65,535 loop
+// iterations (`grids::window_splits`): llvmpipe ends every loop of an invocation past that
+// many in all, and the sums would come out short. With a bias, invocation c' = 0 also sums dz
+// into the split's column (C/G)·R·S (db[k]). Deterministic: fixed ranges and orders, no atomics.
 //
 // CPU twin: `cpu::conv2d_bwd_weight`.
 
@@ -31,31 +32,114 @@
 @group(0) @binding(2) var<storage, read> dz: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
-var<private> acc: array<f32, WINDOW_TAPS>;
+// acc[r·S + s]: the four filters' sums of tap (r, s).
+var<private> acc: array<vec4<f32>, WINDOW_TAPS>;
+// The four filters' dz at columns q0 + j of the block, and whether each column is < Q.
+var<private> d0: vec4<f32>;
+var<private> d1: vec4<f32>;
+var<private> d2: vec4<f32>;
+var<private> d3: vec4<f32>;
+var<private> d4: vec4<f32>;
+var<private> d5: vec4<f32>;
+var<private> d6: vec4<f32>;
+var<private> d7: vec4<f32>;
+var<private> live0: vec4<bool>;
+var<private> live1: vec4<bool>;
 
-// acc[(r, s)] += d · the taps of position (p, q) in the input plane at `plane`, none outside.
-fn add_taps_unpadded(d: f32, plane: u32, p: u32, q: u32) {
-    let corner = plane + (p * params.stride_h) * params.w + q * params.stride_w;
-    for (var r = 0u; r < params.r; r++) {
-        let row = corner + r * params.dilation_h * params.w;
-        for (var s = 0u; s < params.s; s++) {
-            acc[r * params.s + s] += d * x[row + s * params.dilation_w];
+// The four filters' dz at column q (clamped to the row: a column ≥ Q is not live) of the rows
+// starting at `row_at`.
+fn block_dz(row_at: vec4<u32>, q: u32) -> vec4<f32> {
+    let at = row_at + vec4<u32>(min(q, params.q - 1u));
+    return vec4<f32>(dz[at.x], dz[at.y], dz[at.z], dz[at.w]);
+}
+
+// acc[t] += d_j · x_j for the eight columns j where keep.
+fn add_tap(t: u32, x0: vec4<f32>, x1: vec4<f32>, keep0: vec4<bool>, keep1: vec4<bool>) {
+    var a = acc[t];
+    a = select(a, a + d0 * x0.x, keep0.x);
+    a = select(a, a + d1 * x0.y, keep0.y);
+    a = select(a, a + d2 * x0.z, keep0.z);
+    a = select(a, a + d3 * x0.w, keep0.w);
+    a = select(a, a + d4 * x1.x, keep1.x);
+    a = select(a, a + d5 * x1.y, keep1.y);
+    a = select(a, a + d6 * x1.z, keep1.z);
+    a = select(a, a + d7 * x1.w, keep1.w);
+    acc[t] = a;
+}
+
+// Whether each column is inside the row (not zero padding).
+fn inside(cols: vec4<i32>) -> vec4<bool> {
+    let before_end = cols < vec4<i32>(i32(params.w));
+    return select(vec4<bool>(false), before_end, cols >= vec4<i32>(0));
+}
+
+// x[row + column], or 0 where the column is zero padding.
+fn read_inside(row: u32, column: i32) -> f32 {
+    let inside = column >= 0 && column < i32(params.w);
+    return select(0.0, x[row + u32(clamp(column, 0, i32(params.w) - 1))], inside);
+}
+
+// The taps of input row `x_row` for row r of the window, stride_w = dilation_w = 1 and zero
+// padding (or none) at the sides: the inputs of tap s + 1 are those of tap s one column on.
+fn add_row_sliding(x_row: u32, r: u32, q0: u32) {
+    let c0 = i32(q0) - i32(params.pad_left);
+    let cols0 = vec4<i32>(c0) + vec4<i32>(0, 1, 2, 3);
+    let cols1 = cols0 + vec4<i32>(4);
+    var x0 = vec4<f32>(
+        read_inside(x_row, c0),
+        read_inside(x_row, c0 + 1),
+        read_inside(x_row, c0 + 2),
+        read_inside(x_row, c0 + 3),
+    );
+    var x1 = vec4<f32>(
+        read_inside(x_row, c0 + 4),
+        read_inside(x_row, c0 + 5),
+        read_inside(x_row, c0 + 6),
+        read_inside(x_row, c0 + 7),
+    );
+    for (var s = 0u; s < params.s; s++) {
+        let shift = vec4<i32>(i32(s));
+        let keep0 = select(vec4<bool>(false), inside(cols0 + shift), live0);
+        let keep1 = select(vec4<bool>(false), inside(cols1 + shift), live1);
+        add_tap(r * params.s + s, x0, x1, keep0, keep1);
+        if (s + 1u < params.s) {
+            x0 = vec4<f32>(x0.yzw, x1.x);
+            x1 = vec4<f32>(x1.yzw, read_inside(x_row, c0 + 8 + i32(s)));
         }
     }
 }
 
-// The same where the window can reach into the padding (`padded_source`; zeros add nothing).
-fn add_taps_padded(d: f32, plane: u32, p: u32, q: u32) {
-    for (var r = 0u; r < params.r; r++) {
-        let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
-        let hi = padded_source(hp, i32(params.h), params.pad_mode);
-        for (var s = 0u; s < params.s; s++) {
-            let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
-            let wi = padded_source(wp, i32(params.w), params.pad_mode);
-            if (hi >= 0 && wi >= 0) {
-                acc[r * params.s + s] += d * x[plane + u32(hi) * params.w + u32(wi)];
-            }
-        }
+// The x a tap of output column q reads (`padded_source`; -1 where it reads zero padding).
+fn source_column(q: u32, s: u32) -> i32 {
+    let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
+    return padded_source(wp, i32(params.w), params.pad_mode);
+}
+
+fn source_columns(q: u32, s: u32) -> vec4<i32> {
+    return vec4<i32>(
+        source_column(q, s),
+        source_column(q + 1u, s),
+        source_column(q + 2u, s),
+        source_column(q + 3u, s),
+    );
+}
+
+// x[row + column] for each column, or 0 where it reads zero padding (-1).
+fn read_columns(row: u32, cols: vec4<i32>) -> vec4<f32> {
+    let at = vec4<u32>(max(cols, vec4<i32>(0))) + vec4<u32>(row);
+    let v = vec4<f32>(x[at.x], x[at.y], x[at.z], x[at.w]);
+    return select(vec4<f32>(0.0), v, cols >= vec4<i32>(0));
+}
+
+// The same for any stride, dilation and padding mode: each tap's columns read anew.
+fn add_row_strided(x_row: u32, r: u32, q0: u32) {
+    let zero = vec4<i32>(0);
+    for (var s = 0u; s < params.s; s++) {
+        let cols0 = source_columns(q0, s);
+        let cols1 = source_columns(q0 + 4u, s);
+        let keep0 = select(vec4<bool>(false), cols0 >= zero, live0);
+        let keep1 = select(vec4<bool>(false), cols1 >= zero, live1);
+        add_tap(r * params.s + s, read_columns(x_row, cols0), read_columns(x_row, cols1), keep0, keep1);
     }
 }
 
@@ -65,44 +149,82 @@ fn main(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let cg = params.c / params.conv_groups;
+    let kg = params.k / params.conv_groups;
+    let kblocks = (kg + WEIGHT_FILTER_BLOCK - 1u) / WEIGHT_FILTER_BLOCK;
+    let blocks = params.conv_groups * kblocks;
     let i = flat_workgroup(wid, params.groups_x, params.groups_y) * WORKGROUP_SIZE + lid;
-    if (i >= params.splits * params.k * cg) {
+    if (i >= params.splits * blocks * cg) {
         return;
     }
     let ci = i % cg;
-    let k = (i / cg) % params.k;
-    let split = i / (cg * params.k);
-    let c = (k / (params.k / params.conv_groups)) * cg + ci;
+    let kb = (i / cg) % blocks;
+    let split = i / (cg * blocks);
+    let g = kb / kblocks;
+    let k0 = g * kg + (kb % kblocks) * WEIGHT_FILTER_BLOCK;
+    // The block's last filter, counted from k0.
+    let last = min(WEIGHT_FILTER_BLOCK, (g + 1u) * kg - k0) - 1u;
+    let ks = vec4<u32>(k0) + min(vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
+    let c = g * cg + ci;
     let taps = params.r * params.s;
     for (var t = 0u; t < taps; t++) {
-        acc[t] = 0.0;
+        acc[t] = vec4<f32>(0.0);
     }
-    var bias_acc = 0.0;
-    let unpadded = params.pad_top + params.pad_bottom + params.pad_left + params.pad_right == 0u;
+    var bias_acc = vec4<f32>(0.0);
+    let sliding = params.stride_w == 1u && params.dilation_w == 1u
+        && (params.pad_mode == 0u || params.pad_left + params.pad_right == 0u);
     let rows = params.n * params.p;
     let chunk = (rows + params.splits - 1u) / params.splits;
     let end = min(rows, (split + 1u) * chunk);
+    let column_blocks = (params.q + 7u) / 8u;
     for (var row = split * chunk; row < end; row++) {
         let n = row / params.p;
         let p = row % params.p;
-        let plane = (n * params.c + c) * params.h * params.w;
-        let at = ((n * params.k + k) * params.p + p) * params.q;
-        for (var q = 0u; q < params.q; q++) {
-            let d = dz[at + q];
-            bias_acc += d;
-            if (unpadded) {
-                add_taps_unpadded(d, plane, p, q);
-            } else {
-                add_taps_padded(d, plane, p, q);
+        let x_plane = (n * params.c + c) * params.h;
+        let row_at = ((vec4<u32>(n * params.k) + ks) * params.p + vec4<u32>(p)) * params.q;
+        for (var b = 0u; b < column_blocks; b++) {
+            let q0 = 8u * b;
+            live0 = vec4<u32>(q0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(params.q);
+            live1 = vec4<u32>(q0) + vec4<u32>(4u, 5u, 6u, 7u) < vec4<u32>(params.q);
+    d0 = block_dz(row_at, q0 + 0u);
+    d1 = block_dz(row_at, q0 + 1u);
+    d2 = block_dz(row_at, q0 + 2u);
+    d3 = block_dz(row_at, q0 + 3u);
+    d4 = block_dz(row_at, q0 + 4u);
+    d5 = block_dz(row_at, q0 + 5u);
+    d6 = block_dz(row_at, q0 + 6u);
+    d7 = block_dz(row_at, q0 + 7u);
+    bias_acc = select(bias_acc, bias_acc + d0, live0.x);
+    bias_acc = select(bias_acc, bias_acc + d1, live0.y);
+    bias_acc = select(bias_acc, bias_acc + d2, live0.z);
+    bias_acc = select(bias_acc, bias_acc + d3, live0.w);
+    bias_acc = select(bias_acc, bias_acc + d4, live1.x);
+    bias_acc = select(bias_acc, bias_acc + d5, live1.y);
+    bias_acc = select(bias_acc, bias_acc + d6, live1.z);
+    bias_acc = select(bias_acc, bias_acc + d7, live1.w);
+            for (var r = 0u; r < params.r; r++) {
+                let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
+                let hi = padded_source(hp, i32(params.h), params.pad_mode);
+                if (hi >= 0) {
+                    let x_row = (x_plane + u32(hi)) * params.w;
+                    if (sliding) {
+                        add_row_sliding(x_row, r, q0);
+                    } else {
+                        add_row_strided(x_row, r, q0);
+                    }
+                }
             }
         }
     }
     let cols = cg * taps + BIAS_COLUMNS;
-    let out = (split * params.k + k) * cols;
-    for (var t = 0u; t < taps; t++) {
-        partial[out + ci * taps + t] = acc[t];
-    }
-    if (BIAS_COLUMNS == 1u && ci == 0u) {
-        partial[out + cg * taps] = bias_acc;
+    for (var f = 0u; f < WEIGHT_FILTER_BLOCK; f++) {
+        if (f <= last) {
+            let out = (split * params.k + k0 + f) * cols;
+            for (var t = 0u; t < taps; t++) {
+                partial[out + ci * taps + t] = acc[t][f];
+            }
+            if (BIAS_COLUMNS == 1u && ci == 0u) {
+                partial[out + cg * taps] = bias_acc[f];
+            }
+        }
     }
 }

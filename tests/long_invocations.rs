@@ -11,11 +11,15 @@ use wgconv::gpu::{BackwardOptions, KernelVersion, TrainVersions};
 use wgconv::{AdapterRequest, Conv2d, Conv2dConfig, DeviceTensor, GpuContext};
 
 /// (N, C, H, W, K, R, S, stride, pad): 24×24 or 26×26 outputs of 5×5 windows, 43 samples, so
-/// that the window dW's invocations sum many rows.
-const SHAPES: [&str; 3] = [
+/// that the window dW's invocations sum many rows (these reached the limit when the window dW
+/// read one column at a time); and 280 rows of 56 outputs for 64 channels × 4 blocks of
+/// filters, whose 256 invocations would each sum every row in 73,000 iterations (generic) with
+/// the window dW of eight columns at a time, were its splits not sized for it.
+const SHAPES: [&str; 4] = [
     "43,1,28,28,16,5,5,1,0",
     "43,1,28,28,32,5,5,1,0",
     "43,3,28,28,5,5,5,1,2",
+    "5,64,60,60,16,5,5,1,0",
 ];
 
 #[test]

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::kernel::KernelVersion;
-use crate::gpu::table::{FILTER_BLOCK, ROW_BLOCK};
+use crate::gpu::table::{FILTER_BLOCK, ROW_BLOCK, WEIGHT_FILTER_BLOCK};
 use crate::shape::{ConvShape, PaddingMode};
 
 /// A dispatch's workgroups along x, y and z.
@@ -130,12 +130,25 @@ pub(crate) fn weight_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
 /// outputs with 5×5 taps, 71,000 iterations by llvmpipe's count, came out short; 65 rows did not).
 pub const WINDOW_LOOP_BUDGET: u64 = 60_000;
 
-/// Loop iterations of the window dW for one output row (n, p): Q positions, each R rows of S
-/// taps (the generic kernel's count; the specialised one unrolls the taps). llvmpipe counts a
-/// loop of n iterations as n + 1 (its last pass, every lane done, counts too).
+/// Loop iterations of the window dW for one output row (n, p): ⌈Q/8⌉ blocks of eight columns,
+/// each R rows of S taps (the generic kernel's count; the specialised one unrolls the taps).
+/// llvmpipe counts a loop of n iterations as n + 1 (its last pass, every lane done, counts too).
 fn window_row_iterations(shape: &ConvShape) -> u64 {
     let (r, s) = (u64::from(shape.r), u64::from(shape.s));
-    u64::from(shape.q()) * (2 + r * (s + 2)) + 2
+    u64::from(shape.q()).div_ceil(8) * (2 + r * (s + 2)) + 2
+}
+
+/// Loop iterations of a window dW invocation outside its rows: zeroing R·S sums and storing
+/// them for each of its filters.
+fn window_fixed_iterations(shape: &ConvShape) -> u64 {
+    let taps = u64::from(shape.r) * u64::from(shape.s);
+    (1 + u64::from(WEIGHT_FILTER_BLOCK)) * (taps + 2)
+}
+
+/// Invocations of the window dW per split: a block of filters × a channel each.
+fn window_per_split(shape: &ConvShape) -> u64 {
+    let blocks = u64::from(shape.filters_per_group()).div_ceil(u64::from(WEIGHT_FILTER_BLOCK));
+    u64::from(shape.groups) * blocks * u64::from(shape.channels_per_group())
 }
 
 /// Whether the window dW takes `shape`: R·S ≤ `table::WINDOW_TAPS`, and a row of outputs
@@ -148,7 +161,7 @@ pub fn window_takes(shape: &ConvShape) -> Result<()> {
             crate::gpu::table::WINDOW_TAPS
         )));
     }
-    if window_row_iterations(shape) + 2 * (taps + 1) > WINDOW_LOOP_BUDGET {
+    if window_row_iterations(shape) + window_fixed_iterations(shape) > WINDOW_LOOP_BUDGET {
         return Err(Error::Invalid(format!(
             "{shape}: a row of Q = {} outputs is too long for the window dW (more than {} loop \
              iterations for one invocation)",
@@ -195,12 +208,12 @@ pub fn window_input_takes(shape: &ConvShape) -> Result<()> {
 /// sums would not fit `cap` bytes or [`window_takes`] refuses the shape.
 pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
     window_takes(shape)?;
-    let taps = u64::from(shape.r) * u64::from(shape.s);
     let rows = u64::from(shape.n) * u64::from(shape.p());
-    let rows_per_split = (WINDOW_LOOP_BUDGET - 2 * (taps + 1)) / window_row_iterations(shape);
+    let rows_per_split =
+        (WINDOW_LOOP_BUDGET - window_fixed_iterations(shape)) / window_row_iterations(shape);
     let needed = rows.div_ceil(rows_per_split);
     let per_split_bytes = 4 * u64::from(shape.k) * weight_grad_cols(shape);
-    let per_split = u64::from(shape.k) * u64::from(shape.channels_per_group());
+    let per_split = window_per_split(shape);
     let splits = 256u64
         .div_ceil(per_split.max(1))
         .min(rows)
@@ -218,8 +231,10 @@ pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
 
 /// Workgroups of the window dW with `splits` splits: one invocation per (split, k, c').
 pub(crate) fn window_groups(shape: &ConvShape, splits: u32) -> Result<u32> {
-    let per_split = u64::from(shape.k) * u64::from(shape.channels_per_group());
-    groups(u64::from(splits) * per_split, ELEMENTWISE_WORKGROUP_SIZE)
+    groups(
+        u64::from(splits) * window_per_split(shape),
+        ELEMENTWISE_WORKGROUP_SIZE,
+    )
 }
 
 /// Workgroups of the window dX (`conv2d_bwd_input_window.wgsl`): per group and block of
@@ -228,7 +243,7 @@ pub(crate) fn window_groups(shape: &ConvShape, splits: u32) -> Result<u32> {
 pub(crate) fn input_window_groups(shape: &ConvShape) -> Result<u32> {
     window_input_takes(shape)?;
     let (h, w) = bwd_input_extent(shape);
-    let rows = u64::from(shape.n) * h * w.div_ceil(4);
+    let rows = u64::from(shape.n) * h * w.div_ceil(u64::from(crate::gpu::table::INPUT_ROW_BLOCK));
     let chunks = rows.div_ceil(u64::from(ELEMENTWISE_WORKGROUP_SIZE));
     let block = u64::from(crate::gpu::table::CHANNEL_BLOCK);
     let blocks = u64::from(shape.channels_per_group()).div_ceil(block);

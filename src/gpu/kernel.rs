@@ -302,11 +302,11 @@ pub enum KernelVersion {
     Simple,
     /// Implicit GEMM with 64×64 workgroup-memory tiles and 4×4 register blocking.
     Tiled,
-    /// For adapters on CPU cores, fewer loads per product: the forward computes four filters ×
-    /// four outputs of a row per invocation (the simple version's bits); dW sums a whole R×S
-    /// window (R·S ≤ 64) per range of output rows, filter and channel, reading each dz once;
-    /// dX computes four channels × four pixels of a row per invocation (the simple version's
-    /// bits).
+    /// For adapters on CPU cores, fewer loads per product: the forward computes eight filters ×
+    /// eight outputs of a row per invocation (the simple version's bits); dW sums a whole R×S
+    /// window (R·S ≤ 64) of four filters per range of output rows and channel, reading each dz
+    /// once; dX computes four channels × four pixels of a row per invocation (the simple
+    /// version's bits).
     Window,
 }
 

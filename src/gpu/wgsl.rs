@@ -67,9 +67,6 @@ pub enum Common {
     Activation,
     /// `is_nan(v)` from the bits.
     Nan,
-    /// `acc0` … `acc3` and `add_block_tap`: a window kernel's four channels × four values
-    /// (needs the binding `w`).
-    BlockSums,
 }
 
 impl Common {
@@ -91,7 +88,6 @@ impl Common {
             Common::NoBias => "common/no_bias.wgsl",
             Common::Activation => "common/activation.wgsl",
             Common::Nan => "common/nan.wgsl",
-            Common::BlockSums => "common/block_sums.wgsl",
         }
     }
 
@@ -113,7 +109,6 @@ impl Common {
             Common::NoBias => include_str!("../../shaders/common/no_bias.wgsl"),
             Common::Activation => include_str!("../../shaders/common/activation.wgsl"),
             Common::Nan => include_str!("../../shaders/common/nan.wgsl"),
-            Common::BlockSums => include_str!("../../shaders/common/block_sums.wgsl"),
         }
     }
 

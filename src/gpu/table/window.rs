@@ -64,6 +64,9 @@ pub const PACK_WEIGHTS: KernelDesc = KernelDesc {
            (`grids::pack_weights_len`)",
 };
 
+/// Filters per invocation of the window dW.
+pub const WEIGHT_FILTER_BLOCK: u32 = 4;
+
 /// The most taps R·S a window dW invocation holds (`conv2d_bwd_weight_window.wgsl`).
 pub const WINDOW_TAPS: u32 = 64;
 
@@ -73,7 +76,11 @@ pub const BWD_WEIGHT_WINDOW: KernelDesc = KernelDesc {
     params: CONV,
     common: &[Common::Grid, Common::Padding],
     // The bias gradient is one more column of the partial sums; none without bias.
-    consts: &[("BIAS_COLUMNS", 1), ("WINDOW_TAPS", WINDOW_TAPS)],
+    consts: &[
+        ("BIAS_COLUMNS", 1),
+        ("WINDOW_TAPS", WINDOW_TAPS),
+        ("WEIGHT_FILTER_BLOCK", WEIGHT_FILTER_BLOCK),
+    ],
     bindings: &[
         uniform("params"),
         read("x"),
@@ -82,24 +89,34 @@ pub const BWD_WEIGHT_WINDOW: KernelDesc = KernelDesc {
     ],
     workgroup_size: SIMPLE_WORKGROUP,
     workgroup_bytes: 0,
-    grid: "⌈splits · K · (C/G) / 64⌉ workgroups, one (split, k, c') per invocation \
-           (`grids::window_splits`)",
+    grid: "⌈splits · G·⌈(K/G)/4⌉ · (C/G) / 64⌉ workgroups, one (split, block of four filters, \
+           c') per invocation (`grids::window_splits`)",
 };
 
 pub const BWD_WEIGHT_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
-    consts: &[("BIAS_COLUMNS", 0), ("WINDOW_TAPS", WINDOW_TAPS)],
+    consts: &[
+        ("BIAS_COLUMNS", 0),
+        ("WINDOW_TAPS", WINDOW_TAPS),
+        ("WEIGHT_FILTER_BLOCK", WEIGHT_FILTER_BLOCK),
+    ],
     ..BWD_WEIGHT_WINDOW
 };
 
 /// Channels per invocation of the window dX.
 pub const CHANNEL_BLOCK: u32 = 4;
+/// Pixels of a row per invocation of the window dX (two vec4s of sums per channel; the shader
+/// is written for 8).
+pub const INPUT_ROW_BLOCK: u32 = 8;
 
 pub const BWD_INPUT_WINDOW: KernelDesc = KernelDesc {
     name: "conv2d_bwd_input_window",
     body: include_str!("../../../shaders/conv2d_bwd_input_window.wgsl"),
-    common: &[Common::Grid, Common::BlockSums],
-    consts: &[("CHANNEL_BLOCK", CHANNEL_BLOCK)],
-    grid: "G·⌈(C/G)/4⌉ · ⌈N·H·⌈W/4⌉ / 64⌉ workgroups, four channels × four pixels of a row per \
+    common: &[Common::Grid],
+    consts: &[
+        ("CHANNEL_BLOCK", CHANNEL_BLOCK),
+        ("INPUT_ROW_BLOCK", INPUT_ROW_BLOCK),
+    ],
+    grid: "G·⌈(C/G)/4⌉ · ⌈N·H·⌈W/8⌉ / 64⌉ workgroups, four channels × eight pixels of a row per \
            invocation (H, W padded as the simple version's: `grids::input_window_groups`)",
     ..BWD_INPUT
 };
