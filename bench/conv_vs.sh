@@ -29,6 +29,8 @@
 # 2 cores; on lavapipe the big shapes take minutes per tool and round, wgconv's simple and
 # tiled versions of resnet14 alone over 3 minutes with 20 repeats):
 #   bash bench/conv_vs.sh
+# KERNEL=simple|tiled|window: time only that wgconv version (default: every version; the tiled
+# step of the stem takes minutes a repeat on lavapipe).
 # ROUNDS=N (default 3); SHAPES="seed mnist16 resnet56 resnet14 stem digits-k2 digits-k8"
 # (default: all; a subset in any order); ITERS=20; WARMUP=5; OUT_DIR keeps the logs (default:
 # temp); TABLE_ONLY=1 with OUT_DIR (and the same ROUNDS, SHAPES) only prints the table of those
@@ -88,7 +90,7 @@ run() {
             wgconv-wall:* | wgconv-gpu:*)
                 rm -f "$base.json"
                 "$wgconv" bench --shape "$d" --pass all --repeats "$repeats" --warmup "$warmup" \
-                    --timer "${tool#wgconv-}" --json "$base.json" ;;
+                    --timer "${tool#wgconv-}" --json "$base.json" ${KERNEL:+--kernel "$KERNEL"} ;;
             burn:network) "$burn" step --filters "$k" --batch 64 --iters "$iters" --warmup "$warmup" ;;
             burn:*) "$burn" conv --shape "$d" --iters "$iters" --warmup "$warmup" ;;
             torch:network)

@@ -2,7 +2,7 @@
 // a row per invocation (the window version: for adapters that run invocations on CPU cores,
 // where loads cost far more than the products). Each dz read serves four channels and each
 // weight eight pixels; at stride 1 a row's dz are read once for its S taps (sliding by a
-// column).
+// column), and at a larger stride a tap that feeds none of the block's pixels is skipped.
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, CHANNEL_BLOCK, INPUT_ROW_BLOCK, the
 // ConvParams struct generated from `gpu::params::ConvParams`, common/grid.wgsl.
@@ -15,8 +15,9 @@
 //
 // Workgroup (g·⌈(C/G)/4⌉ + cb)·chunks + chunk owns channels c0 … c0 + 3 of group g
 // (c0 = g·C/G + 4·cb; those < (g + 1)·C/G); its invocation lid computes, for each,
-// dx[n, c, h, w0 … w0 + 7] (those < W) at index chunk·WORKGROUP_SIZE + lid =
-// (n·H + h)·⌈W/8⌉ + w0/8. Each element is the simple version's sum, in its order:
+// dx[n, c, h, w0 + sw·j] for j < 8 (those < W) at index chunk·WORKGROUP_SIZE + lid =
+// (n·H + h)·sw·B + ρ·B + b, B = ⌈W / (8·sw)⌉, w0 = 8·sw·b + ρ (sw the stride: the pixels of a
+// block are of one class mod sw, and neighbouring lanes share it). Each element is the simple version's sum, in its order:
 // dz[n, k, p, q] · w[k, c', r, s] over the filters k of group g, then r, then s, a tap whose
 // p = (h + top − r·dh)/sh or q = (w + left − s·dw)/sw is not whole or not inside the output
 // skipped; so the bits are the simple version's. With a padding mode other than zeros the host
@@ -57,25 +58,6 @@ fn add_tap(d0: vec4<f32>, d1: vec4<f32>, tap: u32, plane: u32, last: u32, keep0:
     s3_b = select(s3_b, s3_b + w3 * d1, keep1);
 }
 
-// The output column q that tap s of input column `col` reads, or -1 where none does.
-fn output_column(col: u32, s: u32) -> i32 {
-    let pw = i32(col + params.pad_left) - i32(s * params.dilation_w);
-    if (pw < 0 || pw % i32(params.stride_w) != 0) {
-        return -1;
-    }
-    let q = pw / i32(params.stride_w);
-    return select(-1, q, q < i32(params.q));
-}
-
-fn output_columns(col: u32, s: u32) -> vec4<i32> {
-    return vec4<i32>(
-        output_column(col, s),
-        output_column(col + 1u, s),
-        output_column(col + 2u, s),
-        output_column(col + 3u, s),
-    );
-}
-
 // dz[row + q] for each q, or 0 where q is -1.
 fn read_dz(row: u32, q: vec4<i32>) -> vec4<f32> {
     let at = vec4<u32>(max(q, vec4<i32>(0))) + vec4<u32>(row);
@@ -94,14 +76,21 @@ fn read_inside(row: u32, q: i32) -> f32 {
     return select(0.0, dz[row + u32(clamp(q, 0, i32(params.q) - 1))], inside);
 }
 
-// The taps of dz row `row` for window row r (weights from `w_row`), any stride: each tap's
-// columns read anew.
+// The taps of dz row `row` for window row r (weights from `w_row`) at stride_w > 1: the block's
+// pixels w0 + sw·j are of one class mod sw, so a tap feeds all of them or none, and those it
+// feeds read eight consecutive dz.
 fn add_row_strided(row: u32, w_row: u32, plane: u32, last: u32, w0: u32) {
-    let zero = vec4<i32>(0);
+    let sw = i32(params.stride_w);
     for (var s = 0u; s < params.s; s++) {
-        let q0 = output_columns(w0, s);
-        let q1 = output_columns(w0 + 4u, s);
-        add_tap(read_dz(row, q0), read_dz(row, q1), w_row + s, plane, last, q0 >= zero, q1 >= zero);
+        let m = i32(w0 + params.pad_left) - i32(s * params.dilation_w);
+        if (((m % sw) + sw) % sw != 0) {
+            continue;
+        }
+        let q0 = vec4<i32>(m / sw) + vec4<i32>(0, 1, 2, 3);
+        let q1 = q0 + vec4<i32>(4);
+        let keep0 = inside(q0);
+        let keep1 = inside(q1);
+        add_tap(read_dz(row, select(vec4<i32>(-1), q0, keep0)), read_dz(row, select(vec4<i32>(-1), q1, keep1)), w_row + s, plane, last, keep0, keep1);
     }
 }
 
@@ -133,10 +122,13 @@ fn add_row_sliding(row: u32, w_row: u32, plane: u32, last: u32, w0: u32) {
     }
 }
 
-// Stores a channel's eight sums a, b (those < W) at element index `at`.
+// Stores a channel's eight sums a, b at pixels w0 + sw·j (those < W) of the row at `at`.
 fn store(at: u32, w0: u32, a: vec4<f32>, b: vec4<f32>) {
-    for (var j = 0u; j < min(INPUT_ROW_BLOCK, params.w - w0); j++) {
-        dx[at + j] = select(b[j % 4u], a[j % 4u], j < 4u);
+    for (var j = 0u; j < INPUT_ROW_BLOCK; j++) {
+        let col = w0 + j * params.stride_w;
+        if (col < params.w) {
+            dx[at + col] = select(b[j % 4u], a[j % 4u], j < 4u);
+        }
     }
 }
 
@@ -145,7 +137,10 @@ fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let blocks = (params.w + INPUT_ROW_BLOCK - 1u) / INPUT_ROW_BLOCK;
+    // Blocks of a row: sw classes of pixels mod sw, each ⌈W / (8·sw)⌉ blocks of eight.
+    let span = INPUT_ROW_BLOCK * params.stride_w;
+    let per_class = (params.w + span - 1u) / span;
+    let blocks = params.stride_w * per_class;
     let rows = params.n * params.h * blocks;
     let chunks = (rows + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
     let cg = params.c / params.conv_groups;
@@ -161,7 +156,8 @@ fn main(
     let ci0 = (cb % cblocks) * CHANNEL_BLOCK;
     // The block's last channel, counted from ci0.
     let last = min(CHANNEL_BLOCK, cg - ci0) - 1u;
-    let w0 = (i % blocks) * INPUT_ROW_BLOCK;
+    let block = i % blocks;
+    let w0 = (block % per_class) * span + block / per_class;
     let h = (i / blocks) % params.h;
     let n = i / (blocks * params.h);
     let plane = params.r * params.s;
@@ -194,7 +190,7 @@ fn main(
         }
     }
     let hw = params.h * params.w;
-    let at = ((n * params.c + g * cg + ci0) * params.h + h) * params.w + w0;
+    let at = ((n * params.c + g * cg + ci0) * params.h + h) * params.w;
     store(at, w0, s0_a, s0_b);
     if (last >= 1u) {
         store(at + 1u * hw, w0, s1_a, s1_b);

@@ -238,12 +238,14 @@ pub(crate) fn window_groups(shape: &ConvShape, splits: u32) -> Result<u32> {
 }
 
 /// Workgroups of the window dX (`conv2d_bwd_input_window.wgsl`): per group and block of
-/// [`table::CHANNEL_BLOCK`](crate::gpu::table::CHANNEL_BLOCK) channels, the rows of four pixels
-/// of the extent of `bwd_input_extent`.
+/// [`table::CHANNEL_BLOCK`](crate::gpu::table::CHANNEL_BLOCK) channels, the blocks of eight
+/// pixels of a row of the extent of `bwd_input_extent`, each block's of one class mod the stride.
 pub(crate) fn input_window_groups(shape: &ConvShape) -> Result<u32> {
     window_input_takes(shape)?;
     let (h, w) = bwd_input_extent(shape);
-    let rows = u64::from(shape.n) * h * w.div_ceil(u64::from(crate::gpu::table::INPUT_ROW_BLOCK));
+    let stride = u64::from(shape.stride.1);
+    let per_class = w.div_ceil(u64::from(crate::gpu::table::INPUT_ROW_BLOCK) * stride);
+    let rows = u64::from(shape.n) * h * stride * per_class;
     let chunks = rows.div_ceil(u64::from(ELEMENTWISE_WORKGROUP_SIZE));
     let block = u64::from(crate::gpu::table::CHANNEL_BLOCK);
     let blocks = u64::from(shape.channels_per_group()).div_ceil(block);
