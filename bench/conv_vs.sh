@@ -233,7 +233,9 @@ print()
 print(f"- {rounds} round(s); per tool the median over ITERS={iters} iterations (wgconv: max(ITERS, 20) repeats) "
       f"after WARMUP={warmup} untimed ones, then the median over the rounds")
 print("- step: forward + loss + dW, db, dX + SGD (digits rows: the network's forward, cross-entropy, backward, SGD momentum)")
-print("- wgconv's version: the fastest of simple, tiled and window per pass (`bench --shape` does not read WGCONV_TUNE); "
+kernel = os.environ.get("KERNEL")
+versions = f"{kernel} only (KERNEL={kernel})" if kernel else "the fastest of simple, tiled and window per pass"
+print(f"- wgconv's version: {versions} (`bench --shape` does not read WGCONV_TUNE); "
       "the fused loop left out (no dX); digits rows: the versions the crate's rules pick")
 for tool, line in sorted(adapters.items()):
     print(f"- {tool}: {line}")

@@ -305,8 +305,8 @@ pub enum KernelVersion {
     /// For adapters on CPU cores, fewer loads per product: the forward computes eight filters ×
     /// eight outputs of a row per invocation (the simple version's bits); dW sums a whole R×S
     /// window (R·S ≤ 64) of four filters per range of output rows and channel, reading each dz
-    /// once; dX computes four channels × four pixels of a row per invocation (the simple
-    /// version's bits).
+    /// once; dX computes four channels × eight pixels of a row per invocation (the simple
+    /// version's sums in its order).
     Window,
 }
 

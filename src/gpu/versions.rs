@@ -40,14 +40,14 @@ pub fn bwd_weight_version_for(shape: &ConvShape) -> KernelVersion {
 }
 
 /// The dW version for `shape` on an adapter whose invocations run on CPU cores (lavapipe,
-/// SwiftShader, WARP): the window version where the shape rule says simple and the window
-/// takes the shape (R·S ≤ 64, a row of outputs short enough: `grids::window_takes`).
-/// Measured on lavapipe and SwiftShader for the digits layer (BENCHMARKS.md): 2.4–3.2× the
-/// simple version's speed, 4–5× on SwiftShader; on a GPU it would give each invocation a whole
-/// sample's sum, so GPUs keep the shape rule.
+/// SwiftShader, WARP): the window version wherever it takes the shape (R·S ≤ 64, a row of
+/// outputs short enough: `grids::window_takes`). Measured on lavapipe and SwiftShader for the
+/// digits layer (BENCHMARKS.md): 2.4–3.2× the simple version's speed, 4–5× on SwiftShader; and
+/// on lavapipe ahead of tiled on every bench shape (2026-12-02); on a GPU it would give each
+/// invocation a whole sample's sum, so GPUs keep the shape rule.
 pub fn bwd_weight_version_on_cpu(shape: &ConvShape) -> KernelVersion {
     match bwd_weight_version_for(shape) {
-        KernelVersion::Simple if grids::window_takes(shape).is_ok() => KernelVersion::Window,
+        _ if grids::window_takes(shape).is_ok() => KernelVersion::Window,
         v => v,
     }
 }
@@ -83,24 +83,20 @@ impl crate::gpu::GpuContext {
     }
 
     /// The forward version the rules pick for `shape` on this context's adapter: on CPU cores
-    /// the window version where the shape rule says simple and the window takes the shape
-    /// (the same bits, fewer loads).
+    /// the window version wherever it takes the shape (the simple version's bits, fewer loads;
+    /// on lavapipe ahead of tiled on every bench shape, BENCHMARKS.md 2026-12-02).
     pub(crate) fn forward_rule(&self, shape: &ConvShape) -> KernelVersion {
         match (self.cpu_rules(), forward_version_for(shape)) {
-            (true, KernelVersion::Simple) if grids::window_forward_takes(shape).is_ok() => {
-                KernelVersion::Window
-            }
+            (true, _) if grids::window_forward_takes(shape).is_ok() => KernelVersion::Window,
             (_, v) => v,
         }
     }
 
     /// The dX version the rules pick for `shape` on this context's adapter: on CPU cores the
-    /// window version where the shape rule says simple and the window takes the shape.
+    /// window version wherever it takes the shape.
     pub(crate) fn bwd_input_rule(&self, shape: &ConvShape) -> KernelVersion {
         match (self.cpu_rules(), bwd_input_version_for(shape)) {
-            (true, KernelVersion::Simple) if grids::window_input_takes(shape).is_ok() => {
-                KernelVersion::Window
-            }
+            (true, _) if grids::window_input_takes(shape).is_ok() => KernelVersion::Window,
             (_, v) => v,
         }
     }

@@ -1,6 +1,7 @@
 //! The window versions, for adapters on CPU cores: the forward with a block of eight filters ×
-//! eight outputs of a row per invocation (reading weights packed by `PACK_WEIGHTS`), dW with a whole R×S window of sums per invocation, and
-//! dX with a block of four channels × four pixels of a row per invocation.
+//! eight outputs of a row per invocation (reading weights packed by `PACK_WEIGHTS`), dW with a
+//! whole R×S window of sums of four filters per invocation, and dX with a block of four
+//! channels × eight pixels of a row per invocation.
 
 use super::SIMPLE_WORKGROUP;
 use super::{read, read_write, uniform, Binding, KernelDesc, BWD_INPUT, CONV, FORWARD};
