@@ -80,13 +80,16 @@ fn read_inside(row: u32, q: i32) -> f32 {
 // pixels w0 + sw·j are of one class mod sw, so a tap feeds all of them or none, and those it
 // feeds read eight consecutive dz.
 fn add_row_strided(row: u32, w_row: u32, plane: u32, last: u32, w0: u32) {
-    let sw = i32(params.stride_w);
+    let sw = params.stride_w;
     for (var s = 0u; s < params.s; s++) {
-        let m = i32(w0 + params.pad_left) - i32(s * params.dilation_w);
-        if (((m % sw) + sw) % sw != 0) {
+        // w0 + left − s·dw, moved up by sw·s·dw to stay ≥ 0: `%` and `/` of a negative i32 are
+        // undefined in GLSL, which wgpu's GL backend runs.
+        let shift = s * params.dilation_w;
+        let m = w0 + params.pad_left + sw * shift - shift;
+        if (m % sw != 0u) {
             continue;
         }
-        let q0 = vec4<i32>(m / sw) + vec4<i32>(0, 1, 2, 3);
+        let q0 = vec4<i32>(i32(m / sw) - i32(shift)) + vec4<i32>(0, 1, 2, 3);
         let q1 = q0 + vec4<i32>(4);
         let keep0 = inside(q0);
         let keep1 = inside(q1);
