@@ -1,15 +1,17 @@
 // conv2d_bwd_input_window.wgsl — the input gradient, a block of four channels × eight pixels of
 // a row per invocation (the window version: for adapters that run invocations on CPU cores,
-// where loads cost far more than the products). Each dz read serves four channels and each
-// weight eight pixels; at stride 1 a row's dz are read once for its S taps (sliding by a
+// where loads cost far more than the products). Each dz read serves four channels, and a tap's
+// four weights come in one vec4 load (from the packed copy conv2d_pack_input_weights.wgsl
+// makes), each serving eight pixels; at stride 1 a row's dz are read once for its S taps (sliding by a
 // column), and at a larger stride a tap that feeds none of the block's pixels is skipped.
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, CHANNEL_BLOCK, INPUT_ROW_BLOCK, the
 // ConvParams struct generated from `gpu::params::ConvParams`, common/grid.wgsl.
 //
-// Bindings (group 0): as conv2d_bwd_input.wgsl
+// Bindings (group 0):
 //   0  params  uniform             ConvParams
-//   1  w       storage, read       weights (K, C/G, R, S), as used by the forward pass
+//   1  w_blocks storage, read      the weights packed by conv2d_pack_input_weights.wgsl,
+//                                  (K, ⌈(C/G)/4⌉, R, S, 4) f32, as vec4s
 //   2  dz      storage, read       dL/dz (N, K, P, Q)
 //   3  dx      storage, read_write dL/dx (N, C, H, W), overwritten
 //
@@ -26,7 +28,7 @@
 // CPU twin: `cpu::conv2d_bwd_input`.
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(1) var<storage, read> w_blocks: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> dz: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
@@ -41,13 +43,14 @@ var<private> s2_b: vec4<f32>;
 var<private> s3_a: vec4<f32>;
 var<private> s3_b: vec4<f32>;
 
-// Adds dz d0 (pixels 0–3) and d1 (4–7) times the block's weights of `tap` to the sums where
-// `keep` (channel c's weight at `tap + c·plane`, those past `last` reading the last one's).
-fn add_tap(d0: vec4<f32>, d1: vec4<f32>, tap: u32, plane: u32, last: u32, keep0: vec4<bool>, keep1: vec4<bool>) {
-    let w0 = w[tap + min(0u, last) * plane];
-    let w1 = w[tap + min(1u, last) * plane];
-    let w2 = w[tap + min(2u, last) * plane];
-    let w3 = w[tap + min(3u, last) * plane];
+// Adds dz d0 (pixels 0–3) and d1 (4–7) times the block's four weights of packed tap `tap`
+// (one vec4) to the sums where `keep`.
+fn add_tap(d0: vec4<f32>, d1: vec4<f32>, tap: u32, keep0: vec4<bool>, keep1: vec4<bool>) {
+    let wv = w_blocks[tap];
+    let w0 = wv.x;
+    let w1 = wv.y;
+    let w2 = wv.z;
+    let w3 = wv.w;
     s0_a = select(s0_a, s0_a + w0 * d0, keep0);
     s0_b = select(s0_b, s0_b + w0 * d1, keep1);
     s1_a = select(s1_a, s1_a + w1 * d0, keep0);
@@ -79,7 +82,7 @@ fn read_inside(row: u32, q: i32) -> f32 {
 // The taps of dz row `row` for window row r (weights from `w_row`) at stride_w > 1: the block's
 // pixels w0 + sw·j are of one class mod sw, so a tap feeds all of them or none, and those it
 // feeds read eight consecutive dz.
-fn add_row_strided(row: u32, w_row: u32, plane: u32, last: u32, w0: u32) {
+fn add_row_strided(row: u32, w_row: u32, w0: u32) {
     let sw = params.stride_w;
     for (var s = 0u; s < params.s; s++) {
         // w0 + left − s·dw, moved up by sw·s·dw to stay ≥ 0: `%` and `/` of a negative i32 are
@@ -93,13 +96,13 @@ fn add_row_strided(row: u32, w_row: u32, plane: u32, last: u32, w0: u32) {
         let q1 = q0 + vec4<i32>(4);
         let keep0 = inside(q0);
         let keep1 = inside(q1);
-        add_tap(read_dz(row, select(vec4<i32>(-1), q0, keep0)), read_dz(row, select(vec4<i32>(-1), q1, keep1)), w_row + s, plane, last, keep0, keep1);
+        add_tap(read_dz(row, select(vec4<i32>(-1), q0, keep0)), read_dz(row, select(vec4<i32>(-1), q1, keep1)), w_row + s, keep0, keep1);
     }
 }
 
 // The same at stride_w = dilation_w = 1: the columns of tap s + 1 are those of tap s one
 // column back.
-fn add_row_sliding(row: u32, w_row: u32, plane: u32, last: u32, w0: u32) {
+fn add_row_sliding(row: u32, w_row: u32, w0: u32) {
     let c0 = i32(w0 + params.pad_left);
     let cols0 = vec4<i32>(c0) + vec4<i32>(0, 1, 2, 3);
     let cols1 = cols0 + vec4<i32>(4);
@@ -117,7 +120,7 @@ fn add_row_sliding(row: u32, w_row: u32, plane: u32, last: u32, w0: u32) {
     );
     for (var s = 0u; s < params.s; s++) {
         let shift = vec4<i32>(i32(s));
-        add_tap(d0, d1, w_row + s, plane, last, inside(cols0 - shift), inside(cols1 - shift));
+        add_tap(d0, d1, w_row + s, inside(cols0 - shift), inside(cols1 - shift));
         if (s + 1u < params.s) {
             d1 = vec4<f32>(d0.w, d1.xyz);
             d0 = vec4<f32>(read_inside(row, c0 - 1 - i32(s)), d0.xyz);
@@ -163,7 +166,6 @@ fn main(
     let w0 = (block % per_class) * span + block / per_class;
     let h = (i / blocks) % params.h;
     let n = i / (blocks * params.h);
-    let plane = params.r * params.s;
     let sliding = params.stride_w == 1u && params.dilation_w == 1u;
     s0_a = vec4<f32>(0.0);
     s0_b = vec4<f32>(0.0);
@@ -184,11 +186,11 @@ fn main(
                 continue;
             }
             let row = ((n * params.k + k) * params.p + p) * params.q;
-            let w_row = ((k * cg + ci0) * params.r + r) * params.s;
+            let w_row = ((k * cblocks + cb % cblocks) * params.r + r) * params.s;
             if (sliding) {
-                add_row_sliding(row, w_row, plane, last, w0);
+                add_row_sliding(row, w_row, w0);
             } else {
-                add_row_strided(row, w_row, plane, last, w0);
+                add_row_strided(row, w_row, w0);
             }
         }
     }

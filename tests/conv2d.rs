@@ -233,7 +233,7 @@ fn padding_past_the_kernels_i32_indices_is_refused_by_the_trainer() {
 }
 
 #[test]
-fn the_window_forwards_packed_weights_match_their_twin() {
+fn the_window_kernels_packed_weights_match_their_twins() {
     let ctx = common::gpu();
     let mut gen = CaseGenerator::new(23);
     for _ in 0..30 {
@@ -243,6 +243,15 @@ fn the_window_forwards_packed_weights_match_their_twin() {
         assert_eq!(
             packed,
             wgconv::cpu::pack_weights(&case.shape, &case.w.data),
+            "{}",
+            case.shape
+        );
+        let packed =
+            wgconv::gpu::forward::packed_input_weights(ctx, &case.shape, &case.w).expect("pack");
+        // The window dX's: the same bits, zeros past each group's last channel.
+        assert_eq!(
+            packed,
+            wgconv::cpu::pack_input_weights(&case.shape, &case.w.data),
             "{}",
             case.shape
         );

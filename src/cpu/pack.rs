@@ -22,3 +22,22 @@ pub fn pack_weights(shape: &ConvShape, w: &[f32]) -> Vec<f32> {
     }
     out
 }
+
+/// `w` (K, C/G, R, S) as (K, ⌈(C/G)/4⌉, R, S, 4), as `conv2d_pack_input_weights.wgsl` copies
+/// it for the window dX: element (k, block, tap, j) is w[k, 4·block + j, tap], or 0 past C/G.
+pub fn pack_input_weights(shape: &ConvShape, w: &[f32]) -> Vec<f32> {
+    let block = crate::gpu::table::CHANNEL_BLOCK as usize;
+    let cg = shape.channels_per_group() as usize;
+    let cblocks = cg.div_ceil(block);
+    let taps = (shape.r * shape.s) as usize;
+    let mut out = vec![0.0; shape.k as usize * cblocks * taps * block];
+    for (i, v) in out.iter_mut().enumerate() {
+        let (j, tap) = (i % block, (i / block) % taps);
+        let (cb, k) = ((i / (block * taps)) % cblocks, i / (block * taps * cblocks));
+        let ci = cb * block + j;
+        if ci < cg {
+            *v = w[(k * cg + ci) * taps + tap];
+        }
+    }
+    out
+}

@@ -3,10 +3,10 @@
 //! splitting for tensors over the binding limit.
 
 use crate::error::{Error, Result};
-use crate::gpu::grids::FORWARD_WORKGROUP_SIZE;
-use crate::gpu::grids::{fold_grid, forward_groups, groups, packed_weights_len, Grid};
+use crate::gpu::grids::{fold_grid, forward_groups, Grid};
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
+use crate::gpu::pack::{PackFor, WeightPack};
 use crate::gpu::params::ConvParams;
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, ShapeError};
@@ -37,35 +37,6 @@ pub(crate) fn conv_params(shape: &ConvShape, grid: Grid) -> ConvParams {
         groups_x: grid.0,
         groups_y: grid.1,
         ..Default::default()
-    }
-}
-
-/// The window forward's copy of the weights in blocks of filters (`conv2d_pack_weights.wgsl`),
-/// made before each forward: its grid, uniform and buffer.
-struct WeightPack {
-    grid: Grid,
-    params: GpuBuffer,
-    w_blocks: GpuBuffer,
-}
-
-impl WeightPack {
-    fn new(ctx: &GpuContext, shape: &ConvShape) -> Result<Self> {
-        let len = packed_weights_len(shape);
-        let grid = fold_grid(
-            groups(len, FORWARD_WORKGROUP_SIZE)?,
-            ctx.limits.max_compute_workgroups_per_dimension,
-        )?;
-        let params = ctx.buffer_init(
-            "ConvParams weight pack",
-            bytemuck::bytes_of(&conv_params(shape, grid)),
-            wgpu::BufferUsages::UNIFORM,
-        );
-        let w_blocks = ctx.buffer("packed weights", 4 * len, crate::gpu::memory::STORAGE);
-        Ok(WeightPack {
-            grid,
-            params,
-            w_blocks,
-        })
     }
 }
 
@@ -115,7 +86,7 @@ impl ForwardPlan {
             wgpu::BufferUsages::UNIFORM,
         );
         let pack = match version {
-            KernelVersion::Window => Some(WeightPack::new(ctx, shape)?),
+            KernelVersion::Window => Some(WeightPack::new(ctx, shape, PackFor::Forward)?),
             _ => None,
         };
         Ok(ForwardPlan {
@@ -149,15 +120,7 @@ impl ForwardPlan {
         b: Option<&wgpu::Buffer>,
     ) -> Result<ForwardBind> {
         let (pack, weights) = match &self.pack {
-            Some(pack) => {
-                let named = [
-                    ("params", &*pack.params),
-                    ("w", w),
-                    ("w_blocks", &*pack.w_blocks),
-                ];
-                let bind = ctx.kernels.pack_weights.bind(&ctx.device, &named)?;
-                (Some(bind), ("w_blocks", &*pack.w_blocks))
-            }
+            Some(pack) => (Some(pack.bind(ctx, w)?), ("w_blocks", &*pack.w_blocks)),
             None => (None, ("w", w)),
         };
         let mut named = vec![
@@ -192,21 +155,34 @@ impl ForwardPlan {
 /// for the tests (its twin is `cpu::pack_weights`).
 #[doc(hidden)]
 pub fn packed_weights(ctx: &GpuContext, shape: &ConvShape, w: &Tensor4) -> Result<Vec<f32>> {
+    pack_alone(ctx, shape, w, PackFor::Forward)
+}
+
+/// The window dX's packed weights of `w` for `shape`, read back (twin `cpu::pack_input_weights`).
+#[doc(hidden)]
+pub fn packed_input_weights(ctx: &GpuContext, shape: &ConvShape, w: &Tensor4) -> Result<Vec<f32>> {
+    pack_alone(ctx, shape, w, PackFor::InputGrad)
+}
+
+fn pack_alone(
+    ctx: &GpuContext,
+    shape: &ConvShape,
+    w: &Tensor4,
+    pack_for: PackFor,
+) -> Result<Vec<f32>> {
     let w = crate::gpu::DeviceTensor::upload(ctx, "w", w)?;
-    let pack = WeightPack::new(ctx, shape)?;
-    let named = [
-        ("params", &*pack.params),
-        ("w", w.buffer()),
-        ("w_blocks", &*pack.w_blocks),
-    ];
-    let bind = ctx.kernels.pack_weights.bind(&ctx.device, &named)?;
+    let pack = WeightPack::new(ctx, shape, pack_for)?;
+    let bind = pack.bind(ctx, w.buffer())?;
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    crate::gpu::op_timer::record_pass(ctx, &mut encoder, "conv2d_pack_weights", |pass| {
-        ctx.kernels.pack_weights.dispatch(pass, &bind, pack.grid)
+    crate::gpu::op_timer::record_pass(ctx, &mut encoder, pack.kernel(ctx).desc.name, |pass| {
+        pack.record(ctx, pass, &bind)
     })?;
     ctx.queue.submit([encoder.finish()]);
-    let len = packed_weights_len(shape) as usize;
-    ctx.read_back(&pack.w_blocks, len, "reading the packed weights")
+    ctx.read_back(
+        &pack.w_blocks,
+        pack.len(shape),
+        "reading the packed weights",
+    )
 }
 
 fn too_big(ctx: &GpuContext, what: String, needed: u64) -> Error {

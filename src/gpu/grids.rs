@@ -76,6 +76,14 @@ pub(crate) fn packed_weights_len(shape: &ConvShape) -> u64 {
     blocks * block * u64::from(shape.channels_per_group()) * u64::from(shape.r) * u64::from(shape.s)
 }
 
+/// Floats of the weights packed in blocks of `CHANNEL_BLOCK` channels for the window dX
+/// (`conv2d_pack_input_weights.wgsl`): K·⌈(C/G)/4⌉·R·S·4.
+pub(crate) fn packed_input_weights_len(shape: &ConvShape) -> u64 {
+    let block = u64::from(crate::gpu::table::CHANNEL_BLOCK);
+    let blocks = u64::from(shape.channels_per_group()).div_ceil(block);
+    u64::from(shape.k) * blocks * block * u64::from(shape.r) * u64::from(shape.s)
+}
+
 pub(crate) fn weight_grad_cols(shape: &ConvShape) -> u64 {
     shape.reduction_len() + u64::from(shape.bias)
 }

@@ -197,6 +197,7 @@ pub(crate) struct Kernels {
     pub(crate) forward_tiled: WithBias,
     pub(crate) forward_window: WithBias,
     pub(crate) pack_weights: Lazy,
+    pub(crate) pack_input_weights: Lazy,
     pub(crate) loss: Lazy,
     pub(crate) loss_reduce: Lazy,
     pub(crate) bwd_weight: WithBias,
@@ -235,6 +236,7 @@ impl Kernels {
             forward_tiled: pair(&table::FORWARD_TILED, &table::FORWARD_TILED_NO_BIAS),
             forward_window: pair(&table::FORWARD_WINDOW, &table::FORWARD_WINDOW_NO_BIAS),
             pack_weights: new(&table::PACK_WEIGHTS),
+            pack_input_weights: new(&table::PACK_INPUT_WEIGHTS),
             loss: new(&table::LOSS),
             loss_reduce: new(&table::LOSS_REDUCE),
             bwd_weight: pair(&table::BWD_WEIGHT, &table::BWD_WEIGHT_NO_BIAS),
@@ -280,6 +282,7 @@ impl Kernels {
         for k in [
             &self.bwd_input_tiled,
             &self.bwd_input_window,
+            &self.pack_input_weights,
             &self.bwd_input_fold,
             &self.sgd,
             &self.relu_bwd,

@@ -16,6 +16,7 @@ pub mod loss;
 pub mod memory;
 pub(crate) mod op_timer;
 pub mod optim;
+pub(crate) mod pack;
 #[doc(hidden)] // the CLI's and the tests'; not part of the API
 pub mod params;
 pub mod pool;

@@ -13,6 +13,7 @@ use crate::gpu::grids::{
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
+use crate::gpu::pack::{PackFor, WeightPack};
 use crate::gpu::params::{ConvParams, ElementwiseParams};
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::tune::TunedPass;
@@ -376,22 +377,31 @@ fn input_grad(
 ) -> Result<()> {
     let k = &ctx.kernels;
     let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
-    let (kernel, groups) = match version {
+    let pack;
+    let (kernel, groups, weights) = match version {
         KernelVersion::Simple => (
             &k.bwd_input,
             groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?,
+            ("w", w),
         ),
-        KernelVersion::Tiled => (&k.bwd_input_tiled, input_tiles(shape)?),
-        KernelVersion::Window => (&k.bwd_input_window, input_window_groups(shape)?),
+        KernelVersion::Tiled => (&k.bwd_input_tiled, input_tiles(shape)?, ("w", w)),
+        KernelVersion::Window => {
+            let groups = input_window_groups(shape)?;
+            pack = WeightPack::new(ctx, shape, PackFor::InputGrad)?;
+            let named = [("w", w), ("w_blocks", &*pack.w_blocks)];
+            let params = bytemuck::bytes_of(&pack.params);
+            rec.dispatch(pack.kernel(ctx), params, &named, pack.grid)?;
+            (&k.bwd_input_window, groups, ("w_blocks", &*pack.w_blocks))
+        }
     };
     let grid = fold_grid(groups, max_dim)?;
     let params = bwd_input_params(shape, grid);
     if shape.padding_mode == PaddingMode::Zeros {
-        let named = [("w", w), ("dz", dz), ("dx", dx)];
+        let named = [weights, ("dz", dz), ("dx", dx)];
         return rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid);
     }
     let padded = scratch(ctx, "dx (padded input)", bwd_input_len(shape));
-    let named = [("w", w), ("dz", dz), ("dx", &*padded)];
+    let named = [weights, ("dz", dz), ("dx", &*padded)];
     rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)?;
     let grid = elementwise_grid(ctx, shape.input_len())?;
     let params = conv_params(shape, grid);

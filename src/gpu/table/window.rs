@@ -117,7 +117,23 @@ pub const BWD_INPUT_WINDOW: KernelDesc = KernelDesc {
         ("CHANNEL_BLOCK", CHANNEL_BLOCK),
         ("INPUT_ROW_BLOCK", INPUT_ROW_BLOCK),
     ],
+    bindings: &[
+        uniform("params"),
+        read("w_blocks"),
+        read("dz"),
+        read_write("dx"),
+    ],
     grid: "G·⌈(C/G)/4⌉ · ⌈N·H·⌈W/8⌉ / 64⌉ workgroups, four channels × eight pixels of a row per \
            invocation (H, W padded as the simple version's: `grids::input_window_groups`)",
     ..BWD_INPUT
+};
+
+/// The weights copied into blocks of `CHANNEL_BLOCK` channels for the window dX.
+pub const PACK_INPUT_WEIGHTS: KernelDesc = KernelDesc {
+    name: "conv2d_pack_input_weights",
+    body: include_str!("../../../shaders/conv2d_pack_input_weights.wgsl"),
+    consts: &[("CHANNEL_BLOCK", CHANNEL_BLOCK)],
+    grid: "⌈K·⌈(C/G)/4⌉·R·S·4 / 64⌉ workgroups, one packed weight per invocation \
+           (`grids::packed_input_weights_len`)",
+    ..PACK_WEIGHTS
 };

@@ -8,11 +8,13 @@ use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::ForwardPlan;
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
+use crate::gpu::pack::{PackFor, WeightPack};
 use crate::gpu::params::FusedLoopParams;
 use crate::gpu::trainer::buffers::Buffers;
 use crate::gpu::trainer::grids::Uniforms;
 use crate::gpu::versions::TrainVersions;
 use crate::gpu::GpuContext;
+use crate::shape::ConvShape;
 
 /// The fused loop's bind groups: one whose uniform runs [`FUSED_STEPS_PER_DISPATCH`] steps, and
 /// one whose uniform is rewritten per submission for the remainder.
@@ -40,6 +42,8 @@ pub(super) struct Binds {
     /// (`gpu::specialize`); the bind groups above are made for them.
     pub(super) bwd_weight_kernel: Arc<Kernel>,
     pub(super) bwd_input_kernel: Arc<Kernel>,
+    /// The window dX's packed weights and their pack's bind group.
+    pub(super) bwd_input_pack: Option<(WeightPack, wgpu::BindGroup)>,
     /// conv2d_bwd_input_fold.wgsl's, for a padding mode other than zeros.
     pub(super) bwd_input_fold: Option<wgpu::BindGroup>,
     pub(super) sgd_w: wgpu::BindGroup,
@@ -50,7 +54,7 @@ pub(super) struct Binds {
 impl Binds {
     pub(super) fn new(
         ctx: &GpuContext,
-        layer: &Conv2d,
+        (layer, shape): (&Conv2d, &ConvShape),
         forward: &ForwardPlan,
         versions: &TrainVersions,
         buf: &Buffers,
@@ -68,6 +72,19 @@ impl Binds {
             KernelVersion::Window => &k.bwd_input_window,
         };
         let bwd_input = specialised_or(ctx, bwd_input, &u.bwd_input_params);
+        // The window dX reads the weights packed in blocks of channels, packed each step.
+        let bwd_input_pack = match versions.bwd_input {
+            KernelVersion::Window => {
+                let pack = WeightPack::new(ctx, shape, PackFor::InputGrad)?;
+                let bind = pack.bind(ctx, w)?;
+                Some((pack, bind))
+            }
+            _ => None,
+        };
+        let input_weights = match &bwd_input_pack {
+            Some((pack, _)) => ("w_blocks", &*pack.w_blocks),
+            None => ("w", w),
+        };
         let sgd = |params: &wgpu::Buffer, param, grad, momentum| {
             k.sgd.bind(
                 device,
@@ -120,12 +137,13 @@ impl Binds {
                 device,
                 &[
                     ("params", &u.bwd_input),
-                    ("w", w),
+                    input_weights,
                     ("dz", dz),
                     ("dx", dx_written),
                 ],
             )?,
             bwd_input_kernel: bwd_input,
+            bwd_input_pack,
             bwd_input_fold,
             sgd_w: sgd(&u.sgd_w, w, &buf.dw, &buf.w_momentum)?,
             sgd_b: match (b, &buf.db, &buf.b_momentum) {

@@ -227,7 +227,14 @@ impl Trainer {
                 let fused = versions.fused_loop;
                 let buffers =
                     Buffers::new(ctx, &shape, (x, t), &grids, options.log_capacity, fused);
-                let mut binds = Binds::new(ctx, &layer, &forward, &versions, &buffers, &uniforms)?;
+                let mut binds = Binds::new(
+                    ctx,
+                    (&layer, &shape),
+                    &forward,
+                    &versions,
+                    &buffers,
+                    &uniforms,
+                )?;
                 if let (true, Some(kernels)) = (versions.fused_loop, &ctx.kernels.fused_loop) {
                     let kernel = kernels.get(shape.bias);
                     let params = fused_params(&shape, &sgd, uniforms.loss_params.scale);

@@ -67,6 +67,9 @@ impl Trainer {
                 .dispatch(pass, reduce, g.bwd_weight_reduce);
         }
         if with_input_grad {
+            if let Some((pack, bind)) = &b.bwd_input_pack {
+                pack.record(&self.ctx, pass, bind);
+            }
             b.bwd_input_kernel.dispatch(pass, &b.bwd_input, g.bwd_input);
             if let (Some(fold), Some(grid)) = (&b.bwd_input_fold, g.bwd_input_fold) {
                 k.bwd_input_fold.dispatch(pass, fold, grid);
