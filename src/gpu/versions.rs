@@ -3,6 +3,7 @@
 
 use crate::gpu::grids;
 use crate::gpu::kernel::KernelVersion;
+use crate::gpu::table::ROW_BLOCK;
 use crate::gpu::wgsl::{
     FUSED_LOOP_MAX_FILTERS, FUSED_LOOP_MAX_INPUTS, FUSED_LOOP_MAX_OUTPUTS, FUSED_LOOP_MAX_WEIGHTS,
 };
@@ -83,11 +84,15 @@ impl crate::gpu::GpuContext {
     }
 
     /// The forward version the rules pick for `shape` on this context's adapter: on CPU cores
-    /// the window version wherever it takes the shape (the simple version's bits, fewer loads;
-    /// on lavapipe ahead of tiled on every bench shape, BENCHMARKS.md 2026-12-02).
+    /// the window version wherever it takes the shape and a row has at least the 8 outputs of
+    /// its block (the simple version's bits, fewer loads; on lavapipe ahead of tiled on every
+    /// bench shape, BENCHMARKS.md 2026-12-02; a linear layer's single column keeps the shape
+    /// rule: 2× faster so on SwiftShader).
     pub(crate) fn forward_rule(&self, shape: &ConvShape) -> KernelVersion {
         match (self.cpu_rules(), forward_version_for(shape)) {
-            (true, _) if grids::window_forward_takes(shape).is_ok() => KernelVersion::Window,
+            (true, _) if shape.q() >= ROW_BLOCK && grids::window_forward_takes(shape).is_ok() => {
+                KernelVersion::Window
+            }
             (_, v) => v,
         }
     }
