@@ -15,11 +15,13 @@ use crate::tensor::Tensor4;
 mod backward;
 mod config;
 mod host;
+mod input_grad;
 
-pub(crate) use backward::{bwd_input_params, check_training_bindings};
+pub(crate) use backward::check_training_bindings;
 pub use backward::{BackwardOptions, Conv2dGrads, Conv2dSaved};
 pub use config::{Activation, Conv2dConfig};
 pub use host::ForwardOutput;
+pub(crate) use input_grad::bwd_input_params;
 
 /// What [`Conv2d::forward_with`] may be asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -4,21 +4,20 @@
 //! tiled dX with the fold for copying padding modes).
 
 use crate::error::{Error, Result};
+use crate::gpu::conv2d::input_grad::input_grad;
 use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::{check_i32_indices, conv_params};
 use crate::gpu::grids::{
-    bwd_input_extent, bwd_input_len, bwd_weight_groups, fold_grid, groups, input_tiles,
-    input_window_groups, weight_grad_cols, weight_splits, weight_tiles, window_groups,
-    window_splits, Grid, ELEMENTWISE_WORKGROUP_SIZE,
+    bwd_input_len, bwd_weight_groups, fold_grid, groups, weight_grad_cols, weight_splits,
+    weight_tiles, window_groups, window_splits, ELEMENTWISE_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
-use crate::gpu::pack::{PackFor, WeightPack};
 use crate::gpu::params::{ConvParams, ElementwiseParams};
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::tune::TunedPass;
 use crate::gpu::GpuContext;
-use crate::shape::{ConvShape, PaddingMode, ShapeError};
+use crate::shape::{ConvShape, ShapeError};
 
 /// What [`Conv2d::forward_train`] keeps for [`Conv2d::backward`]: the input x and the output y
 /// (whose sign is the ReLU's mask). Both share the device data of the tensors they came from:
@@ -86,28 +85,6 @@ pub(crate) fn check_training_bindings(ctx: &GpuContext, shape: &ConvShape) -> Re
         ensure_bindable(ctx, &format!("{what} of {shape}"), elements)?;
     }
     Ok(())
-}
-
-/// The dX kernels' params: the layer's, or with a padding mode other than zeros the padded
-/// input's (H and W grown by the padding, none left), whose gradient the fold kernel then adds
-/// into the pixels it copies.
-pub(crate) fn bwd_input_params(shape: &ConvShape, grid: Grid) -> ConvParams {
-    let params = conv_params(shape, grid);
-    if shape.padding_mode == PaddingMode::Zeros {
-        return params;
-    }
-    // check_i32_indices kept the padded extent below 2³¹.
-    let (h, w) = bwd_input_extent(shape);
-    ConvParams {
-        h: h as u32,
-        w: w as u32,
-        pad_top: 0,
-        pad_bottom: 0,
-        pad_left: 0,
-        pad_right: 0,
-        pad_mode: PaddingMode::Zeros.code(),
-        ..params
-    }
 }
 
 impl Conv2d {
@@ -364,47 +341,4 @@ fn weight_grads(
     named.extend(db);
     let kernel = k.bwd_weight_reduce.get(shape.bias);
     rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)
-}
-
-/// dX from w and dz; with a copying padding mode, into the padded input's gradient and folded.
-fn input_grad(
-    ctx: &GpuContext,
-    rec: &mut Recording<'_>,
-    shape: &ConvShape,
-    version: KernelVersion,
-    (w, dz): (&wgpu::Buffer, &wgpu::Buffer),
-    dx: &wgpu::Buffer,
-) -> Result<()> {
-    let k = &ctx.kernels;
-    let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
-    let pack;
-    let (kernel, groups, weights) = match version {
-        KernelVersion::Simple => (
-            &k.bwd_input,
-            groups(bwd_input_len(shape), ELEMENTWISE_WORKGROUP_SIZE)?,
-            ("w", w),
-        ),
-        KernelVersion::Tiled => (&k.bwd_input_tiled, input_tiles(shape)?, ("w", w)),
-        KernelVersion::Window => {
-            let groups = input_window_groups(shape)?;
-            pack = WeightPack::new(ctx, shape, PackFor::InputGrad)?;
-            let named = [("w", w), ("w_blocks", &*pack.w_blocks)];
-            let params = bytemuck::bytes_of(&pack.params);
-            rec.dispatch(pack.kernel(ctx), params, &named, pack.grid)?;
-            (&k.bwd_input_window, groups, ("w_blocks", &*pack.w_blocks))
-        }
-    };
-    let grid = fold_grid(groups, max_dim)?;
-    let params = bwd_input_params(shape, grid);
-    if shape.padding_mode == PaddingMode::Zeros {
-        let named = [weights, ("dz", dz), ("dx", dx)];
-        return rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid);
-    }
-    let padded = scratch(ctx, "dx (padded input)", bwd_input_len(shape));
-    let named = [weights, ("dz", dz), ("dx", &*padded)];
-    rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)?;
-    let grid = elementwise_grid(ctx, shape.input_len())?;
-    let params = conv_params(shape, grid);
-    let named = [("dx_padded", &*padded), ("dx", dx)];
-    rec.dispatch(&k.bwd_input_fold, bytemuck::bytes_of(&params), &named, grid)
 }
