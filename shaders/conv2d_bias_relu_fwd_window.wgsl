@@ -7,7 +7,8 @@
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, FILTER_BLOCK, ROW_BLOCK, the ConvParams
 // struct generated from `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl,
-// common/nan.wgsl, common/activation.wgsl and common/bias_read.wgsl (or common/no_bias.wgsl).
+// common/nan.wgsl, common/activation.wgsl, common/window_columns.wgsl (the columns a block
+// reads) and common/bias_read.wgsl (or common/no_bias.wgsl).
 //
 // Bindings (group 0):
 //   0  params    uniform            ConvParams
@@ -96,28 +97,6 @@ fn add_windows_unpadded(x_plane0: u32, tap0: u32, cg: u32, p: u32, q0: u32) {
     }
 }
 
-// The x a tap of output column q reads at padded row hp (zeros: -1 where it reads padding).
-fn source_column(q: u32, s: u32) -> i32 {
-    let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
-    return padded_source(wp, i32(params.w), params.pad_mode);
-}
-
-// Source columns of outputs q … q + 3 at tap s.
-fn source_columns(q: u32, s: u32) -> vec4<i32> {
-    return vec4<i32>(
-        source_column(q, s),
-        source_column(q + 1u, s),
-        source_column(q + 2u, s),
-        source_column(q + 3u, s),
-    );
-}
-
-// x[row + column] for each column, or 0 where it reads zero padding (-1).
-fn read_columns(row: u32, cols: vec4<i32>) -> vec4<f32> {
-    let at = vec4<u32>(max(cols, vec4<i32>(0))) + vec4<u32>(row);
-    return select(vec4<f32>(0.0), vec4<f32>(x[at.x], x[at.y], x[at.z], x[at.w]), cols >= vec4<i32>(0));
-}
-
 // The same sums where the window can reach into the padding (`padded_source`; a zero-padding
 // tap is skipped, as the simple version skips it).
 fn add_windows_padded(x_plane0: u32, tap0: u32, cg: u32, p: u32, q0: u32) {
@@ -141,18 +120,6 @@ fn add_windows_padded(x_plane0: u32, tap0: u32, cg: u32, p: u32, q0: u32) {
             }
         }
     }
-}
-
-// Whether each column is inside the row (not zero padding).
-fn inside(cols: vec4<i32>) -> vec4<bool> {
-    let before_end = cols < vec4<i32>(i32(params.w));
-    return select(vec4<bool>(false), before_end, cols >= vec4<i32>(0));
-}
-
-// x[row + column], or 0 where the column is zero padding.
-fn read_inside(row: u32, column: i32) -> f32 {
-    let inside = column >= 0 && column < i32(params.w);
-    return select(0.0, x[row + u32(clamp(column, 0, i32(params.w) - 1))], inside);
 }
 
 // The same sums for stride_w = dilation_w = 1 with zero padding (or none) at the sides: the

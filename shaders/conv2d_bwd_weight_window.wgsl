@@ -5,7 +5,8 @@
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, WINDOW_TAPS (the most R·S it holds),
 // WEIGHT_FILTER_BLOCK (4), BIAS_COLUMNS (1 with a bias, 0 without), the ConvParams struct
-// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl.
+// generated from `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl,
+// common/window_columns.wgsl (the columns a block reads).
 //
 // Bindings (group 0):
 //   0  params   uniform             ConvParams
@@ -67,18 +68,6 @@ fn add_tap(t: u32, x0: vec4<f32>, x1: vec4<f32>, keep0: vec4<bool>, keep1: vec4<
     acc[t] = a;
 }
 
-// Whether each column is inside the row (not zero padding).
-fn inside(cols: vec4<i32>) -> vec4<bool> {
-    let before_end = cols < vec4<i32>(i32(params.w));
-    return select(vec4<bool>(false), before_end, cols >= vec4<i32>(0));
-}
-
-// x[row + column], or 0 where the column is zero padding.
-fn read_inside(row: u32, column: i32) -> f32 {
-    let inside = column >= 0 && column < i32(params.w);
-    return select(0.0, x[row + u32(clamp(column, 0, i32(params.w) - 1))], inside);
-}
-
 // The taps of input row `x_row` for row r of the window, stride_w = dilation_w = 1 and zero
 // padding (or none) at the sides: the inputs of tap s + 1 are those of tap s one column on.
 fn add_row_sliding(x_row: u32, r: u32, q0: u32) {
@@ -107,28 +96,6 @@ fn add_row_sliding(x_row: u32, r: u32, q0: u32) {
             x1 = vec4<f32>(x1.yzw, read_inside(x_row, c0 + 8 + i32(s)));
         }
     }
-}
-
-// The x a tap of output column q reads (`padded_source`; -1 where it reads zero padding).
-fn source_column(q: u32, s: u32) -> i32 {
-    let wp = i32(q * params.stride_w + s * params.dilation_w) - i32(params.pad_left);
-    return padded_source(wp, i32(params.w), params.pad_mode);
-}
-
-fn source_columns(q: u32, s: u32) -> vec4<i32> {
-    return vec4<i32>(
-        source_column(q, s),
-        source_column(q + 1u, s),
-        source_column(q + 2u, s),
-        source_column(q + 3u, s),
-    );
-}
-
-// x[row + column] for each column, or 0 where it reads zero padding (-1).
-fn read_columns(row: u32, cols: vec4<i32>) -> vec4<f32> {
-    let at = vec4<u32>(max(cols, vec4<i32>(0))) + vec4<u32>(row);
-    let v = vec4<f32>(x[at.x], x[at.y], x[at.z], x[at.w]);
-    return select(vec4<f32>(0.0), v, cols >= vec4<i32>(0));
 }
 
 // The same for any stride, dilation and padding mode: each tap's columns read anew.

@@ -67,6 +67,9 @@ pub enum Common {
     Activation,
     /// `is_nan(v)` from the bits.
     Nan,
+    /// `source_columns`, `read_columns`, `inside`, `read_inside`: the input columns a window
+    /// kernel's block reads (needs the binding `x` and `Padding`).
+    WindowColumns,
 }
 
 impl Common {
@@ -88,6 +91,7 @@ impl Common {
             Common::NoBias => "common/no_bias.wgsl",
             Common::Activation => "common/activation.wgsl",
             Common::Nan => "common/nan.wgsl",
+            Common::WindowColumns => "common/window_columns.wgsl",
         }
     }
 
@@ -109,6 +113,7 @@ impl Common {
             Common::NoBias => include_str!("../../shaders/common/no_bias.wgsl"),
             Common::Activation => include_str!("../../shaders/common/activation.wgsl"),
             Common::Nan => include_str!("../../shaders/common/nan.wgsl"),
+            Common::WindowColumns => include_str!("../../shaders/common/window_columns.wgsl"),
         }
     }
 

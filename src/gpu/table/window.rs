@@ -30,6 +30,7 @@ pub const FORWARD_WINDOW: KernelDesc = KernelDesc {
         Common::Padding,
         Common::Nan,
         Common::Activation,
+        Common::WindowColumns,
         Common::BiasRead,
     ],
     consts: &[("FILTER_BLOCK", FILTER_BLOCK), ("ROW_BLOCK", ROW_BLOCK)],
@@ -45,6 +46,7 @@ pub const FORWARD_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
         Common::Padding,
         Common::Nan,
         Common::Activation,
+        Common::WindowColumns,
         Common::NoBias,
     ],
     bindings: FORWARD_WINDOW_BINDINGS.split_at(5).0,
@@ -75,7 +77,7 @@ pub const BWD_WEIGHT_WINDOW: KernelDesc = KernelDesc {
     name: "conv2d_bwd_weight_window",
     body: include_str!("../../../shaders/conv2d_bwd_weight_window.wgsl"),
     params: CONV,
-    common: &[Common::Grid, Common::Padding],
+    common: &[Common::Grid, Common::Padding, Common::WindowColumns],
     // The bias gradient is one more column of the partial sums; none without bias.
     consts: &[
         ("BIAS_COLUMNS", 1),
