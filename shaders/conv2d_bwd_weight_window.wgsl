@@ -21,7 +21,7 @@
 // output rows (n, p) of its split (rows split·chunk …, chunk = ⌈N·P / splits⌉) and every q, in
 // (n, p, q) order, a tap in zero padding skipped. It reads the row in blocks of eight columns:
 // each dz once for the R·S taps and, at stride 1, each x once for the S taps of a row (sliding
-// by a column). The host sizes the splits so that an invocation runs fewer than 65,535 loop
+// by a column); a row of one column (Q = 1) alone. The host sizes the splits so that an invocation runs fewer than 65,535 loop
 // iterations (`grids::window_splits`): llvmpipe ends every loop of an invocation past that
 // many in all, and the sums would come out short. With a bias, invocation c' = 0 also sums dz
 // into the split's column (C/G)·R·S (db[k]). Deterministic: fixed ranges and orders, no atomics.
@@ -35,6 +35,8 @@
 
 // acc[r·S + s]: the four filters' sums of tap (r, s).
 var<private> acc: array<vec4<f32>, WINDOW_TAPS>;
+// The four filters' sums of dz (db).
+var<private> bias_acc: vec4<f32>;
 // The four filters' dz at columns q0 + j of the block, and whether each column is < Q.
 var<private> d0: vec4<f32>;
 var<private> d1: vec4<f32>;
@@ -110,6 +112,64 @@ fn add_row_strided(x_row: u32, r: u32, q0: u32) {
     }
 }
 
+// Adds the taps of output row (n, p), and its dz to bias_acc, in blocks of eight columns.
+fn add_blocks(x_plane: u32, row_at: vec4<u32>, p: u32, sliding: bool) {
+    for (var b = 0u; b < (params.q + 7u) / 8u; b++) {
+        let q0 = 8u * b;
+        live0 = vec4<u32>(q0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(params.q);
+        live1 = vec4<u32>(q0) + vec4<u32>(4u, 5u, 6u, 7u) < vec4<u32>(params.q);
+        d0 = block_dz(row_at, q0 + 0u);
+        d1 = block_dz(row_at, q0 + 1u);
+        d2 = block_dz(row_at, q0 + 2u);
+        d3 = block_dz(row_at, q0 + 3u);
+        d4 = block_dz(row_at, q0 + 4u);
+        d5 = block_dz(row_at, q0 + 5u);
+        d6 = block_dz(row_at, q0 + 6u);
+        d7 = block_dz(row_at, q0 + 7u);
+        bias_acc = select(bias_acc, bias_acc + d0, live0.x);
+        bias_acc = select(bias_acc, bias_acc + d1, live0.y);
+        bias_acc = select(bias_acc, bias_acc + d2, live0.z);
+        bias_acc = select(bias_acc, bias_acc + d3, live0.w);
+        bias_acc = select(bias_acc, bias_acc + d4, live1.x);
+        bias_acc = select(bias_acc, bias_acc + d5, live1.y);
+        bias_acc = select(bias_acc, bias_acc + d6, live1.z);
+        bias_acc = select(bias_acc, bias_acc + d7, live1.w);
+        for (var r = 0u; r < params.r; r++) {
+            let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
+            let hi = padded_source(hp, i32(params.h), params.pad_mode);
+            if (hi >= 0) {
+                let x_row = (x_plane + u32(hi)) * params.w;
+                if (sliding) {
+                    add_row_sliding(x_row, r, q0);
+                } else {
+                    add_row_strided(x_row, r, q0);
+                }
+            }
+        }
+    }
+}
+
+// The same for a row of one column (Q = 1, a linear layer's): that column's taps alone, so
+// none of a block's seven empty columns is read or multiplied. The same sums in the same order.
+fn add_column(x_plane: u32, row_at: vec4<u32>, p: u32) {
+    let d = block_dz(row_at, 0u);
+    bias_acc += d;
+    for (var r = 0u; r < params.r; r++) {
+        let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
+        let hi = padded_source(hp, i32(params.h), params.pad_mode);
+        if (hi >= 0) {
+            let x_row = (x_plane + u32(hi)) * params.w;
+            for (var s = 0u; s < params.s; s++) {
+                let col = source_column(0u, s);
+                if (col >= 0) {
+                    let t = r * params.s + s;
+                    acc[t] = acc[t] + d * x[x_row + u32(col)];
+                }
+            }
+        }
+    }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -136,50 +196,21 @@ fn main(
     for (var t = 0u; t < taps; t++) {
         acc[t] = vec4<f32>(0.0);
     }
-    var bias_acc = vec4<f32>(0.0);
+    bias_acc = vec4<f32>(0.0);
     let sliding = params.stride_w == 1u && params.dilation_w == 1u
         && (params.pad_mode == 0u || params.pad_left + params.pad_right == 0u);
     let rows = params.n * params.p;
     let chunk = (rows + params.splits - 1u) / params.splits;
     let end = min(rows, (split + 1u) * chunk);
-    let column_blocks = (params.q + 7u) / 8u;
     for (var row = split * chunk; row < end; row++) {
         let n = row / params.p;
         let p = row % params.p;
         let x_plane = (n * params.c + c) * params.h;
         let row_at = ((vec4<u32>(n * params.k) + ks) * params.p + vec4<u32>(p)) * params.q;
-        for (var b = 0u; b < column_blocks; b++) {
-            let q0 = 8u * b;
-            live0 = vec4<u32>(q0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(params.q);
-            live1 = vec4<u32>(q0) + vec4<u32>(4u, 5u, 6u, 7u) < vec4<u32>(params.q);
-    d0 = block_dz(row_at, q0 + 0u);
-    d1 = block_dz(row_at, q0 + 1u);
-    d2 = block_dz(row_at, q0 + 2u);
-    d3 = block_dz(row_at, q0 + 3u);
-    d4 = block_dz(row_at, q0 + 4u);
-    d5 = block_dz(row_at, q0 + 5u);
-    d6 = block_dz(row_at, q0 + 6u);
-    d7 = block_dz(row_at, q0 + 7u);
-    bias_acc = select(bias_acc, bias_acc + d0, live0.x);
-    bias_acc = select(bias_acc, bias_acc + d1, live0.y);
-    bias_acc = select(bias_acc, bias_acc + d2, live0.z);
-    bias_acc = select(bias_acc, bias_acc + d3, live0.w);
-    bias_acc = select(bias_acc, bias_acc + d4, live1.x);
-    bias_acc = select(bias_acc, bias_acc + d5, live1.y);
-    bias_acc = select(bias_acc, bias_acc + d6, live1.z);
-    bias_acc = select(bias_acc, bias_acc + d7, live1.w);
-            for (var r = 0u; r < params.r; r++) {
-                let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
-                let hi = padded_source(hp, i32(params.h), params.pad_mode);
-                if (hi >= 0) {
-                    let x_row = (x_plane + u32(hi)) * params.w;
-                    if (sliding) {
-                        add_row_sliding(x_row, r, q0);
-                    } else {
-                        add_row_strided(x_row, r, q0);
-                    }
-                }
-            }
+        if (params.q == 1u) {
+            add_column(x_plane, row_at, p);
+        } else {
+            add_blocks(x_plane, row_at, p, sliding);
         }
     }
     let cols = cg * taps + BIAS_COLUMNS;

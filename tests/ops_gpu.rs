@@ -157,6 +157,92 @@ fn conv_backward_matches_the_twin_on_random_shapes() {
     );
 }
 
+/// The window dW of rows of one column (Q = 1: a linear layer's 1×1 convolution, and windows
+/// reaching into zero and reflect padding) against the twin: it takes its own path there
+/// (`add_column`), which the random shapes reach seldom.
+#[test]
+fn the_window_weight_gradient_of_one_column_matches_the_twin() {
+    use wgconv::{ConvShape, ConvShapeSpec, Padding, PaddingMode};
+    let ctx = gpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let specs = [
+        // A linear layer of 37 features → 6, batch 9 (K not a multiple of the block of 4).
+        ConvShapeSpec {
+            n: 9,
+            c: 37,
+            h: 1,
+            w: 1,
+            k: 6,
+            r: 1,
+            s: 1,
+            ..Default::default()
+        },
+        // Q = 1 with 3 × 3 taps, some in zero padding; two groups; no bias.
+        ConvShapeSpec {
+            n: 3,
+            c: 4,
+            h: 5,
+            w: 2,
+            k: 6,
+            r: 3,
+            s: 3,
+            padding: Padding::symmetric(1, 1),
+            stride: (2, 3),
+            groups: 2,
+            bias: false,
+            ..Default::default()
+        },
+        // Q = 1 in reflect padding, dilated.
+        ConvShapeSpec {
+            n: 2,
+            c: 3,
+            h: 6,
+            w: 3,
+            k: 5,
+            r: 2,
+            s: 2,
+            padding: Padding::symmetric(1, 1),
+            dilation: (1, 2),
+            stride: (1, 3),
+            padding_mode: PaddingMode::Reflect,
+            ..Default::default()
+        },
+    ];
+    for spec in specs {
+        let shape = ConvShape::new(spec).unwrap();
+        assert_eq!(shape.q(), 1, "{shape}");
+        let case = wgconv::check::CaseGenerator::new(3).inputs(shape, "one column");
+        let config = Conv2dConfig::of_shape(&shape).with_activation(Activation::None);
+        let bias = shape.bias.then_some(&case.b[..]);
+        let layer = Conv2d::from_weights(ctx, config, &case.w, bias).unwrap();
+        let (y, saved) = layer.forward_train(&up(&case.x)).unwrap();
+        let dy = random(&mut rng, y.dims(), 1.0);
+        let options = BackwardOptions {
+            input_grad: false,
+            weight_kernel: Some(KernelVersion::Window),
+            input_kernel: None,
+        };
+        let g = layer.backward_with(&saved, &up(&dy), options).unwrap();
+        let gref = cpu::conv2d_bwd_weight(&shape, &widen(&case.x.data), &widen(&dy.data));
+        // f32 sums of N·P·Q products, two levels when split: the γ bound of N·P·Q + 1 terms.
+        let npq = u64::from(shape.n) * u64::from(shape.p()); // Q = 1
+        let dw = down(&g.weight);
+        let bound = |i: usize| sum_bound(npq + 1, gref.dw_abs[i]);
+        assert_passed(
+            &format!("dw {shape}"),
+            compare(&dw.data, &gref.dw, bound, dw.dims),
+        );
+        if let Some(db) = &g.bias {
+            let db = down(db);
+            let bound = |i: usize| sum_bound(npq + 1, gref.db_abs[i]);
+            assert_passed(
+                &format!("db {shape}"),
+                compare(&db.data, &gref.db, bound, db.dims),
+            );
+        }
+    }
+}
+
 /// A layer without activation is `nn.Conv2d`: y = z, negative values kept.
 #[test]
 fn a_layer_without_activation_keeps_negative_outputs() {
