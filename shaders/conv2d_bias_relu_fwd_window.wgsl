@@ -1,9 +1,9 @@
 // conv2d_bias_relu_fwd_window.wgsl — fused convolution + bias + ReLU, forward, a block of
-// eight filters (FILTER_BLOCK) × eight outputs (ROW_BLOCK) of a row per invocation (the window version:
-// for adapters that run invocations on CPU cores, where a load costs far more than a product).
-// Each input read serves eight filters, and the eight filters' weights of a tap come in two
-// vec4 loads from the packed copy `conv2d_pack_weights.wgsl` makes: on llvmpipe a vec4 load
-// costs about what one f32 load does.
+// FILTER_BLOCK (8, or 4 for groups of at most four filters) filters × eight outputs (ROW_BLOCK)
+// of a row per invocation (the window version: for adapters that run invocations on CPU cores,
+// where a load costs far more than a product). Each input read serves the block's filters, and
+// their weights of a tap come in vec4 loads from the packed copy `conv2d_pack_weights.wgsl`
+// makes: on llvmpipe a vec4 load costs about what one f32 load does.
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, FILTER_BLOCK, ROW_BLOCK, the ConvParams
 // struct generated from `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl,
@@ -13,13 +13,13 @@
 // Bindings (group 0):
 //   0  params    uniform            ConvParams
 //   1  x         storage, read      input          (N, C, H, W) f32
-//   2  w_blocks  storage, read      packed weights (G·⌈(K/G)/8⌉, C/G, R, S, 8) f32, as vec4s
+//   2  w_blocks  storage, read      packed weights (G·⌈(K/G)/F⌉, C/G, R, S, F) f32, as vec4s (F = FILTER_BLOCK)
 //   3  y         storage, read_write output         (N, K, P, Q) f32, y = ReLU(z) (NaN kept) or z (params.relu)
 //   4  z         storage, read_write pre-activation (N, K, P, Q) f32, written only if write_z == 1
 //   5  b         storage, read      bias           (K) f32 (common/bias_read.wgsl; absent without)
 //
-// Workgroup (g·⌈(K/G)/8⌉ + kb)·chunks + chunk owns filters k0 … k0 + 7 of group g
-// (k0 = g·K/G + 8·kb; those < (g + 1)·K/G); its invocation lid computes, for each,
+// Workgroup (g·⌈(K/G)/F⌉ + kb)·chunks + chunk owns filters k0 … k0 + F − 1 of group g
+// (k0 = g·K/G + F·kb; those < (g + 1)·K/G); its invocation lid computes, for each,
 // y[n, k, p, q0 … q0 + 7] (those < Q) at index chunk·WORKGROUP_SIZE + lid =
 // (n·P + p)·⌈Q/8⌉ + q0/8 (chunks: ⌈N·P·⌈Q/8⌉ / WORKGROUP_SIZE⌉). Each output's sum is the
 // simple version's, in the same order: the bias, then the window's products in (c', r, s)
@@ -54,11 +54,10 @@ var<private> s6_b: vec4<f32>;
 var<private> s7_a: vec4<f32>;
 var<private> s7_b: vec4<f32>;
 
-// Adds tap `tap`'s products (the tap's index in the packed weights, counted in taps of eight
-// floats) to the sums of the inputs x0 (outputs 0–3) and x1 (4–7), where `keep`.
+// Adds tap `tap`'s products (the tap's index in the packed weights, counted in taps of
+// FILTER_BLOCK floats) to the sums of the inputs x0 (outputs 0–3) and x1 (4–7), where `keep`.
 fn add_tap(x0: vec4<f32>, x1: vec4<f32>, tap: u32, keep0: vec4<bool>, keep1: vec4<bool>) {
-    let lo = w_blocks[2u * tap];
-    let hi = w_blocks[2u * tap + 1u];
+    let lo = w_blocks[(FILTER_BLOCK / 4u) * tap];
     s0_a = select(s0_a, s0_a + lo.x * x0, keep0);
     s0_b = select(s0_b, s0_b + lo.x * x1, keep1);
     s1_a = select(s1_a, s1_a + lo.y * x0, keep0);
@@ -67,6 +66,11 @@ fn add_tap(x0: vec4<f32>, x1: vec4<f32>, tap: u32, keep0: vec4<bool>, keep1: vec
     s2_b = select(s2_b, s2_b + lo.z * x1, keep1);
     s3_a = select(s3_a, s3_a + lo.w * x0, keep0);
     s3_b = select(s3_b, s3_b + lo.w * x1, keep1);
+    // A constant condition: the block of four has no filters 4–7.
+    if (FILTER_BLOCK == 4u) {
+        return;
+    }
+    let hi = w_blocks[2u * tap + 1u];
     s4_a = select(s4_a, s4_a + hi.x * x0, keep0);
     s4_b = select(s4_b, s4_b + hi.x * x1, keep1);
     s5_a = select(s5_a, s5_a + hi.y * x0, keep0);

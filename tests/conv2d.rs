@@ -15,8 +15,11 @@ use wgconv::Tensor4;
 fn forward_on_device_tensors_matches_the_reference() {
     let ctx = common::gpu();
     let mut gen = CaseGenerator::new(11);
+    // The window forward's blocks of filters the shapes ran (8, and 4 for small groups).
+    let mut blocks = std::collections::BTreeSet::new();
     for _ in 0..40 {
         let case = gen.next_case();
+        blocks.insert(wgconv::gpu::grids::forward_filter_block(&case.shape));
         let config = Conv2dConfig::of_shape(&case.shape);
         let layer =
             Conv2d::from_weights(ctx, config, &case.w, case.shape.bias.then_some(&case.b[..]))
@@ -55,6 +58,7 @@ fn forward_on_device_tensors_matches_the_reference() {
             .expect("y");
         assert_eq!(again, first);
     }
+    assert_eq!(blocks.into_iter().collect::<Vec<_>>(), [4, 8]);
 }
 
 #[test]
@@ -236,8 +240,10 @@ fn padding_past_the_kernels_i32_indices_is_refused_by_the_trainer() {
 fn the_window_kernels_packed_weights_match_their_twins() {
     let ctx = common::gpu();
     let mut gen = CaseGenerator::new(23);
+    let mut blocks = std::collections::BTreeSet::new();
     for _ in 0..30 {
         let case = gen.next_case();
+        blocks.insert(wgconv::gpu::grids::forward_filter_block(&case.shape));
         let packed = wgconv::gpu::forward::packed_weights(ctx, &case.shape, &case.w).expect("pack");
         // A copy: the same bits, zeros past each group's last filter.
         assert_eq!(
@@ -256,4 +262,6 @@ fn the_window_kernels_packed_weights_match_their_twins() {
             case.shape
         );
     }
+    // Both blocks of filters of the window forward (8, and 4 for small groups) were packed.
+    assert_eq!(blocks.into_iter().collect::<Vec<_>>(), [4, 8]);
 }

@@ -1,14 +1,14 @@
 //! The weights in blocks of filters, as `conv2d_pack_weights.wgsl` copies them for the window
 //! forward.
 
-use crate::gpu::table::FILTER_BLOCK;
+use crate::gpu::grids::forward_filter_block;
 use crate::shape::ConvShape;
 
-/// `w` (K, C/G, R, S) as (G·⌈(K/G)/8⌉, C/G, R, S, 8): element (block, tap, j) is filter
-/// g·K/G + 8·(block mod ⌈(K/G)/8⌉) + j of group g = block div ⌈(K/G)/8⌉ at `tap`, or 0 past the
-/// group's last filter.
+/// `w` (K, C/G, R, S) as (G·⌈(K/G)/F⌉, C/G, R, S, F), F = `forward_filter_block` (8, or 4 for
+/// groups of at most 4 filters): element (block, tap, j) is filter g·K/G + F·(block mod
+/// ⌈(K/G)/F⌉) + j of group g = block div ⌈(K/G)/F⌉ at `tap`, or 0 past the group's last filter.
 pub fn pack_weights(shape: &ConvShape, w: &[f32]) -> Vec<f32> {
-    let block = FILTER_BLOCK as usize;
+    let block = forward_filter_block(shape) as usize;
     let kg = shape.filters_per_group() as usize;
     let kblocks = kg.div_ceil(block);
     let taps = (shape.channels_per_group() * shape.r * shape.s) as usize;

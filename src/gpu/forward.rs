@@ -50,8 +50,8 @@ pub(crate) struct ForwardBind {
 /// version's weight pack before it).
 pub(crate) struct ForwardPlan {
     pub(crate) version: KernelVersion,
-    /// Whether the layer has a bias (which kernel variant runs).
-    bias: bool,
+    /// The layer's shape (its bias and filter block choose the kernel variant).
+    shape: ConvShape,
     grid: Grid,
     params: GpuBuffer,
     /// The simple kernel compiled for this shape, where the context specialises.
@@ -75,9 +75,10 @@ impl ForwardPlan {
         };
         let specialised = match version {
             KernelVersion::Simple => ctx.specialised(ctx.kernels.forward.get(shape.bias), &params),
-            KernelVersion::Window => {
-                ctx.specialised(ctx.kernels.forward_window.get(shape.bias), &params)
-            }
+            KernelVersion::Window => ctx.specialised(
+                ctx.kernels.forward_window_for(shape).get(shape.bias),
+                &params,
+            ),
             KernelVersion::Tiled => None,
         };
         let params = ctx.buffer_init(
@@ -91,7 +92,7 @@ impl ForwardPlan {
         };
         Ok(ForwardPlan {
             version,
-            bias: shape.bias,
+            shape: *shape,
             grid,
             params,
             specialised,
@@ -105,10 +106,10 @@ impl ForwardPlan {
         }
         let kernels = match self.version {
             KernelVersion::Simple => &ctx.kernels.forward,
-            KernelVersion::Window => &ctx.kernels.forward_window,
+            KernelVersion::Window => ctx.kernels.forward_window_for(&self.shape),
             KernelVersion::Tiled => &ctx.kernels.forward_tiled,
         };
-        kernels.get(self.bias)
+        kernels.get(self.shape.bias)
     }
 
     /// Binds x (N, C, H, W), w (K, C/G, R, S), b (K) when the layer has a bias, y and z
@@ -143,9 +144,7 @@ impl ForwardPlan {
         bind: &ForwardBind,
     ) {
         if let (Some(pack), Some(pack_bind)) = (&self.pack, &bind.pack) {
-            ctx.kernels
-                .pack_weights
-                .dispatch(pass, pack_bind, pack.grid);
+            pack.record(ctx, pass, pack_bind);
         }
         self.kernel(ctx).dispatch(pass, &bind.forward, self.grid);
     }

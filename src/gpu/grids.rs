@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::kernel::KernelVersion;
-use crate::gpu::table::{FILTER_BLOCK, ROW_BLOCK, WEIGHT_FILTER_BLOCK};
+use crate::gpu::table::{FILTER_BLOCK, ROW_BLOCK, SMALL_FILTER_BLOCK, WEIGHT_FILTER_BLOCK};
 use crate::shape::{ConvShape, PaddingMode};
 
 /// A dispatch's workgroups along x, y and z.
@@ -49,7 +49,8 @@ pub(crate) fn forward_groups(shape: &ConvShape, version: KernelVersion) -> Resul
                 * u64::from(shape.p())
                 * u64::from(shape.q()).div_ceil(u64::from(ROW_BLOCK));
             let chunks = rows.div_ceil(u64::from(FORWARD_WORKGROUP_SIZE));
-            let blocks = u64::from(shape.filters_per_group()).div_ceil(u64::from(FILTER_BLOCK));
+            let block = u64::from(forward_filter_block(shape));
+            let blocks = u64::from(shape.filters_per_group()).div_ceil(block);
             let all = u64::from(shape.groups) * blocks * chunks;
             u32::try_from(all).map_err(|_| too_many(shape))
         }
@@ -68,10 +69,19 @@ fn tiles(len: u64) -> u64 {
 
 /// Columns of the weight gradient as the tiled kernel computes it: (C/G)·R·S weights of a
 /// filter, then its bias when the layer has one.
-/// Floats of the weights packed in blocks of `FILTER_BLOCK` filters for the window forward
-/// (`conv2d_pack_weights.wgsl`): G·⌈(K/G)/8⌉·(C/G)·R·S·8.
+/// Filters per invocation of the window forward of `shape`: `SMALL_FILTER_BLOCK` (4) where a
+/// group has no more filters, else `FILTER_BLOCK` (8).
+pub fn forward_filter_block(shape: &ConvShape) -> u32 {
+    match shape.filters_per_group() {
+        k if k <= SMALL_FILTER_BLOCK => SMALL_FILTER_BLOCK,
+        _ => FILTER_BLOCK,
+    }
+}
+
+/// Floats of the weights packed in blocks of F = `forward_filter_block` filters for the window
+/// forward (`conv2d_pack_weights.wgsl`): G·⌈(K/G)/F⌉·(C/G)·R·S·F.
 pub(crate) fn packed_weights_len(shape: &ConvShape) -> u64 {
-    let block = u64::from(FILTER_BLOCK);
+    let block = u64::from(forward_filter_block(shape));
     let blocks = u64::from(shape.filters_per_group()).div_ceil(block) * u64::from(shape.groups);
     blocks * block * u64::from(shape.channels_per_group()) * u64::from(shape.r) * u64::from(shape.s)
 }

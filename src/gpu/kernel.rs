@@ -196,7 +196,9 @@ pub(crate) struct Kernels {
     pub(crate) forward: WithBias,
     pub(crate) forward_tiled: WithBias,
     pub(crate) forward_window: WithBias,
+    pub(crate) forward_window_small: WithBias,
     pub(crate) pack_weights: Lazy,
+    pub(crate) pack_weights_small: Lazy,
     pub(crate) pack_input_weights: Lazy,
     pub(crate) loss: Lazy,
     pub(crate) loss_reduce: Lazy,
@@ -221,6 +223,22 @@ pub(crate) struct Kernels {
 }
 
 impl Kernels {
+    /// The window forward with `shape`'s block of filters (`grids::forward_filter_block`).
+    pub(crate) fn forward_window_for(&self, shape: &crate::shape::ConvShape) -> &WithBias {
+        match crate::gpu::grids::forward_filter_block(shape) {
+            table::FILTER_BLOCK => &self.forward_window,
+            _ => &self.forward_window_small,
+        }
+    }
+
+    /// The weight pack for the window forward of `shape`.
+    pub(crate) fn pack_weights_for(&self, shape: &crate::shape::ConvShape) -> &Lazy {
+        match crate::gpu::grids::forward_filter_block(shape) {
+            table::FILTER_BLOCK => &self.pack_weights,
+            _ => &self.pack_weights_small,
+        }
+    }
+
     /// The kernels for `device`, none compiled yet.
     pub(crate) fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Self {
         let new = |desc| Lazy::new(device, desc);
@@ -235,7 +253,12 @@ impl Kernels {
             forward: pair(&table::FORWARD, &table::FORWARD_NO_BIAS),
             forward_tiled: pair(&table::FORWARD_TILED, &table::FORWARD_TILED_NO_BIAS),
             forward_window: pair(&table::FORWARD_WINDOW, &table::FORWARD_WINDOW_NO_BIAS),
+            forward_window_small: pair(
+                &table::FORWARD_WINDOW_SMALL,
+                &table::FORWARD_WINDOW_SMALL_NO_BIAS,
+            ),
             pack_weights: new(&table::PACK_WEIGHTS),
+            pack_weights_small: new(&table::PACK_WEIGHTS_SMALL),
             pack_input_weights: new(&table::PACK_INPUT_WEIGHTS),
             loss: new(&table::LOSS),
             loss_reduce: new(&table::LOSS_REDUCE),
@@ -267,7 +290,9 @@ impl Kernels {
         pair(&self.forward);
         pair(&self.forward_tiled);
         pair(&self.forward_window);
+        pair(&self.forward_window_small);
         self.pack_weights.compile();
+        self.pack_weights_small.compile();
         if let Some(fused) = &self.fused_loop {
             pair(fused);
         }

@@ -26,6 +26,7 @@ pub(crate) enum PackFor {
 /// A packed copy: its kernel's grid and params, and its buffer.
 pub(crate) struct WeightPack {
     pack_for: PackFor,
+    shape: ConvShape,
     pub(crate) grid: Grid,
     pub(crate) params: ConvParams,
     uniform: GpuBuffer,
@@ -51,6 +52,7 @@ impl WeightPack {
         let w_blocks = ctx.buffer("packed weights", 4 * len, crate::gpu::memory::STORAGE);
         Ok(WeightPack {
             pack_for,
+            shape: *shape,
             grid,
             params,
             uniform,
@@ -68,7 +70,7 @@ impl WeightPack {
 
     pub(crate) fn kernel<'c>(&self, ctx: &'c GpuContext) -> &'c Kernel {
         match self.pack_for {
-            PackFor::Forward => &ctx.kernels.pack_weights,
+            PackFor::Forward => ctx.kernels.pack_weights_for(&self.shape),
             PackFor::InputGrad => &ctx.kernels.pack_input_weights,
         }
     }

@@ -1,5 +1,6 @@
-//! The window versions, for adapters on CPU cores: the forward with a block of eight filters ×
-//! eight outputs of a row per invocation (reading weights packed by `PACK_WEIGHTS`), dW with a
+//! The window versions, for adapters on CPU cores: the forward with a block of eight filters
+//! (four in groups of at most four) × eight outputs of a row per invocation (reading weights
+//! packed by `PACK_WEIGHTS`), dW with a
 //! whole R×S window of sums of four filters per invocation, and dX with a block of four
 //! channels × eight pixels of a row per invocation.
 
@@ -7,8 +8,12 @@ use super::SIMPLE_WORKGROUP;
 use super::{read, read_write, uniform, Binding, KernelDesc, BWD_INPUT, CONV, FORWARD};
 use crate::gpu::wgsl::Common;
 
-/// Filters per invocation of the window forward (a multiple of 4: its weights come as vec4s).
+/// Filters per invocation of the window forward (its weights come as two vec4s), or
+/// `SMALL_FILTER_BLOCK` where a group has no more than that many (`grids::forward_filter_block`).
 pub const FILTER_BLOCK: u32 = 8;
+/// The window forward's block for groups of at most four filters (one vec4 of weights a tap): a
+/// block of eight would compute twice the products it keeps, and SwiftShader pays for them.
+pub const SMALL_FILTER_BLOCK: u32 = 4;
 /// Outputs of a row per invocation of the window forward (two vec4s of sums per filter; the
 /// shader is written for 8).
 pub const ROW_BLOCK: u32 = 8;
@@ -53,6 +58,23 @@ pub const FORWARD_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
     ..FORWARD_WINDOW
 };
 
+/// The window forward with blocks of `SMALL_FILTER_BLOCK` filters.
+pub const FORWARD_WINDOW_SMALL: KernelDesc = KernelDesc {
+    consts: &[
+        ("FILTER_BLOCK", SMALL_FILTER_BLOCK),
+        ("ROW_BLOCK", ROW_BLOCK),
+    ],
+    grid: "G·⌈(K/G)/4⌉ · ⌈N·P·⌈Q/8⌉ / 64⌉ workgroups, four filters × eight outputs of a row per \
+           invocation (`grids::forward_groups`)",
+    ..FORWARD_WINDOW
+};
+
+pub const FORWARD_WINDOW_SMALL_NO_BIAS: KernelDesc = KernelDesc {
+    consts: FORWARD_WINDOW_SMALL.consts,
+    grid: FORWARD_WINDOW_SMALL.grid,
+    ..FORWARD_WINDOW_NO_BIAS
+};
+
 /// The weights copied into blocks of `FILTER_BLOCK` filters for the window forward.
 pub const PACK_WEIGHTS: KernelDesc = KernelDesc {
     name: "conv2d_pack_weights",
@@ -65,6 +87,14 @@ pub const PACK_WEIGHTS: KernelDesc = KernelDesc {
     workgroup_bytes: 0,
     grid: "⌈G·⌈(K/G)/8⌉·(C/G)·R·S·8 / 64⌉ workgroups, one packed weight per invocation \
            (`grids::pack_weights_len`)",
+};
+
+/// The weights in blocks of `SMALL_FILTER_BLOCK` filters, for `FORWARD_WINDOW_SMALL`.
+pub const PACK_WEIGHTS_SMALL: KernelDesc = KernelDesc {
+    consts: &[("FILTER_BLOCK", SMALL_FILTER_BLOCK)],
+    grid: "⌈G·⌈(K/G)/4⌉·(C/G)·R·S·4 / 64⌉ workgroups, one packed weight per invocation \
+           (`grids::pack_weights_len`)",
+    ..PACK_WEIGHTS
 };
 
 /// Filters per invocation of the window dW.
