@@ -1,7 +1,8 @@
 // conv2d_bwd_weight_window.wgsl — weight and bias gradients with a whole R×S window of sums of
 // four filters per invocation (the window version: for adapters that run invocations on CPU
-// cores, where loads cost far more than products). conv2d_bwd_weight_reduce.wgsl then adds the
-// splits, as for the tiled version.
+// cores, where loads cost far more than products). The four filters' dz at a column come as
+// one vec4 from the packed copy conv2d_pack_output_grad.wgsl makes before it.
+// conv2d_bwd_weight_reduce.wgsl then adds the splits, as for the tiled version.
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, WINDOW_TAPS (the most R·S it holds),
 // WEIGHT_FILTER_BLOCK (4), BIAS_COLUMNS (1 with a bias, 0 without), the ConvParams struct
@@ -11,7 +12,8 @@
 // Bindings (group 0):
 //   0  params   uniform             ConvParams
 //   1  x        storage, read       input (N, C, H, W)
-//   2  dz       storage, read       dL/dz (N, K, P, Q)
+//   2  dz_blocks storage, read      dL/dz in blocks of four filters (N, P, Q, G·⌈(K/G)/4⌉, 4),
+//                                   as vec4s (conv2d_pack_output_grad.wgsl)
 //   3  partial  storage, read_write (splits, K, (C/G)·R·S + 1 with a bias, + 0 without):
 //                                   each split's sums, overwritten
 //
@@ -30,7 +32,7 @@
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dz: array<f32>;
+@group(0) @binding(2) var<storage, read> dz_blocks: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
 // acc[r·S + s]: the four filters' sums of tap (r, s).
@@ -49,11 +51,16 @@ var<private> d7: vec4<f32>;
 var<private> live0: vec4<bool>;
 var<private> live1: vec4<bool>;
 
-// The four filters' dz at column q (clamped to the row: a column ≥ Q is not live) of the rows
-// starting at `row_at`.
-fn block_dz(row_at: vec4<u32>, q: u32) -> vec4<f32> {
-    let at = row_at + vec4<u32>(min(q, params.q - 1u));
-    return vec4<f32>(dz[at.x], dz[at.y], dz[at.z], dz[at.w]);
+// Blocks of four filters, all groups': the vec4s of dz_blocks per output pixel.
+fn filter_blocks() -> u32 {
+    let kg = params.k / params.conv_groups;
+    return params.conv_groups * ((kg + WEIGHT_FILTER_BLOCK - 1u) / WEIGHT_FILTER_BLOCK);
+}
+
+// The block's four filters' dz at column q (clamped to the row: a column ≥ Q is not live) of
+// the row whose column 0 is dz_blocks[row_at]: one vec4 load.
+fn block_dz(row_at: u32, q: u32) -> vec4<f32> {
+    return dz_blocks[row_at + min(q, params.q - 1u) * filter_blocks()];
 }
 
 // acc[t] += d_j · x_j for the eight columns j where keep.
@@ -113,7 +120,7 @@ fn add_row_strided(x_row: u32, r: u32, q0: u32) {
 }
 
 // Adds the taps of output row (n, p), and its dz to bias_acc, in blocks of eight columns.
-fn add_blocks(x_plane: u32, row_at: vec4<u32>, p: u32, sliding: bool) {
+fn add_blocks(x_plane: u32, row_at: u32, p: u32, sliding: bool) {
     for (var b = 0u; b < (params.q + 7u) / 8u; b++) {
         let q0 = 8u * b;
         live0 = vec4<u32>(q0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(params.q);
@@ -151,7 +158,7 @@ fn add_blocks(x_plane: u32, row_at: vec4<u32>, p: u32, sliding: bool) {
 
 // The same for a row of one column (Q = 1, a linear layer's): that column's taps alone, so
 // none of a block's seven empty columns is read or multiplied. The same sums in the same order.
-fn add_column(x_plane: u32, row_at: vec4<u32>, p: u32) {
+fn add_column(x_plane: u32, row_at: u32, p: u32) {
     let d = block_dz(row_at, 0u);
     bias_acc += d;
     for (var r = 0u; r < params.r; r++) {
@@ -190,7 +197,6 @@ fn main(
     let k0 = g * kg + (kb % kblocks) * WEIGHT_FILTER_BLOCK;
     // The block's last filter, counted from k0.
     let last = min(WEIGHT_FILTER_BLOCK, (g + 1u) * kg - k0) - 1u;
-    let ks = vec4<u32>(k0) + min(vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last));
     let c = g * cg + ci;
     let taps = params.r * params.s;
     for (var t = 0u; t < taps; t++) {
@@ -206,7 +212,7 @@ fn main(
         let n = row / params.p;
         let p = row % params.p;
         let x_plane = (n * params.c + c) * params.h;
-        let row_at = ((vec4<u32>(n * params.k) + ks) * params.p + vec4<u32>(p)) * params.q;
+        let row_at = row * params.q * filter_blocks() + kb;
         if (params.q == 1u) {
             add_column(x_plane, row_at, p);
         } else {

@@ -237,7 +237,7 @@ fn padding_past_the_kernels_i32_indices_is_refused_by_the_trainer() {
 }
 
 #[test]
-fn the_window_kernels_packed_weights_match_their_twins() {
+fn the_window_kernels_packed_copies_match_their_twins() {
     let ctx = common::gpu();
     let mut gen = CaseGenerator::new(23);
     let mut blocks = std::collections::BTreeSet::new();
@@ -261,6 +261,20 @@ fn the_window_kernels_packed_weights_match_their_twins() {
             "{}",
             case.shape
         );
+        // The window dW's dz (N, K, P, Q), in blocks of four filters: the same bits, zeros past
+        // each group's last filter.
+        let s = &case.shape;
+        let dims = [s.n, s.k, s.p(), s.q()].map(|d| d as usize);
+        let dz = Tensor4::new(
+            "dz",
+            dims,
+            (0..dims.iter().product::<usize>())
+                .map(|i| i as f32 - 7.5)
+                .collect(),
+        )
+        .expect("dz");
+        let packed = wgconv::gpu::forward::packed_output_grad(ctx, s, &dz).expect("pack");
+        assert_eq!(packed, wgconv::cpu::pack_output_grad(s, &dz.data), "{s}");
     }
     // Both blocks of filters of the window forward (8, and 4 for small groups) were packed.
     assert_eq!(blocks.into_iter().collect::<Vec<_>>(), [4, 8]);

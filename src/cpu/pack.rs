@@ -1,5 +1,6 @@
-//! The weights in blocks of filters, as `conv2d_pack_weights.wgsl` copies them for the window
-//! forward.
+//! The packed copies the window versions read: the weights in blocks of filters
+//! (`conv2d_pack_weights.wgsl`, the forward) or of channels (`conv2d_pack_input_weights.wgsl`,
+//! dX), and dz in blocks of filters (`conv2d_pack_output_grad.wgsl`, dW).
 
 use crate::gpu::grids::forward_filter_block;
 use crate::shape::ConvShape;
@@ -37,6 +38,27 @@ pub fn pack_input_weights(shape: &ConvShape, w: &[f32]) -> Vec<f32> {
         let ci = cb * block + j;
         if ci < cg {
             *v = w[(k * cg + ci) * taps + tap];
+        }
+    }
+    out
+}
+
+/// `dz` (N, K, P, Q) as (N, P, Q, G·⌈(K/G)/4⌉, 4), as `conv2d_pack_output_grad.wgsl` copies it
+/// for the window dW: element (n, p, q, block, j) is dz[n, k, p, q] for filter k = g·K/G +
+/// 4·(block mod ⌈(K/G)/4⌉) + j of group g = block div ⌈(K/G)/4⌉, or 0 past the group's last.
+pub fn pack_output_grad(shape: &ConvShape, dz: &[f32]) -> Vec<f32> {
+    let block = crate::gpu::table::WEIGHT_FILTER_BLOCK as usize;
+    let kg = shape.filters_per_group() as usize;
+    let kblocks = kg.div_ceil(block);
+    let blocks = shape.groups as usize * kblocks;
+    let pq = (shape.p() * shape.q()) as usize;
+    let mut out = vec![0.0; shape.n as usize * pq * blocks * block];
+    for (i, v) in out.iter_mut().enumerate() {
+        let (j, b, pixel) = (i % block, (i / block) % blocks, i / (block * blocks));
+        let kk = (b % kblocks) * block + j;
+        if kk < kg {
+            let k = (b / kblocks) * kg + kk;
+            *v = dz[((pixel / pq) * shape.k as usize + k) * pq + pixel % pq];
         }
     }
     out

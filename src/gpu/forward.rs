@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::gpu::grids::{fold_grid, forward_groups, Grid};
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
-use crate::gpu::pack::{PackFor, WeightPack};
+use crate::gpu::pack::{Pack, PackFor};
 use crate::gpu::params::ConvParams;
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, ShapeError};
@@ -56,7 +56,7 @@ pub(crate) struct ForwardPlan {
     params: GpuBuffer,
     /// The simple kernel compiled for this shape, where the context specialises.
     specialised: Option<std::sync::Arc<Kernel>>,
-    pack: Option<WeightPack>,
+    pack: Option<Pack>,
 }
 
 impl ForwardPlan {
@@ -87,7 +87,7 @@ impl ForwardPlan {
             wgpu::BufferUsages::UNIFORM,
         );
         let pack = match version {
-            KernelVersion::Window => Some(WeightPack::new(ctx, shape, PackFor::Forward)?),
+            KernelVersion::Window => Some(Pack::new(ctx, shape, PackFor::Forward)?),
             _ => None,
         };
         Ok(ForwardPlan {
@@ -121,7 +121,7 @@ impl ForwardPlan {
         b: Option<&wgpu::Buffer>,
     ) -> Result<ForwardBind> {
         let (pack, weights) = match &self.pack {
-            Some(pack) => (Some(pack.bind(ctx, w)?), ("w_blocks", &*pack.w_blocks)),
+            Some(pack) => (Some(pack.bind(ctx, w)?), pack.packed()),
             None => (None, ("w", w)),
         };
         let mut named = vec![
@@ -163,25 +163,27 @@ pub fn packed_input_weights(ctx: &GpuContext, shape: &ConvShape, w: &Tensor4) ->
     pack_alone(ctx, shape, w, PackFor::InputGrad)
 }
 
+/// The window dW's packed dz (N, K, P, Q) for `shape`, read back (twin `cpu::pack_output_grad`).
+#[doc(hidden)]
+pub fn packed_output_grad(ctx: &GpuContext, shape: &ConvShape, dz: &Tensor4) -> Result<Vec<f32>> {
+    pack_alone(ctx, shape, dz, PackFor::WeightGrad)
+}
+
 fn pack_alone(
     ctx: &GpuContext,
     shape: &ConvShape,
-    w: &Tensor4,
+    source: &Tensor4,
     pack_for: PackFor,
 ) -> Result<Vec<f32>> {
-    let w = crate::gpu::DeviceTensor::upload(ctx, "w", w)?;
-    let pack = WeightPack::new(ctx, shape, pack_for)?;
-    let bind = pack.bind(ctx, w.buffer())?;
+    let source = crate::gpu::DeviceTensor::upload(ctx, "pack source", source)?;
+    let pack = Pack::new(ctx, shape, pack_for)?;
+    let bind = pack.bind(ctx, source.buffer())?;
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     crate::gpu::op_timer::record_pass(ctx, &mut encoder, pack.kernel(ctx).desc.name, |pass| {
         pack.record(ctx, pass, &bind)
     })?;
     ctx.queue.submit([encoder.finish()]);
-    ctx.read_back(
-        &pack.w_blocks,
-        pack.len(shape),
-        "reading the packed weights",
-    )
+    ctx.read_back(&pack.blocks, pack.len(), "reading the packed copy")
 }
 
 fn too_big(ctx: &GpuContext, what: String, needed: u64) -> Error {

@@ -86,6 +86,14 @@ pub(crate) fn packed_weights_len(shape: &ConvShape) -> u64 {
     blocks * block * u64::from(shape.channels_per_group()) * u64::from(shape.r) * u64::from(shape.s)
 }
 
+/// Floats of dz packed in blocks of `WEIGHT_FILTER_BLOCK` filters for the window dW
+/// (`conv2d_pack_output_grad.wgsl`): N·P·Q·G·⌈(K/G)/4⌉·4.
+pub(crate) fn packed_output_grad_len(shape: &ConvShape) -> u64 {
+    let block = u64::from(WEIGHT_FILTER_BLOCK);
+    let blocks = u64::from(shape.filters_per_group()).div_ceil(block) * u64::from(shape.groups);
+    u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q()) * blocks * block
+}
+
 /// Floats of the weights packed in blocks of `CHANNEL_BLOCK` channels for the window dX
 /// (`conv2d_pack_input_weights.wgsl`): K·⌈(C/G)/4⌉·R·S·4.
 pub(crate) fn packed_input_weights_len(shape: &ConvShape) -> u64 {
@@ -223,7 +231,7 @@ pub fn window_input_takes(shape: &ConvShape) -> Result<()> {
 /// Splits of the window dW (`conv2d_bwd_weight_window.wgsl`), a range of output rows (n, p)
 /// each: enough for 256 invocations (a CPU's lanes several times over), at most one per row,
 /// and enough that no invocation runs past [`WINDOW_LOOP_BUDGET`]; an error where the partial
-/// sums would not fit `cap` bytes or [`window_takes`] refuses the shape.
+/// sums or the packed dz would not fit `cap` bytes or [`window_takes`] refuses the shape.
 pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
     window_takes(shape)?;
     let rows = u64::from(shape.n) * u64::from(shape.p());
@@ -238,6 +246,13 @@ pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
         .min(cap / per_split_bytes.max(1))
         .max(needed)
         .max(1);
+    let packed_bytes = 4 * packed_output_grad_len(shape);
+    if packed_bytes > cap {
+        return Err(Error::Invalid(format!(
+            "{shape}: the window dW's dz in blocks of {WEIGHT_FILTER_BLOCK} filters \
+             ({packed_bytes} bytes) does not fit one binding ({cap} bytes)"
+        )));
+    }
     if splits.saturating_mul(per_split_bytes) > cap || splits > u64::from(u32::MAX) {
         return Err(Error::Invalid(format!(
             "{shape}: the window dW's {splits} partial sums of {per_split_bytes} bytes do not \

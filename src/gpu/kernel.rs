@@ -200,6 +200,7 @@ pub(crate) struct Kernels {
     pub(crate) pack_weights: Lazy,
     pub(crate) pack_weights_small: Lazy,
     pub(crate) pack_input_weights: Lazy,
+    pub(crate) pack_output_grad: Lazy,
     pub(crate) loss: Lazy,
     pub(crate) loss_reduce: Lazy,
     pub(crate) bwd_weight: WithBias,
@@ -260,6 +261,7 @@ impl Kernels {
             pack_weights: new(&table::PACK_WEIGHTS),
             pack_weights_small: new(&table::PACK_WEIGHTS_SMALL),
             pack_input_weights: new(&table::PACK_INPUT_WEIGHTS),
+            pack_output_grad: new(&table::PACK_OUTPUT_GRAD),
             loss: new(&table::LOSS),
             loss_reduce: new(&table::LOSS_REDUCE),
             bwd_weight: pair(&table::BWD_WEIGHT, &table::BWD_WEIGHT_NO_BIAS),
@@ -303,6 +305,7 @@ impl Kernels {
         self.bwd_input.compile();
         pair(&self.bwd_weight_tiled);
         pair(&self.bwd_weight_window);
+        self.pack_output_grad.compile();
         pair(&self.bwd_weight_reduce);
         for k in [
             &self.bwd_input_tiled,

@@ -1,14 +1,16 @@
-//! The packed copies of the weights that the window forward and dX read as vec4s, made before
-//! each pass: blocks of filters (`conv2d_pack_weights.wgsl`) or of channels
-//! (`conv2d_pack_input_weights.wgsl`).
+//! The packed copies that the window versions read as vec4s, made before each pass: the weights
+//! in blocks of filters for the forward (`conv2d_pack_weights.wgsl`) or of channels for dX
+//! (`conv2d_pack_input_weights.wgsl`), and dz in blocks of filters for dW
+//! (`conv2d_pack_output_grad.wgsl`).
 
 use crate::error::Result;
 use crate::gpu::forward::conv_params;
 use crate::gpu::grids::{
-    fold_grid, groups, packed_input_weights_len, packed_weights_len, Grid,
+    fold_grid, groups, packed_input_weights_len, packed_output_grad_len, packed_weights_len, Grid,
     ELEMENTWISE_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::Kernel;
+use crate::gpu::launch::Recording;
 use crate::gpu::memory::GpuBuffer;
 use crate::gpu::params::ConvParams;
 use crate::gpu::GpuContext;
@@ -21,26 +23,38 @@ pub(crate) enum PackFor {
     Forward,
     /// The window dX: blocks of four channels.
     InputGrad,
+    /// The window dW: dz (not the weights) in blocks of four filters.
+    WeightGrad,
+}
+
+impl PackFor {
+    /// The names of the pack kernel's source and packed bindings.
+    fn bindings(self) -> (&'static str, &'static str) {
+        match self {
+            PackFor::WeightGrad => ("dz", "dz_blocks"),
+            _ => ("w", "w_blocks"),
+        }
+    }
 }
 
 /// A packed copy: its kernel's grid and params, and its buffer.
-pub(crate) struct WeightPack {
+pub(crate) struct Pack {
     pack_for: PackFor,
     shape: ConvShape,
     pub(crate) grid: Grid,
     pub(crate) params: ConvParams,
     uniform: GpuBuffer,
-    pub(crate) w_blocks: GpuBuffer,
+    pub(crate) blocks: GpuBuffer,
 }
 
-impl WeightPack {
+impl Pack {
     pub(crate) fn new(ctx: &GpuContext, shape: &ConvShape, pack_for: PackFor) -> Result<Self> {
-        let len = match pack_for {
-            PackFor::Forward => packed_weights_len(shape),
-            PackFor::InputGrad => packed_input_weights_len(shape),
-        };
+        let len = packed_len(shape, pack_for);
         let grid = fold_grid(
-            groups(len, ELEMENTWISE_WORKGROUP_SIZE)?,
+            groups(
+                pack_invocations(shape, pack_for),
+                ELEMENTWISE_WORKGROUP_SIZE,
+            )?,
             ctx.limits.max_compute_workgroups_per_dimension,
         )?;
         let params = conv_params(shape, grid);
@@ -49,40 +63,58 @@ impl WeightPack {
             bytemuck::bytes_of(&params),
             wgpu::BufferUsages::UNIFORM,
         );
-        let w_blocks = ctx.buffer("packed weights", 4 * len, crate::gpu::memory::STORAGE);
-        Ok(WeightPack {
+        let blocks = ctx.buffer("packed copy", 4 * len, crate::gpu::memory::STORAGE);
+        Ok(Pack {
             pack_for,
             shape: *shape,
             grid,
             params,
             uniform,
-            w_blocks,
+            blocks,
         })
     }
 
     /// Floats in the copy.
-    pub(crate) fn len(&self, shape: &ConvShape) -> usize {
-        match self.pack_for {
-            PackFor::Forward => packed_weights_len(shape) as usize,
-            PackFor::InputGrad => packed_input_weights_len(shape) as usize,
-        }
+    pub(crate) fn len(&self) -> usize {
+        packed_len(&self.shape, self.pack_for) as usize
+    }
+
+    /// The packed binding's name and buffer, for the kernel that reads it.
+    pub(crate) fn packed(&self) -> (&'static str, &wgpu::Buffer) {
+        (self.pack_for.bindings().1, &self.blocks)
     }
 
     pub(crate) fn kernel<'c>(&self, ctx: &'c GpuContext) -> &'c Kernel {
         match self.pack_for {
             PackFor::Forward => ctx.kernels.pack_weights_for(&self.shape),
             PackFor::InputGrad => &ctx.kernels.pack_input_weights,
+            PackFor::WeightGrad => &ctx.kernels.pack_output_grad,
         }
     }
 
-    /// The pack's bind group, reading the weights `w` (K, C/G, R, S).
-    pub(crate) fn bind(&self, ctx: &GpuContext, w: &wgpu::Buffer) -> Result<wgpu::BindGroup> {
+    /// The pack's bind group, reading `source`: the weights (K, C/G, R, S), or dz (N, K, P, Q)
+    /// for the window dW.
+    pub(crate) fn bind(&self, ctx: &GpuContext, source: &wgpu::Buffer) -> Result<wgpu::BindGroup> {
+        let (source_name, packed_name) = self.pack_for.bindings();
         let named = [
             ("params", &*self.uniform),
-            ("w", w),
-            ("w_blocks", &*self.w_blocks),
+            (source_name, source),
+            (packed_name, &*self.blocks),
         ];
         self.kernel(ctx).bind(&ctx.device, &named)
+    }
+
+    /// Records the pack of `source` into `rec` (the layer ops' path).
+    pub(crate) fn dispatch(
+        &self,
+        ctx: &GpuContext,
+        rec: &mut Recording<'_>,
+        source: &wgpu::Buffer,
+    ) -> Result<()> {
+        let (source_name, packed_name) = self.pack_for.bindings();
+        let named = [(source_name, source), (packed_name, &*self.blocks)];
+        let params = bytemuck::bytes_of(&self.params);
+        rec.dispatch(self.kernel(ctx), params, &named, self.grid)
     }
 
     pub(crate) fn record(
@@ -92,5 +124,23 @@ impl WeightPack {
         bind: &wgpu::BindGroup,
     ) {
         self.kernel(ctx).dispatch(pass, bind, self.grid);
+    }
+}
+
+/// Floats in `shape`'s copy for `pack_for`.
+fn packed_len(shape: &ConvShape, pack_for: PackFor) -> u64 {
+    match pack_for {
+        PackFor::Forward => packed_weights_len(shape),
+        PackFor::InputGrad => packed_input_weights_len(shape),
+        PackFor::WeightGrad => packed_output_grad_len(shape),
+    }
+}
+
+/// Invocations of `pack_for`'s pack kernel: one per packed float, or for dz one per output
+/// pixel (N·P·Q), each writing that pixel's blocks.
+fn pack_invocations(shape: &ConvShape, pack_for: PackFor) -> u64 {
+    match pack_for {
+        PackFor::WeightGrad => u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q()),
+        _ => packed_len(shape, pack_for),
     }
 }

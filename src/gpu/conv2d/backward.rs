@@ -13,6 +13,7 @@ use crate::gpu::grids::{
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
+use crate::gpu::pack::{Pack, PackFor};
 use crate::gpu::params::{ConvParams, ElementwiseParams};
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::tune::TunedPass;
@@ -309,18 +310,28 @@ fn weight_grads(
         let kernel = k.bwd_weight.get(shape.bias);
         return rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid);
     }
-    let (kernel, splits, workgroups) = match version {
+    let pack;
+    let (kernel, splits, workgroups, dz) = match version {
         KernelVersion::Window => {
             let splits = window_splits(shape, ctx.binding_limit().0)?;
             let workgroups = window_groups(shape, splits)?;
-            (k.bwd_weight_window.get(shape.bias), splits, workgroups)
+            // The window dW reads dz in blocks of filters, packed first.
+            pack = Pack::new(ctx, shape, PackFor::WeightGrad)?;
+            pack.dispatch(ctx, rec, dz)?;
+            let kernel = k.bwd_weight_window.get(shape.bias);
+            (kernel, splits, workgroups, pack.packed())
         }
         _ => {
             let splits = weight_splits(shape, ctx.binding_limit().0)?;
             let tiles = weight_tiles(shape)?
                 .checked_mul(splits)
                 .ok_or_else(|| Error::Invalid(format!("{shape}: too many workgroups for dW")))?;
-            (k.bwd_weight_tiled.get(shape.bias), splits, tiles)
+            (
+                k.bwd_weight_tiled.get(shape.bias),
+                splits,
+                tiles,
+                ("dz", dz),
+            )
         }
     };
     let grid = fold_grid(workgroups, max_dim)?;
@@ -330,7 +341,7 @@ fn weight_grads(
         splits,
         ..conv_params(shape, grid)
     };
-    let named = [("x", x), ("dz", dz), ("partial", &*partial)];
+    let named = [("x", x), dz, ("partial", &*partial)];
     rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)?;
     let grid = fold_grid(groups(cols, ELEMENTWISE_WORKGROUP_SIZE)?, max_dim)?;
     let params = ConvParams {

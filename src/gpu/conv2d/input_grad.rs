@@ -9,7 +9,7 @@ use crate::gpu::grids::{
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, scratch, Recording};
-use crate::gpu::pack::{PackFor, WeightPack};
+use crate::gpu::pack::{Pack, PackFor};
 use crate::gpu::params::ConvParams;
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, PaddingMode};
@@ -57,11 +57,9 @@ pub(super) fn input_grad(
         KernelVersion::Tiled => (&k.bwd_input_tiled, input_tiles(shape)?, ("w", w)),
         KernelVersion::Window => {
             let groups = input_window_groups(shape)?;
-            pack = WeightPack::new(ctx, shape, PackFor::InputGrad)?;
-            let named = [("w", w), ("w_blocks", &*pack.w_blocks)];
-            let params = bytemuck::bytes_of(&pack.params);
-            rec.dispatch(pack.kernel(ctx), params, &named, pack.grid)?;
-            (&k.bwd_input_window, groups, ("w_blocks", &*pack.w_blocks))
+            pack = Pack::new(ctx, shape, PackFor::InputGrad)?;
+            pack.dispatch(ctx, rec, w)?;
+            (&k.bwd_input_window, groups, pack.packed())
         }
     };
     let grid = fold_grid(groups, max_dim)?;

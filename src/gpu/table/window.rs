@@ -117,7 +117,7 @@ pub const BWD_WEIGHT_WINDOW: KernelDesc = KernelDesc {
     bindings: &[
         uniform("params"),
         read("x"),
-        read("dz"),
+        read("dz_blocks"),
         read_write("partial"),
     ],
     workgroup_size: SIMPLE_WORKGROUP,
@@ -133,6 +133,17 @@ pub const BWD_WEIGHT_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
         ("WEIGHT_FILTER_BLOCK", WEIGHT_FILTER_BLOCK),
     ],
     ..BWD_WEIGHT_WINDOW
+};
+
+/// dz copied into blocks of `WEIGHT_FILTER_BLOCK` filters for the window dW.
+pub const PACK_OUTPUT_GRAD: KernelDesc = KernelDesc {
+    name: "conv2d_pack_output_grad",
+    body: include_str!("../../../shaders/conv2d_pack_output_grad.wgsl"),
+    consts: &[("WEIGHT_FILTER_BLOCK", WEIGHT_FILTER_BLOCK)],
+    bindings: &[uniform("params"), read("dz"), read_write("dz_blocks")],
+    grid: "⌈N·P·Q / 64⌉ workgroups, an output pixel's blocks per invocation \
+           (`pack::pack_invocations`)",
+    ..PACK_WEIGHTS
 };
 
 /// Channels per invocation of the window dX.

@@ -8,7 +8,7 @@ use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::ForwardPlan;
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
-use crate::gpu::pack::{PackFor, WeightPack};
+use crate::gpu::pack::{Pack, PackFor};
 use crate::gpu::params::FusedLoopParams;
 use crate::gpu::trainer::buffers::Buffers;
 use crate::gpu::trainer::grids::Uniforms;
@@ -42,8 +42,10 @@ pub(super) struct Binds {
     /// (`gpu::specialize`); the bind groups above are made for them.
     pub(super) bwd_weight_kernel: Arc<Kernel>,
     pub(super) bwd_input_kernel: Arc<Kernel>,
+    /// The window dW's packed dz and its pack's bind group.
+    pub(super) bwd_weight_pack: Option<(Pack, wgpu::BindGroup)>,
     /// The window dX's packed weights and their pack's bind group.
-    pub(super) bwd_input_pack: Option<(WeightPack, wgpu::BindGroup)>,
+    pub(super) bwd_input_pack: Option<(Pack, wgpu::BindGroup)>,
     /// conv2d_bwd_input_fold.wgsl's, for a padding mode other than zeros.
     pub(super) bwd_input_fold: Option<wgpu::BindGroup>,
     pub(super) sgd_w: wgpu::BindGroup,
@@ -64,8 +66,21 @@ impl Binds {
         let (w, b) = (layer.weight().buffer(), layer.bias_buffer());
         let (x, dz) = (&*buf.x, &*buf.dz);
         let bias = layer.bias().is_some();
+        // The window dW reads dz in blocks of filters, packed each step.
+        let bwd_weight_pack = match versions.bwd_weight {
+            KernelVersion::Window => {
+                let pack = Pack::new(ctx, shape, PackFor::WeightGrad)?;
+                let bind = pack.bind(ctx, dz)?;
+                Some((pack, bind))
+            }
+            _ => None,
+        };
+        let split_dz = match &bwd_weight_pack {
+            Some((pack, _)) => pack.packed(),
+            None => ("dz", dz),
+        };
         let (bwd_weight_kernel, bwd_weight, bwd_weight_reduce) =
-            weight_grad_binds(ctx, (bias, versions.bwd_weight), buf, u)?;
+            weight_grad_binds(ctx, (bias, versions.bwd_weight), buf, u, split_dz)?;
         let bwd_input = match versions.bwd_input {
             KernelVersion::Simple => &k.bwd_input,
             KernelVersion::Tiled => &k.bwd_input_tiled,
@@ -75,14 +90,14 @@ impl Binds {
         // The window dX reads the weights packed in blocks of channels, packed each step.
         let bwd_input_pack = match versions.bwd_input {
             KernelVersion::Window => {
-                let pack = WeightPack::new(ctx, shape, PackFor::InputGrad)?;
+                let pack = Pack::new(ctx, shape, PackFor::InputGrad)?;
                 let bind = pack.bind(ctx, w)?;
                 Some((pack, bind))
             }
             _ => None,
         };
         let input_weights = match &bwd_input_pack {
-            Some((pack, _)) => ("w_blocks", &*pack.w_blocks),
+            Some((pack, _)) => pack.packed(),
             None => ("w", w),
         };
         let sgd = |params: &wgpu::Buffer, param, grad, momentum| {
@@ -133,6 +148,7 @@ impl Binds {
             bwd_weight,
             bwd_weight_reduce,
             bwd_weight_kernel,
+            bwd_weight_pack,
             bwd_input: bwd_input.bind(
                 device,
                 &[
@@ -154,8 +170,6 @@ impl Binds {
     }
 }
 
-/// The weight gradient's bind groups: the simple kernel's, or the tiled one's partial sums and
-/// their reduction.
 /// The kernel of a split weight gradient (`version` tiled or window), before its reduction.
 fn split_weight_kernel(
     k: &crate::gpu::kernel::Kernels,
@@ -180,11 +194,14 @@ fn specialised_or(
 
 type WeightGradBinds = (Arc<Kernel>, wgpu::BindGroup, Option<wgpu::BindGroup>);
 
+/// The weight gradient's bind groups: the simple kernel's, or the split one's partial sums
+/// (reading `split_dz`: dz, or the window dW's packed copy) and their reduction.
 fn weight_grad_binds(
     ctx: &GpuContext,
     (bias, version): (bool, KernelVersion),
     buf: &Buffers,
     u: &Uniforms,
+    split_dz: (&str, &wgpu::Buffer),
 ) -> Result<WeightGradBinds> {
     let (device, k) = (&ctx.device, &ctx.kernels);
     let (x, dz): (&wgpu::Buffer, &wgpu::Buffer) = (&buf.x, &buf.dz);
@@ -210,7 +227,7 @@ fn weight_grad_binds(
             &[
                 ("params", &u.bwd_weight),
                 ("x", x),
-                ("dz", dz),
+                split_dz,
                 ("partial", partial),
             ],
         )?,

@@ -59,6 +59,9 @@ impl Trainer {
         let bias = self.shape.bias;
         k.loss.dispatch(pass, &b.loss, g.loss);
         k.loss_reduce.dispatch(pass, &b.loss_reduce, (1, 1, 1));
+        if let Some((pack, bind)) = &b.bwd_weight_pack {
+            pack.record(&self.ctx, pass, bind);
+        }
         b.bwd_weight_kernel
             .dispatch(pass, &b.bwd_weight, g.bwd_weight);
         if let Some(reduce) = &b.bwd_weight_reduce {
