@@ -7,7 +7,7 @@
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, WINDOW_TAPS (the most R·S it holds),
 // WEIGHT_FILTER_BLOCK (4), BIAS_COLUMNS (1 with a bias, 0 without), the ConvParams struct
 // generated from `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl,
-// common/window_columns.wgsl (the columns a block reads).
+// common/window_columns.wgsl (the columns a block reads), common/input_rows.wgsl.
 //
 // Bindings (group 0):
 //   0  params   uniform             ConvParams
@@ -16,6 +16,8 @@
 //                                   as vec4s (conv2d_pack_output_grad.wgsl)
 //   3  partial  storage, read_write (splits, K, (C/G)·R·S + 1 with a bias, + 0 without):
 //                                   each split's sums, overwritten
+//   4  x_rows   storage, read       x's rows for the sliding path (conv2d_pack_input_rows.wgsl,
+//                                   common/input_rows.wgsl); any buffer where it is not taken
 //
 // Invocation i = (split·G·⌈(K/G)/4⌉ + kb)·(C/G) + c' sums, for filters k0 … k0 + 3 of block kb
 // (those in its group g) and every tap (r, s) of channel c' at once, dw[k, c', r, s] =
@@ -23,7 +25,7 @@
 // output rows (n, p) of its split (rows split·chunk …, chunk = ⌈N·P / splits⌉) and every q, in
 // (n, p, q) order, a tap in zero padding skipped. It reads the row in blocks of eight columns:
 // each dz once for the R·S taps and, at stride 1, each x once for the S taps of a row (sliding
-// by a column); a row of one column (Q = 1) alone. The host sizes the splits so that an invocation runs fewer than 65,535 loop
+// by a column, from rows of x packed for vec4 loads); a row of one column (Q = 1) alone. The host sizes the splits so that an invocation runs fewer than 65,535 loop
 // iterations (`grids::window_splits`): llvmpipe ends every loop of an invocation past that
 // many in all, and the sums would come out short. With a bias, invocation c' = 0 also sums dz
 // into the split's column (C/G)·R·S (db[k]). Deterministic: fixed ranges and orders, no atomics.
@@ -34,6 +36,7 @@
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dz_blocks: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(4) var<storage, read> x_rows: array<vec4<f32>>;
 
 // acc[r·S + s]: the four filters' sums of tap (r, s).
 var<private> acc: array<vec4<f32>, WINDOW_TAPS>;
@@ -77,24 +80,18 @@ fn add_tap(t: u32, x0: vec4<f32>, x1: vec4<f32>, keep0: vec4<bool>, keep1: vec4<
     acc[t] = a;
 }
 
-// The taps of input row `x_row` for row r of the window, stride_w = dilation_w = 1 and zero
-// padding (or none) at the sides: the inputs of tap s + 1 are those of tap s one column on.
-fn add_row_sliding(x_row: u32, r: u32, q0: u32) {
+// The taps of input row `row` (n·C + c)·H + h for row r of the window, stride_w = dilation_w
+// = 1 and zero padding (or none) at the sides: the inputs of tap s + 1 are those of tap s one
+// column on. They come from x_rows four at a time (zeros in the padding, as the simple version
+// reads none there: the same values, and the same taps skipped).
+fn add_row_sliding(row: u32, r: u32, q0: u32) {
     let c0 = i32(q0) - i32(params.pad_left);
     let cols0 = vec4<i32>(c0) + vec4<i32>(0, 1, 2, 3);
     let cols1 = cols0 + vec4<i32>(4);
-    var x0 = vec4<f32>(
-        read_inside(x_row, c0),
-        read_inside(x_row, c0 + 1),
-        read_inside(x_row, c0 + 2),
-        read_inside(x_row, c0 + 3),
-    );
-    var x1 = vec4<f32>(
-        read_inside(x_row, c0 + 4),
-        read_inside(x_row, c0 + 5),
-        read_inside(x_row, c0 + 6),
-        read_inside(x_row, c0 + 7),
-    );
+    let at = row * (input_rows_width() / 4u) + q0 / 4u;
+    var x0 = x_rows[at];
+    var x1 = x_rows[at + 1u];
+    var ahead = x_rows[at + 2u];
     for (var s = 0u; s < params.s; s++) {
         let shift = vec4<i32>(i32(s));
         let keep0 = select(vec4<bool>(false), inside(cols0 + shift), live0);
@@ -102,7 +99,11 @@ fn add_row_sliding(x_row: u32, r: u32, q0: u32) {
         add_tap(r * params.s + s, x0, x1, keep0, keep1);
         if (s + 1u < params.s) {
             x0 = vec4<f32>(x0.yzw, x1.x);
-            x1 = vec4<f32>(x1.yzw, read_inside(x_row, c0 + 8 + i32(s)));
+            x1 = vec4<f32>(x1.yzw, ahead.x);
+            ahead = vec4<f32>(ahead.yzw, 0.0);
+            if ((s + 1u) % 4u == 0u) {
+                ahead = x_rows[at + 2u + (s + 1u) / 4u];
+            }
         }
     }
 }
@@ -145,11 +146,10 @@ fn add_blocks(x_plane: u32, row_at: u32, p: u32, sliding: bool) {
             let hp = i32(p * params.stride_h + r * params.dilation_h) - i32(params.pad_top);
             let hi = padded_source(hp, i32(params.h), params.pad_mode);
             if (hi >= 0) {
-                let x_row = (x_plane + u32(hi)) * params.w;
                 if (sliding) {
-                    add_row_sliding(x_row, r, q0);
+                    add_row_sliding(x_plane + u32(hi), r, q0);
                 } else {
-                    add_row_strided(x_row, r, q0);
+                    add_row_strided((x_plane + u32(hi)) * params.w, r, q0);
                 }
             }
         }

@@ -275,6 +275,10 @@ fn the_window_kernels_packed_copies_match_their_twins() {
         .expect("dz");
         let packed = wgconv::gpu::forward::packed_output_grad(ctx, s, &dz).expect("pack");
         assert_eq!(packed, wgconv::cpu::pack_output_grad(s, &dz.data), "{s}");
+        // The window dW's rows of x: the same bits, moved right by the left padding, zeros
+        // around.
+        let packed = wgconv::gpu::forward::packed_input_rows(ctx, s, &case.x).expect("pack");
+        assert_eq!(packed, wgconv::cpu::pack_input_rows(s, &case.x.data), "{s}");
     }
     // Both blocks of filters of the window forward (8, and 4 for small groups) were packed.
     assert_eq!(blocks.into_iter().collect::<Vec<_>>(), [4, 8]);

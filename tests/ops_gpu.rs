@@ -162,9 +162,7 @@ fn conv_backward_matches_the_twin_on_random_shapes() {
 /// (`add_column`), which the random shapes reach seldom.
 #[test]
 fn the_window_weight_gradient_of_one_column_matches_the_twin() {
-    use wgconv::{ConvShape, ConvShapeSpec, Padding, PaddingMode};
-    let ctx = gpu();
-    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    use wgconv::{ConvShapeSpec, Padding, PaddingMode};
     let specs = [
         // A linear layer of 37 features → 6, batch 9 (K not a multiple of the block of 4).
         ConvShapeSpec {
@@ -209,37 +207,79 @@ fn the_window_weight_gradient_of_one_column_matches_the_twin() {
         },
     ];
     for spec in specs {
-        let shape = ConvShape::new(spec).unwrap();
+        let shape = wgconv::ConvShape::new(spec).unwrap();
         assert_eq!(shape.q(), 1, "{shape}");
-        let case = wgconv::check::CaseGenerator::new(3).inputs(shape, "one column");
-        let config = Conv2dConfig::of_shape(&shape).with_activation(Activation::None);
-        let bias = shape.bias.then_some(&case.b[..]);
-        let layer = Conv2d::from_weights(ctx, config, &case.w, bias).unwrap();
-        let (y, saved) = layer.forward_train(&up(&case.x)).unwrap();
-        let dy = random(&mut rng, y.dims(), 1.0);
-        let options = BackwardOptions {
-            input_grad: false,
-            weight_kernel: Some(KernelVersion::Window),
-            input_kernel: None,
+        window_weight_grad_matches_the_twin(shape);
+    }
+}
+
+/// The window dW's sliding path with windows of 5 to 9 taps a row, whose later taps read x's
+/// packed rows past the first twelve columns (a vec4 loaded every fourth tap), rows of 2 to 17
+/// outputs, zero padding at the sides: against the twin.
+#[test]
+fn the_window_weight_gradient_of_wide_windows_matches_the_twin() {
+    use wgconv::{ConvShapeSpec, Padding};
+    for (s, w, left, right) in [
+        (5, 9, 0, 0),
+        (6, 8, 2, 1),
+        (7, 23, 3, 0),
+        (9, 12, 1, 4),
+        (8, 9, 0, 0),
+    ] {
+        let spec = ConvShapeSpec {
+            n: 2,
+            c: 3,
+            h: 4,
+            w,
+            k: 5,
+            r: 2,
+            s,
+            padding: Padding {
+                top: 1,
+                bottom: 0,
+                left,
+                right,
+            },
+            ..Default::default()
         };
-        let g = layer.backward_with(&saved, &up(&dy), options).unwrap();
-        let gref = cpu::conv2d_bwd_weight(&shape, &widen(&case.x.data), &widen(&dy.data));
-        // f32 sums of N·P·Q products, two levels when split: the γ bound of N·P·Q + 1 terms.
-        let npq = u64::from(shape.n) * u64::from(shape.p()); // Q = 1
-        let dw = down(&g.weight);
-        let bound = |i: usize| sum_bound(npq + 1, gref.dw_abs[i]);
+        let shape = wgconv::ConvShape::new(spec).unwrap();
+        assert!(wgconv::gpu::grids::window_slides(&shape), "{shape}");
+        window_weight_grad_matches_the_twin(shape);
+    }
+}
+
+/// The window dW of `shape` (no activation, a random dy) against the twin, element by element.
+fn window_weight_grad_matches_the_twin(shape: wgconv::ConvShape) {
+    let ctx = gpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let case = wgconv::check::CaseGenerator::new(3).inputs(shape, "window dW");
+    let config = Conv2dConfig::of_shape(&shape).with_activation(Activation::None);
+    let bias = shape.bias.then_some(&case.b[..]);
+    let layer = Conv2d::from_weights(ctx, config, &case.w, bias).unwrap();
+    let (y, saved) = layer.forward_train(&up(&case.x)).unwrap();
+    let dy = random(&mut rng, y.dims(), 1.0);
+    let options = BackwardOptions {
+        input_grad: false,
+        weight_kernel: Some(KernelVersion::Window),
+        input_kernel: None,
+    };
+    let g = layer.backward_with(&saved, &up(&dy), options).unwrap();
+    let gref = cpu::conv2d_bwd_weight(&shape, &widen(&case.x.data), &widen(&dy.data));
+    // f32 sums of N·P·Q products, two levels when split: the γ bound of N·P·Q + 1 terms.
+    let npq = u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q());
+    let dw = down(&g.weight);
+    let bound = |i: usize| sum_bound(npq + 1, gref.dw_abs[i]);
+    assert_passed(
+        &format!("dw {shape}"),
+        compare(&dw.data, &gref.dw, bound, dw.dims),
+    );
+    if let Some(db) = &g.bias {
+        let db = down(db);
+        let bound = |i: usize| sum_bound(npq + 1, gref.db_abs[i]);
         assert_passed(
-            &format!("dw {shape}"),
-            compare(&dw.data, &gref.dw, bound, dw.dims),
+            &format!("db {shape}"),
+            compare(&db.data, &gref.db, bound, db.dims),
         );
-        if let Some(db) = &g.bias {
-            let db = down(db);
-            let bound = |i: usize| sum_bound(npq + 1, gref.db_abs[i]);
-            assert_passed(
-                &format!("db {shape}"),
-                compare(&db.data, &gref.db, bound, db.dims),
-            );
-        }
     }
 }
 

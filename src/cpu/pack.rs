@@ -63,3 +63,20 @@ pub fn pack_output_grad(shape: &ConvShape, dz: &[f32]) -> Vec<f32> {
     }
     out
 }
+
+/// `x` (N, C, H, W) as rows of `grids::input_rows_width` floats, as
+/// `conv2d_pack_input_rows.wgsl` copies it for the window dW: element (n, c, h, j) is
+/// x[n, c, h, j − pad_left], or 0 outside the row.
+pub fn pack_input_rows(shape: &ConvShape, x: &[f32]) -> Vec<f32> {
+    let width = crate::gpu::grids::input_rows_width(shape) as usize;
+    let (w, left) = (shape.w as usize, shape.padding.left as usize);
+    let rows = (shape.n * shape.c * shape.h) as usize;
+    let mut out = vec![0.0; rows * width];
+    for (i, v) in out.iter_mut().enumerate() {
+        let (row, j) = (i / width, i % width);
+        if (left..left + w).contains(&j) {
+            *v = x[row * w + j - left];
+        }
+    }
+    out
+}

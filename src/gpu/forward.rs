@@ -169,6 +169,12 @@ pub fn packed_output_grad(ctx: &GpuContext, shape: &ConvShape, dz: &Tensor4) -> 
     pack_alone(ctx, shape, dz, PackFor::WeightGrad)
 }
 
+/// The window dW's rows of x (N, C, H, W) for `shape`, read back (twin `cpu::pack_input_rows`).
+#[doc(hidden)]
+pub fn packed_input_rows(ctx: &GpuContext, shape: &ConvShape, x: &Tensor4) -> Result<Vec<f32>> {
+    pack_alone(ctx, shape, x, PackFor::InputRows)
+}
+
 fn pack_alone(
     ctx: &GpuContext,
     shape: &ConvShape,

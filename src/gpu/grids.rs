@@ -86,6 +86,28 @@ pub(crate) fn packed_weights_len(shape: &ConvShape) -> u64 {
     blocks * block * u64::from(shape.channels_per_group()) * u64::from(shape.r) * u64::from(shape.s)
 }
 
+/// Floats of a row of x as the window dW's sliding path reads it (`common/input_rows.wgsl`):
+/// 4·(2·⌈Q/8⌉ + 1 + ⌊(S − 1)/4⌋), the last block's eight columns and S − 1 after them in vec4s.
+pub fn input_rows_width(shape: &ConvShape) -> u64 {
+    4 * (2 * u64::from(shape.q()).div_ceil(8) + 1 + u64::from(shape.s - 1) / 4)
+}
+
+/// Floats of x packed in rows for the window dW (`conv2d_pack_input_rows.wgsl`): N·C·H rows.
+pub(crate) fn packed_input_rows_len(shape: &ConvShape) -> u64 {
+    u64::from(shape.n) * u64::from(shape.c) * u64::from(shape.h) * input_rows_width(shape)
+}
+
+/// Whether the window dW of `shape` takes its sliding path, reading x's packed rows: stride
+/// and dilation 1 along a row, zero padding (or none) at the sides, more than one column
+/// (`conv2d_bwd_weight_window.wgsl`).
+pub fn window_slides(shape: &ConvShape) -> bool {
+    let sides = shape.padding.left + shape.padding.right;
+    shape.stride.1 == 1
+        && shape.dilation.1 == 1
+        && (shape.padding_mode == crate::shape::PaddingMode::Zeros || sides == 0)
+        && shape.q() > 1
+}
+
 /// Floats of dz packed in blocks of `WEIGHT_FILTER_BLOCK` filters for the window dW
 /// (`conv2d_pack_output_grad.wgsl`): N·P·Q·G·⌈(K/G)/4⌉·4.
 pub(crate) fn packed_output_grad_len(shape: &ConvShape) -> u64 {
@@ -251,6 +273,13 @@ pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
         return Err(Error::Invalid(format!(
             "{shape}: the window dW's dz in blocks of {WEIGHT_FILTER_BLOCK} filters \
              ({packed_bytes} bytes) does not fit one binding ({cap} bytes)"
+        )));
+    }
+    let rows_bytes = 4 * packed_input_rows_len(shape);
+    if window_slides(shape) && rows_bytes > cap {
+        return Err(Error::Invalid(format!(
+            "{shape}: the window dW's rows of x ({rows_bytes} bytes) do not fit one binding \
+             ({cap} bytes)"
         )));
     }
     if splits.saturating_mul(per_split_bytes) > cap || splits > u64::from(u32::MAX) {

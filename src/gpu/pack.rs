@@ -6,8 +6,8 @@
 use crate::error::Result;
 use crate::gpu::forward::conv_params;
 use crate::gpu::grids::{
-    fold_grid, groups, packed_input_weights_len, packed_output_grad_len, packed_weights_len, Grid,
-    ELEMENTWISE_WORKGROUP_SIZE,
+    fold_grid, groups, packed_input_rows_len, packed_input_weights_len, packed_output_grad_len,
+    packed_weights_len, Grid, ELEMENTWISE_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::Kernel;
 use crate::gpu::launch::Recording;
@@ -25,6 +25,8 @@ pub(crate) enum PackFor {
     InputGrad,
     /// The window dW: dz (not the weights) in blocks of four filters.
     WeightGrad,
+    /// The window dW's sliding path: the rows of x, for vec4 loads.
+    InputRows,
 }
 
 impl PackFor {
@@ -32,6 +34,7 @@ impl PackFor {
     fn bindings(self) -> (&'static str, &'static str) {
         match self {
             PackFor::WeightGrad => ("dz", "dz_blocks"),
+            PackFor::InputRows => ("x", "x_rows"),
             _ => ("w", "w_blocks"),
         }
     }
@@ -89,6 +92,7 @@ impl Pack {
             PackFor::Forward => ctx.kernels.pack_weights_for(&self.shape),
             PackFor::InputGrad => &ctx.kernels.pack_input_weights,
             PackFor::WeightGrad => &ctx.kernels.pack_output_grad,
+            PackFor::InputRows => &ctx.kernels.pack_input_rows,
         }
     }
 
@@ -133,14 +137,42 @@ fn packed_len(shape: &ConvShape, pack_for: PackFor) -> u64 {
         PackFor::Forward => packed_weights_len(shape),
         PackFor::InputGrad => packed_input_weights_len(shape),
         PackFor::WeightGrad => packed_output_grad_len(shape),
+        PackFor::InputRows => packed_input_rows_len(shape),
     }
 }
 
-/// Invocations of `pack_for`'s pack kernel: one per packed float, or for dz one per output
-/// pixel (N·P·Q), each writing that pixel's blocks.
+/// Invocations of `pack_for`'s pack kernel: one per packed float; for dz one per output pixel
+/// (N·P·Q), each writing that pixel's blocks; for x one per row (N·C·H).
 fn pack_invocations(shape: &ConvShape, pack_for: PackFor) -> u64 {
     match pack_for {
         PackFor::WeightGrad => u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q()),
+        PackFor::InputRows => u64::from(shape.n) * u64::from(shape.c) * u64::from(shape.h),
         _ => packed_len(shape, pack_for),
+    }
+}
+
+/// The window dW's `x_rows` binding: x's rows packed for its sliding path where it takes it
+/// (`grids::window_slides`), else a 16-byte stand-in that it never reads.
+pub(crate) enum InputRows {
+    Packed(Box<Pack>),
+    Unread(GpuBuffer),
+}
+
+impl InputRows {
+    pub(crate) fn new(ctx: &GpuContext, shape: &ConvShape) -> Result<Self> {
+        Ok(match crate::gpu::grids::window_slides(shape) {
+            true => InputRows::Packed(Box::new(Pack::new(ctx, shape, PackFor::InputRows)?)),
+            false => {
+                InputRows::Unread(ctx.buffer("x_rows (unread)", 16, crate::gpu::memory::STORAGE))
+            }
+        })
+    }
+
+    /// The binding the window dW reads.
+    pub(crate) fn binding(&self) -> (&'static str, &wgpu::Buffer) {
+        match self {
+            InputRows::Packed(pack) => pack.packed(),
+            InputRows::Unread(buffer) => ("x_rows", buffer),
+        }
     }
 }

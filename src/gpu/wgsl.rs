@@ -70,6 +70,8 @@ pub enum Common {
     /// `source_columns`, `read_columns`, `inside`, `read_inside`: the input columns a window
     /// kernel's block reads (needs the binding `x` and `Padding`).
     WindowColumns,
+    /// `input_rows_width`: the rows of x as the window versions' sliding paths read them.
+    InputRows,
 }
 
 impl Common {
@@ -92,6 +94,7 @@ impl Common {
             Common::Activation => "common/activation.wgsl",
             Common::Nan => "common/nan.wgsl",
             Common::WindowColumns => "common/window_columns.wgsl",
+            Common::InputRows => "common/input_rows.wgsl",
         }
     }
 
@@ -114,6 +117,7 @@ impl Common {
             Common::Activation => include_str!("../../shaders/common/activation.wgsl"),
             Common::Nan => include_str!("../../shaders/common/nan.wgsl"),
             Common::WindowColumns => include_str!("../../shaders/common/window_columns.wgsl"),
+            Common::InputRows => include_str!("../../shaders/common/input_rows.wgsl"),
         }
     }
 

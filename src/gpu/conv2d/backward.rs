@@ -13,7 +13,7 @@ use crate::gpu::grids::{
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
-use crate::gpu::pack::{Pack, PackFor};
+use crate::gpu::pack::{InputRows, Pack, PackFor};
 use crate::gpu::params::{ConvParams, ElementwiseParams};
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::tune::TunedPass;
@@ -310,28 +310,29 @@ fn weight_grads(
         let kernel = k.bwd_weight.get(shape.bias);
         return rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid);
     }
-    let pack;
-    let (kernel, splits, workgroups, dz) = match version {
+    let (pack, rows);
+    let mut named = vec![("x", x)];
+    let (kernel, splits, workgroups) = match version {
         KernelVersion::Window => {
             let splits = window_splits(shape, ctx.binding_limit().0)?;
             let workgroups = window_groups(shape, splits)?;
-            // The window dW reads dz in blocks of filters, packed first.
+            // The window dW reads dz in blocks of filters and x in rows, packed first.
             pack = Pack::new(ctx, shape, PackFor::WeightGrad)?;
             pack.dispatch(ctx, rec, dz)?;
-            let kernel = k.bwd_weight_window.get(shape.bias);
-            (kernel, splits, workgroups, pack.packed())
+            rows = InputRows::new(ctx, shape)?;
+            if let InputRows::Packed(rows) = &rows {
+                rows.dispatch(ctx, rec, x)?;
+            }
+            named.extend([pack.packed(), rows.binding()]);
+            (k.bwd_weight_window.get(shape.bias), splits, workgroups)
         }
         _ => {
             let splits = weight_splits(shape, ctx.binding_limit().0)?;
             let tiles = weight_tiles(shape)?
                 .checked_mul(splits)
                 .ok_or_else(|| Error::Invalid(format!("{shape}: too many workgroups for dW")))?;
-            (
-                k.bwd_weight_tiled.get(shape.bias),
-                splits,
-                tiles,
-                ("dz", dz),
-            )
+            named.push(("dz", dz));
+            (k.bwd_weight_tiled.get(shape.bias), splits, tiles)
         }
     };
     let grid = fold_grid(workgroups, max_dim)?;
@@ -341,7 +342,7 @@ fn weight_grads(
         splits,
         ..conv_params(shape, grid)
     };
-    let named = [("x", x), dz, ("partial", &*partial)];
+    named.push(("partial", &*partial));
     rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)?;
     let grid = fold_grid(groups(cols, ELEMENTWISE_WORKGROUP_SIZE)?, max_dim)?;
     let params = ConvParams {

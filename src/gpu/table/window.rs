@@ -107,7 +107,12 @@ pub const BWD_WEIGHT_WINDOW: KernelDesc = KernelDesc {
     name: "conv2d_bwd_weight_window",
     body: include_str!("../../../shaders/conv2d_bwd_weight_window.wgsl"),
     params: CONV,
-    common: &[Common::Grid, Common::Padding, Common::WindowColumns],
+    common: &[
+        Common::Grid,
+        Common::Padding,
+        Common::WindowColumns,
+        Common::InputRows,
+    ],
     // The bias gradient is one more column of the partial sums; none without bias.
     consts: &[
         ("BIAS_COLUMNS", 1),
@@ -119,6 +124,7 @@ pub const BWD_WEIGHT_WINDOW: KernelDesc = KernelDesc {
         read("x"),
         read("dz_blocks"),
         read_write("partial"),
+        read("x_rows"),
     ],
     workgroup_size: SIMPLE_WORKGROUP,
     workgroup_bytes: 0,
@@ -143,6 +149,17 @@ pub const PACK_OUTPUT_GRAD: KernelDesc = KernelDesc {
     bindings: &[uniform("params"), read("dz"), read_write("dz_blocks")],
     grid: "⌈N·P·Q / 64⌉ workgroups, an output pixel's blocks per invocation \
            (`pack::pack_invocations`)",
+    ..PACK_WEIGHTS
+};
+
+/// x copied into rows for the window dW's sliding path to read as vec4s.
+pub const PACK_INPUT_ROWS: KernelDesc = KernelDesc {
+    name: "conv2d_pack_input_rows",
+    body: include_str!("../../../shaders/conv2d_pack_input_rows.wgsl"),
+    common: &[Common::Grid, Common::InputRows],
+    consts: &[],
+    bindings: &[uniform("params"), read("x"), read_write("x_rows")],
+    grid: "⌈N·C·H / 64⌉ workgroups, a row per invocation (`pack::pack_invocations`)",
     ..PACK_WEIGHTS
 };
 

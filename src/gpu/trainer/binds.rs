@@ -8,7 +8,7 @@ use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::ForwardPlan;
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
-use crate::gpu::pack::{Pack, PackFor};
+use crate::gpu::pack::{InputRows, Pack, PackFor};
 use crate::gpu::params::FusedLoopParams;
 use crate::gpu::trainer::buffers::Buffers;
 use crate::gpu::trainer::grids::Uniforms;
@@ -42,8 +42,8 @@ pub(super) struct Binds {
     /// (`gpu::specialize`); the bind groups above are made for them.
     pub(super) bwd_weight_kernel: Arc<Kernel>,
     pub(super) bwd_input_kernel: Arc<Kernel>,
-    /// The window dW's packed dz and its pack's bind group.
-    pub(super) bwd_weight_pack: Option<(Pack, wgpu::BindGroup)>,
+    /// The window dW's packed copies of dz and x.
+    pub(super) bwd_weight_packs: Option<WeightGradPacks>,
     /// The window dX's packed weights and their pack's bind group.
     pub(super) bwd_input_pack: Option<(Pack, wgpu::BindGroup)>,
     /// conv2d_bwd_input_fold.wgsl's, for a padding mode other than zeros.
@@ -66,21 +66,17 @@ impl Binds {
         let (w, b) = (layer.weight().buffer(), layer.bias_buffer());
         let (x, dz) = (&*buf.x, &*buf.dz);
         let bias = layer.bias().is_some();
-        // The window dW reads dz in blocks of filters, packed each step.
-        let bwd_weight_pack = match versions.bwd_weight {
-            KernelVersion::Window => {
-                let pack = Pack::new(ctx, shape, PackFor::WeightGrad)?;
-                let bind = pack.bind(ctx, dz)?;
-                Some((pack, bind))
-            }
+        // The window dW reads dz in blocks of filters and x in rows, packed each step.
+        let bwd_weight_packs = match versions.bwd_weight {
+            KernelVersion::Window => Some(WeightGradPacks::new(ctx, shape, (x, dz))?),
             _ => None,
         };
-        let split_dz = match &bwd_weight_pack {
-            Some((pack, _)) => pack.packed(),
-            None => ("dz", dz),
+        let split_reads = match &bwd_weight_packs {
+            Some(packs) => vec![packs.dz.0.packed(), packs.rows.binding()],
+            None => vec![("dz", dz)],
         };
         let (bwd_weight_kernel, bwd_weight, bwd_weight_reduce) =
-            weight_grad_binds(ctx, (bias, versions.bwd_weight), buf, u, split_dz)?;
+            weight_grad_binds(ctx, (bias, versions.bwd_weight), buf, u, &split_reads)?;
         let bwd_input = match versions.bwd_input {
             KernelVersion::Simple => &k.bwd_input,
             KernelVersion::Tiled => &k.bwd_input_tiled,
@@ -148,7 +144,7 @@ impl Binds {
             bwd_weight,
             bwd_weight_reduce,
             bwd_weight_kernel,
-            bwd_weight_pack,
+            bwd_weight_packs,
             bwd_input: bwd_input.bind(
                 device,
                 &[
@@ -194,14 +190,50 @@ fn specialised_or(
 
 type WeightGradBinds = (Arc<Kernel>, wgpu::BindGroup, Option<wgpu::BindGroup>);
 
+/// The window dW's packed copies, made each step before it: dz in blocks of filters, and x in
+/// rows where it slides (else a stand-in it never reads).
+pub(super) struct WeightGradPacks {
+    dz: (Pack, wgpu::BindGroup),
+    rows: InputRows,
+    rows_bind: Option<wgpu::BindGroup>,
+}
+
+impl WeightGradPacks {
+    fn new(
+        ctx: &GpuContext,
+        shape: &ConvShape,
+        (x, dz): (&wgpu::Buffer, &wgpu::Buffer),
+    ) -> Result<Self> {
+        let pack = Pack::new(ctx, shape, PackFor::WeightGrad)?;
+        let bind = pack.bind(ctx, dz)?;
+        let rows = InputRows::new(ctx, shape)?;
+        let rows_bind = match &rows {
+            InputRows::Packed(pack) => Some(pack.bind(ctx, x)?),
+            InputRows::Unread(_) => None,
+        };
+        Ok(WeightGradPacks {
+            dz: (pack, bind),
+            rows,
+            rows_bind,
+        })
+    }
+
+    pub(super) fn record(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>) {
+        self.dz.0.record(ctx, pass, &self.dz.1);
+        if let (InputRows::Packed(pack), Some(bind)) = (&self.rows, &self.rows_bind) {
+            pack.record(ctx, pass, bind);
+        }
+    }
+}
+
 /// The weight gradient's bind groups: the simple kernel's, or the split one's partial sums
-/// (reading `split_dz`: dz, or the window dW's packed copy) and their reduction.
+/// (reading `split_reads`: dz, or the window dW's packed copies) and their reduction.
 fn weight_grad_binds(
     ctx: &GpuContext,
     (bias, version): (bool, KernelVersion),
     buf: &Buffers,
     u: &Uniforms,
-    split_dz: (&str, &wgpu::Buffer),
+    split_reads: &[(&str, &wgpu::Buffer)],
 ) -> Result<WeightGradBinds> {
     let (device, k) = (&ctx.device, &ctx.kernels);
     let (x, dz): (&wgpu::Buffer, &wgpu::Buffer) = (&buf.x, &buf.dz);
@@ -222,15 +254,11 @@ fn weight_grad_binds(
             named.extend(db);
             kernel.bind(device, &named)?
         }
-        Some(partial) => kernel.bind(
-            device,
-            &[
-                ("params", &u.bwd_weight),
-                ("x", x),
-                split_dz,
-                ("partial", partial),
-            ],
-        )?,
+        Some(partial) => {
+            let mut named = vec![("params", &*u.bwd_weight), ("x", x), ("partial", partial)];
+            named.extend_from_slice(split_reads);
+            kernel.bind(device, &named)?
+        }
     };
     let bwd_weight_reduce = match &buf.dw_partials {
         None => None,

@@ -59,8 +59,8 @@ impl Trainer {
         let bias = self.shape.bias;
         k.loss.dispatch(pass, &b.loss, g.loss);
         k.loss_reduce.dispatch(pass, &b.loss_reduce, (1, 1, 1));
-        if let Some((pack, bind)) = &b.bwd_weight_pack {
-            pack.record(&self.ctx, pass, bind);
+        if let Some(packs) = &b.bwd_weight_packs {
+            packs.record(&self.ctx, pass);
         }
         b.bwd_weight_kernel
             .dispatch(pass, &b.bwd_weight, g.bwd_weight);
