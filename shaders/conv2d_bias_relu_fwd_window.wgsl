@@ -8,7 +8,7 @@
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, FILTER_BLOCK, ROW_BLOCK, the ConvParams
 // struct generated from `gpu::params::ConvParams`, common/grid.wgsl, common/padding.wgsl,
 // common/nan.wgsl, common/activation.wgsl, common/window_columns.wgsl (the columns a block
-// reads) and common/bias_read.wgsl (or common/no_bias.wgsl).
+// reads), common/input_rows.wgsl and common/bias_read.wgsl (or common/no_bias.wgsl).
 //
 // Bindings (group 0):
 //   0  params    uniform            ConvParams
@@ -16,7 +16,9 @@
 //   2  w_blocks  storage, read      packed weights (G·⌈(K/G)/F⌉, C/G, R, S, F) f32, as vec4s (F = FILTER_BLOCK)
 //   3  y         storage, read_write output         (N, K, P, Q) f32, y = ReLU(z) (NaN kept) or z (params.relu)
 //   4  z         storage, read_write pre-activation (N, K, P, Q) f32, written only if write_z == 1
-//   5  b         storage, read      bias           (K) f32 (common/bias_read.wgsl; absent without)
+//   5  x_rows    storage, read      x's rows for the sliding path (conv2d_pack_input_rows.wgsl);
+//                                   any buffer where that path is not taken
+//   6  b         storage, read      bias           (K) f32 (common/bias_read.wgsl; absent without)
 //
 // Workgroup (g·⌈(K/G)/F⌉ + kb)·chunks + chunk owns filters k0 … k0 + F − 1 of group g
 // (k0 = g·K/G + F·kb; those < (g + 1)·K/G); its invocation lid computes, for each,
@@ -34,6 +36,7 @@
 @group(0) @binding(2) var<storage, read> w_blocks: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> z: array<f32>;
+@group(0) @binding(5) var<storage, read> x_rows: array<vec4<f32>>;
 
 // The block's sums, named (a private array would be indexed per lane on llvmpipe): filter f's
 // outputs q0 … q0 + 3 in sf_a, q0 + 4 … q0 + 7 in sf_b.
@@ -128,13 +131,15 @@ fn add_windows_padded(x_plane0: u32, tap0: u32, cg: u32, p: u32, q0: u32) {
 
 // The same sums for stride_w = dilation_w = 1 with zero padding (or none) at the sides: the
 // eight inputs of tap s + 1 are those of tap s one column on, so a row of S taps reads 8 + S − 1
-// inputs, not 8·S. A tap in zero padding is skipped, as the simple version skips it.
+// inputs, not 8·S, four at a time from x's packed rows (x_rows). A tap in zero padding is
+// skipped, as the simple version skips it.
 fn add_windows_sliding(x_plane0: u32, tap0: u32, cg: u32, p: u32, q0: u32) {
     let c0 = i32(q0) - i32(params.pad_left);
     let cols0 = vec4<i32>(c0) + vec4<i32>(0, 1, 2, 3);
     let cols1 = cols0 + vec4<i32>(4);
     let sides = params.pad_left + params.pad_right > 0u;
     let all = vec4<bool>(true);
+    let row_vecs = input_rows_width() / 4u;
     for (var ci = 0u; ci < cg; ci++) {
         let x_plane = (x_plane0 + ci) * params.h;
         for (var r = 0u; r < params.r; r++) {
@@ -143,20 +148,11 @@ fn add_windows_sliding(x_plane0: u32, tap0: u32, cg: u32, p: u32, q0: u32) {
             if (hi < 0) {
                 continue;
             }
-            let x_row = (x_plane + u32(hi)) * params.w;
+            let at = (x_plane + u32(hi)) * row_vecs + q0 / 4u;
             let tap_row = tap0 + (ci * params.r + r) * params.s;
-            var x0 = vec4<f32>(
-                read_inside(x_row, c0),
-                read_inside(x_row, c0 + 1),
-                read_inside(x_row, c0 + 2),
-                read_inside(x_row, c0 + 3),
-            );
-            var x1 = vec4<f32>(
-                read_inside(x_row, c0 + 4),
-                read_inside(x_row, c0 + 5),
-                read_inside(x_row, c0 + 6),
-                read_inside(x_row, c0 + 7),
-            );
+            var x0 = x_rows[at];
+            var x1 = x_rows[at + 1u];
+            var ahead = x_rows[at + 2u];
             for (var s = 0u; s < params.s; s++) {
                 let shift = vec4<i32>(i32(s));
                 let keep0 = select(all, inside(cols0 + shift), sides);
@@ -164,7 +160,11 @@ fn add_windows_sliding(x_plane0: u32, tap0: u32, cg: u32, p: u32, q0: u32) {
                 add_tap(x0, x1, tap_row + s, keep0, keep1);
                 if (s + 1u < params.s) {
                     x0 = vec4<f32>(x0.yzw, x1.x);
-                    x1 = vec4<f32>(x1.yzw, read_inside(x_row, c0 + 8 + i32(s)));
+                    x1 = vec4<f32>(x1.yzw, ahead.x);
+                    ahead = vec4<f32>(ahead.yzw, 0.0);
+                    if ((s + 1u) % 4u == 0u) {
+                        ahead = x_rows[at + 2u + (s + 1u) / 4u];
+                    }
                 }
             }
         }

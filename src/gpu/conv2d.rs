@@ -264,7 +264,7 @@ impl Conv2d {
                 },
             )?,
         };
-        let per_chunk = images_per_dispatch(&self.ctx, &shape)?;
+        let per_chunk = images_per_dispatch(&self.ctx, &shape, version)?;
         let out_dims = [shape.n, shape.k, shape.p(), shape.q()].map(|d| d as usize);
         let y = DeviceTensor::zeros(&self.ctx, "y", out_dims)?;
         let z = match options.want_z {

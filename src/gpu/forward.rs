@@ -3,10 +3,10 @@
 //! splitting for tensors over the binding limit.
 
 use crate::error::{Error, Result};
-use crate::gpu::grids::{fold_grid, forward_groups, Grid};
+use crate::gpu::grids::{fold_grid, forward_groups, input_rows_width, window_slides, Grid};
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
-use crate::gpu::pack::{Pack, PackFor};
+use crate::gpu::pack::{InputRows, Pack, PackFor};
 use crate::gpu::params::ConvParams;
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, ShapeError};
@@ -43,11 +43,12 @@ pub(crate) fn conv_params(shape: &ConvShape, grid: Grid) -> ConvParams {
 /// A forward plan's bind groups: the weight pack's (the window version) and the forward's.
 pub(crate) struct ForwardBind {
     pack: Option<wgpu::BindGroup>,
+    rows: Option<wgpu::BindGroup>,
     forward: wgpu::BindGroup,
 }
 
 /// One forward: which kernel, on how many workgroups, with which uniform (and the window
-/// version's weight pack before it).
+/// version's packs of the weights and of x's rows before it).
 pub(crate) struct ForwardPlan {
     pub(crate) version: KernelVersion,
     /// The layer's shape (its bias and filter block choose the kernel variant).
@@ -57,6 +58,7 @@ pub(crate) struct ForwardPlan {
     /// The simple kernel compiled for this shape, where the context specialises.
     specialised: Option<std::sync::Arc<Kernel>>,
     pack: Option<Pack>,
+    rows: Option<InputRows>,
 }
 
 impl ForwardPlan {
@@ -86,9 +88,12 @@ impl ForwardPlan {
             bytemuck::bytes_of(&params),
             wgpu::BufferUsages::UNIFORM,
         );
-        let pack = match version {
-            KernelVersion::Window => Some(Pack::new(ctx, shape, PackFor::Forward)?),
-            _ => None,
+        let (pack, rows) = match version {
+            KernelVersion::Window => (
+                Some(Pack::new(ctx, shape, PackFor::Forward)?),
+                Some(InputRows::new(ctx, shape, window_slides(shape))?),
+            ),
+            _ => (None, None),
         };
         Ok(ForwardPlan {
             version,
@@ -97,6 +102,7 @@ impl ForwardPlan {
             params,
             specialised,
             pack,
+            rows,
         })
     }
 
@@ -131,12 +137,23 @@ impl ForwardPlan {
             ("y", y),
             ("z", z),
         ];
+        let mut rows = None;
+        if let Some(input_rows) = &self.rows {
+            named.push(input_rows.binding());
+            if let InputRows::Packed(pack) = input_rows {
+                rows = Some(pack.bind(ctx, x)?);
+            }
+        }
         named.extend(b.map(|b| ("b", b)));
         let forward = self.kernel(ctx).bind(&ctx.device, &named)?;
-        Ok(ForwardBind { pack, forward })
+        Ok(ForwardBind {
+            pack,
+            rows,
+            forward,
+        })
     }
 
-    /// Records the forward (after the weight pack, for the window version).
+    /// Records the forward (after the packs, for the window version).
     pub(crate) fn record(
         &self,
         ctx: &GpuContext,
@@ -145,6 +162,9 @@ impl ForwardPlan {
     ) {
         if let (Some(pack), Some(pack_bind)) = (&self.pack, &bind.pack) {
             pack.record(ctx, pass, pack_bind);
+        }
+        if let (Some(InputRows::Packed(pack)), Some(rows_bind)) = (&self.rows, &bind.rows) {
+            pack.record(ctx, pass, rows_bind);
         }
         self.kernel(ctx).dispatch(pass, &bind.forward, self.grid);
     }
@@ -202,14 +222,23 @@ fn too_big(ctx: &GpuContext, what: String, needed: u64) -> Error {
     }
 }
 
-/// How many images one dispatch may take without a tensor exceeding the binding limit.
-pub(crate) fn images_per_dispatch(ctx: &GpuContext, shape: &ConvShape) -> Result<u32> {
+/// How many images one dispatch of forward `version` may take without a tensor (or the window
+/// version's rows of x) exceeding the binding limit.
+pub(crate) fn images_per_dispatch(
+    ctx: &GpuContext,
+    shape: &ConvShape,
+    version: KernelVersion,
+) -> Result<u32> {
     let (cap, _) = ctx.binding_limit();
     let weight_bytes = shape.weight_len() * 4;
     if weight_bytes > cap {
         return Err(too_big(ctx, format!("the weights {shape}"), weight_bytes));
     }
-    let image_in = u64::from(shape.c) * u64::from(shape.h) * u64::from(shape.w) * 4;
+    let mut image_in = u64::from(shape.c) * u64::from(shape.h) * u64::from(shape.w) * 4;
+    if version == KernelVersion::Window && window_slides(shape) {
+        let rows = u64::from(shape.c) * u64::from(shape.h) * input_rows_width(shape) * 4;
+        image_in = image_in.max(rows);
+    }
     let image_out = u64::from(shape.k) * u64::from(shape.p()) * u64::from(shape.q()) * 4;
     if image_in > cap {
         let what = format!("one input image (C·H·W f32) of {shape}");

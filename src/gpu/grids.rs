@@ -97,15 +97,20 @@ pub(crate) fn packed_input_rows_len(shape: &ConvShape) -> u64 {
     u64::from(shape.n) * u64::from(shape.c) * u64::from(shape.h) * input_rows_width(shape)
 }
 
-/// Whether the window dW of `shape` takes its sliding path, reading x's packed rows: stride
-/// and dilation 1 along a row, zero padding (or none) at the sides, more than one column
-/// (`conv2d_bwd_weight_window.wgsl`).
+/// Whether the window forward and dW of `shape` take their sliding paths, reading x's packed
+/// rows: stride and dilation 1 along a row, zero padding (or none) at the sides; for dW also
+/// more than one column ([`weight_grad_slides`]).
 pub fn window_slides(shape: &ConvShape) -> bool {
     let sides = shape.padding.left + shape.padding.right;
     shape.stride.1 == 1
         && shape.dilation.1 == 1
         && (shape.padding_mode == crate::shape::PaddingMode::Zeros || sides == 0)
-        && shape.q() > 1
+}
+
+/// Whether the window dW of `shape` reads x's packed rows (`conv2d_bwd_weight_window.wgsl`: a
+/// row of one column takes its own path).
+pub fn weight_grad_slides(shape: &ConvShape) -> bool {
+    window_slides(shape) && shape.q() > 1
 }
 
 /// Floats of dz packed in blocks of `WEIGHT_FILTER_BLOCK` filters for the window dW
@@ -276,7 +281,7 @@ pub(crate) fn window_splits(shape: &ConvShape, cap: u64) -> Result<u32> {
         )));
     }
     let rows_bytes = 4 * packed_input_rows_len(shape);
-    if window_slides(shape) && rows_bytes > cap {
+    if weight_grad_slides(shape) && rows_bytes > cap {
         return Err(Error::Invalid(format!(
             "{shape}: the window dW's rows of x ({rows_bytes} bytes) do not fit one binding \
              ({cap} bytes)"

@@ -151,16 +151,18 @@ fn pack_invocations(shape: &ConvShape, pack_for: PackFor) -> u64 {
     }
 }
 
-/// The window dW's `x_rows` binding: x's rows packed for its sliding path where it takes it
-/// (`grids::window_slides`), else a 16-byte stand-in that it never reads.
+/// The `x_rows` binding of the window forward or dW: x's rows packed for its sliding path where
+/// it reads them, else a 16-byte stand-in.
 pub(crate) enum InputRows {
     Packed(Box<Pack>),
     Unread(GpuBuffer),
 }
 
 impl InputRows {
-    pub(crate) fn new(ctx: &GpuContext, shape: &ConvShape) -> Result<Self> {
-        Ok(match crate::gpu::grids::window_slides(shape) {
+    /// The rows of `shape`'s x where `read` (`grids::window_slides` for the forward,
+    /// `grids::weight_grad_slides` for dW).
+    pub(crate) fn new(ctx: &GpuContext, shape: &ConvShape, read: bool) -> Result<Self> {
+        Ok(match read {
             true => InputRows::Packed(Box::new(Pack::new(ctx, shape, PackFor::InputRows)?)),
             false => {
                 InputRows::Unread(ctx.buffer("x_rows (unread)", 16, crate::gpu::memory::STORAGE))
@@ -168,7 +170,7 @@ impl InputRows {
         })
     }
 
-    /// The binding the window dW reads.
+    /// The binding the kernel reads.
     pub(crate) fn binding(&self) -> (&'static str, &wgpu::Buffer) {
         match self {
             InputRows::Packed(pack) => pack.packed(),

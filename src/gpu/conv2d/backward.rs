@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::gpu::conv2d::input_grad::input_grad;
 use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::{check_i32_indices, conv_params};
+use crate::gpu::grids::weight_grad_slides;
 use crate::gpu::grids::{
     bwd_input_len, bwd_weight_groups, fold_grid, groups, weight_grad_cols, weight_splits,
     weight_tiles, window_groups, window_splits, ELEMENTWISE_WORKGROUP_SIZE,
@@ -319,7 +320,7 @@ fn weight_grads(
             // The window dW reads dz in blocks of filters and x in rows, packed first.
             pack = Pack::new(ctx, shape, PackFor::WeightGrad)?;
             pack.dispatch(ctx, rec, dz)?;
-            rows = InputRows::new(ctx, shape)?;
+            rows = InputRows::new(ctx, shape, weight_grad_slides(shape))?;
             if let InputRows::Packed(rows) = &rows {
                 rows.dispatch(ctx, rec, x)?;
             }

@@ -24,6 +24,7 @@ const FORWARD_WINDOW_BINDINGS: &[Binding] = &[
     read("w_blocks"),
     read_write("y"),
     read_write("z"),
+    read("x_rows"),
     read("b"),
 ];
 
@@ -36,6 +37,7 @@ pub const FORWARD_WINDOW: KernelDesc = KernelDesc {
         Common::Nan,
         Common::Activation,
         Common::WindowColumns,
+        Common::InputRows,
         Common::BiasRead,
     ],
     consts: &[("FILTER_BLOCK", FILTER_BLOCK), ("ROW_BLOCK", ROW_BLOCK)],
@@ -52,9 +54,10 @@ pub const FORWARD_WINDOW_NO_BIAS: KernelDesc = KernelDesc {
         Common::Nan,
         Common::Activation,
         Common::WindowColumns,
+        Common::InputRows,
         Common::NoBias,
     ],
-    bindings: FORWARD_WINDOW_BINDINGS.split_at(5).0,
+    bindings: FORWARD_WINDOW_BINDINGS.split_at(6).0,
     ..FORWARD_WINDOW
 };
 
@@ -152,7 +155,7 @@ pub const PACK_OUTPUT_GRAD: KernelDesc = KernelDesc {
     ..PACK_WEIGHTS
 };
 
-/// x copied into rows for the window dW's sliding path to read as vec4s.
+/// x copied into rows for the window forward's and dW's sliding paths to read as vec4s.
 pub const PACK_INPUT_ROWS: KernelDesc = KernelDesc {
     name: "conv2d_pack_input_rows",
     body: include_str!("../../../shaders/conv2d_pack_input_rows.wgsl"),

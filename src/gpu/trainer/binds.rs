@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::gpu::conv2d::Conv2d;
 use crate::gpu::forward::ForwardPlan;
+use crate::gpu::grids::weight_grad_slides;
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
 use crate::gpu::pack::{InputRows, Pack, PackFor};
@@ -206,7 +207,7 @@ impl WeightGradPacks {
     ) -> Result<Self> {
         let pack = Pack::new(ctx, shape, PackFor::WeightGrad)?;
         let bind = pack.bind(ctx, dz)?;
-        let rows = InputRows::new(ctx, shape)?;
+        let rows = InputRows::new(ctx, shape, weight_grad_slides(shape))?;
         let rows_bind = match &rows {
             InputRows::Packed(pack) => Some(pack.bind(ctx, x)?),
             InputRows::Unread(_) => None,
