@@ -3,10 +3,12 @@
 // where loads cost far more than the products). Each dz read serves four channels, and a tap's
 // four weights come in one vec4 load (from the packed copy conv2d_pack_input_weights.wgsl
 // makes), each serving eight pixels; at stride 1 a row's dz are read once for its S taps (sliding by a
-// column), and at a larger stride a tap that feeds none of the block's pixels is skipped.
+// column, four at a time from dz's packed rows), and at a larger stride a tap that feeds none
+// of the block's pixels is skipped.
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, CHANNEL_BLOCK, INPUT_ROW_BLOCK, the
-// ConvParams struct generated from `gpu::params::ConvParams`, common/grid.wgsl.
+// ConvParams struct generated from `gpu::params::ConvParams`, common/grid.wgsl,
+// common/output_grad_rows.wgsl.
 //
 // Bindings (group 0):
 //   0  params  uniform             ConvParams
@@ -14,6 +16,9 @@
 //                                  (K, ⌈(C/G)/4⌉, R, S, 4) f32, as vec4s
 //   2  dz      storage, read       dL/dz (N, K, P, Q)
 //   3  dx      storage, read_write dL/dx (N, C, H, W), overwritten
+//   4  dz_rows storage, read       dz's rows for the sliding path
+//                                  (conv2d_pack_output_grad_rows.wgsl); any buffer at a larger
+//                                  stride
 //
 // Workgroup (g·⌈(C/G)/4⌉ + cb)·chunks + chunk owns channels c0 … c0 + 3 of group g
 // (c0 = g·C/G + 4·cb; those < (g + 1)·C/G); its invocation lid computes, for each,
@@ -31,6 +36,7 @@
 @group(0) @binding(1) var<storage, read> w_blocks: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> dz: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(4) var<storage, read> dz_rows: array<vec4<f32>>;
 
 // The block's sums, named (a private array would be indexed per lane on llvmpipe): channel
 // c's pixels w0 … w0 + 3 in sc_a, w0 + 4 … w0 + 7 in sc_b.
@@ -73,12 +79,6 @@ fn inside(q: vec4<i32>) -> vec4<bool> {
     return select(vec4<bool>(false), before_end, q >= vec4<i32>(0));
 }
 
-// dz[row + q], or 0 where q is outside the row.
-fn read_inside(row: u32, q: i32) -> f32 {
-    let inside = q >= 0 && q < i32(params.q);
-    return select(0.0, dz[row + u32(clamp(q, 0, i32(params.q) - 1))], inside);
-}
-
 // The taps of dz row `row` for window row r (weights from `w_row`) at stride_w > 1: the block's
 // pixels w0 + sw·j are of one class mod sw, so a tap feeds all of them or none, and those it
 // feeds read eight consecutive dz.
@@ -100,30 +100,32 @@ fn add_row_strided(row: u32, w_row: u32, w0: u32) {
     }
 }
 
-// The same at stride_w = dilation_w = 1: the columns of tap s + 1 are those of tap s one
-// column back.
-fn add_row_sliding(row: u32, w_row: u32, w0: u32) {
+// The same at stride_w = dilation_w = 1 for dz row `row_index` (n·K + k)·P + p: the columns of
+// tap s + 1 are those of tap s one column back. They come from dz_rows four at a time (zeros
+// outside the row, whose taps are skipped as before: the same values and sums).
+fn add_row_sliding(row_index: u32, w_row: u32, w0: u32) {
     let c0 = i32(w0 + params.pad_left);
     let cols0 = vec4<i32>(c0) + vec4<i32>(0, 1, 2, 3);
     let cols1 = cols0 + vec4<i32>(4);
-    var d0 = vec4<f32>(
-        read_inside(row, c0),
-        read_inside(row, c0 + 1),
-        read_inside(row, c0 + 2),
-        read_inside(row, c0 + 3),
-    );
-    var d1 = vec4<f32>(
-        read_inside(row, c0 + 4),
-        read_inside(row, c0 + 5),
-        read_inside(row, c0 + 6),
-        read_inside(row, c0 + 7),
-    );
+    // w0 + pad_left + lead is a multiple of 4: the block's first column starts a vec4.
+    let at = row_index * (output_grad_rows_width() / 4u) + (w0 + params.pad_left + output_grad_rows_lead()) / 4u;
+    var d0 = dz_rows[at];
+    var d1 = dz_rows[at + 1u];
+    // The four columns before, where a later tap reads them (lead ≥ S − 1 ≥ 1 then).
+    var behind = vec4<f32>(0.0);
+    if (params.s > 1u) {
+        behind = dz_rows[at - 1u];
+    }
     for (var s = 0u; s < params.s; s++) {
         let shift = vec4<i32>(i32(s));
         add_tap(d0, d1, w_row + s, inside(cols0 - shift), inside(cols1 - shift));
         if (s + 1u < params.s) {
             d1 = vec4<f32>(d0.w, d1.xyz);
-            d0 = vec4<f32>(read_inside(row, c0 - 1 - i32(s)), d0.xyz);
+            d0 = vec4<f32>(behind.w, d0.xyz);
+            behind = vec4<f32>(0.0, behind.xyz);
+            if ((s + 1u) % 4u == 0u && s + 2u < params.s) {
+                behind = dz_rows[at - 1u - (s + 1u) / 4u];
+            }
         }
     }
 }
@@ -185,12 +187,12 @@ fn main(
             if (p >= params.p) {
                 continue;
             }
-            let row = ((n * params.k + k) * params.p + p) * params.q;
+            let row = (n * params.k + k) * params.p + p;
             let w_row = ((k * cblocks + cb % cblocks) * params.r + r) * params.s;
             if (sliding) {
                 add_row_sliding(row, w_row, w0);
             } else {
-                add_row_strided(row, w_row, w0);
+                add_row_strided(row * params.q, w_row, w0);
             }
         }
     }

@@ -279,6 +279,13 @@ fn the_window_kernels_packed_copies_match_their_twins() {
         // around.
         let packed = wgconv::gpu::forward::packed_input_rows(ctx, s, &case.x).expect("pack");
         assert_eq!(packed, wgconv::cpu::pack_input_rows(s, &case.x.data), "{s}");
+        // The window dX's rows of dz, moved right by their lead, zeros around.
+        let packed = wgconv::gpu::forward::packed_output_grad_rows(ctx, s, &dz).expect("pack");
+        assert_eq!(
+            packed,
+            wgconv::cpu::pack_output_grad_rows(s, &dz.data),
+            "{s}"
+        );
     }
     // Both blocks of filters of the window forward (8, and 4 for small groups) were packed.
     assert_eq!(blocks.into_iter().collect::<Vec<_>>(), [4, 8]);

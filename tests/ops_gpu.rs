@@ -213,11 +213,12 @@ fn the_window_weight_gradient_of_one_column_matches_the_twin() {
     }
 }
 
-/// The window dW's sliding path with windows of 5 to 9 taps a row, whose later taps read x's
-/// packed rows past the first twelve columns (a vec4 loaded every fourth tap), rows of 2 to 17
-/// outputs, zero padding at the sides: against the twin.
+/// The window dW's and dX's sliding paths with windows of 5 to 9 taps a row, whose later taps
+/// read the packed rows of x (dz) past the first twelve columns (a vec4 loaded every fourth
+/// tap), rows of 2 to 20 outputs, zero padding at the sides: against the twin, and dX bit for bit
+/// against the simple version.
 #[test]
-fn the_window_weight_gradient_of_wide_windows_matches_the_twin() {
+fn the_window_gradients_of_wide_windows_match_the_twin() {
     use wgconv::{ConvShapeSpec, Padding};
     for (s, w, left, right) in [
         (5, 9, 0, 0),
@@ -245,6 +246,39 @@ fn the_window_weight_gradient_of_wide_windows_matches_the_twin() {
         let shape = wgconv::ConvShape::new(spec).unwrap();
         assert!(wgconv::gpu::grids::window_slides(&shape), "{shape}");
         window_weight_grad_matches_the_twin(shape);
+        window_input_grad_matches_the_twin(shape);
+    }
+}
+
+/// The window dX of `shape` (no activation, a random dy) against the twin, and bit for bit
+/// against the simple dX (the same sums in the same order; a zero sum's sign aside).
+fn window_input_grad_matches_the_twin(shape: wgconv::ConvShape) {
+    let ctx = gpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    let case = wgconv::check::CaseGenerator::new(4).inputs(shape, "window dX");
+    let config = Conv2dConfig::of_shape(&shape).with_activation(Activation::None);
+    let bias = shape.bias.then_some(&case.b[..]);
+    let layer = Conv2d::from_weights(ctx, config, &case.w, bias).unwrap();
+    let (y, saved) = layer.forward_train(&up(&case.x)).unwrap();
+    let dy = random(&mut rng, y.dims(), 1.0);
+    let dx_of = |version| {
+        let options = BackwardOptions {
+            input_grad: true,
+            weight_kernel: Some(KernelVersion::Simple),
+            input_kernel: Some(version),
+        };
+        let g = layer.backward_with(&saved, &up(&dy), options).unwrap();
+        down(g.input.as_ref().unwrap())
+    };
+    let (window, simple) = (dx_of(KernelVersion::Window), dx_of(KernelVersion::Simple));
+    let xref = cpu::conv2d_bwd_input(&shape, &widen(&case.w.data), &widen(&dy.data));
+    // An f32 sum of the products reaching each pixel: the γ bound of that many terms.
+    let bound = |i: usize| sum_bound(xref.dx_terms[i] + 1, xref.dx_abs[i]);
+    let c = compare(&window.data, &xref.dx, bound, window.dims);
+    assert_passed(&format!("dx {shape}"), c);
+    for (i, (a, b)) in window.data.iter().zip(&simple.data).enumerate() {
+        let same = a.to_bits() == b.to_bits() || (*a == 0.0 && *b == 0.0);
+        assert!(same, "window dx {shape} at {i}: {a} against simple {b}");
     }
 }
 

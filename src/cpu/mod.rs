@@ -13,7 +13,9 @@ mod relu;
 
 pub use gather::gather_rows;
 pub use loss::{cross_entropy, cross_entropy_rows, mse_loss, LossGrad};
-pub use pack::{pack_input_rows, pack_input_weights, pack_output_grad, pack_weights};
+pub use pack::{
+    pack_input_rows, pack_input_weights, pack_output_grad, pack_output_grad_rows, pack_weights,
+};
 pub use pool::{max_pool2d_bwd, max_pool2d_fwd, PoolShape};
 pub use relu::{relu, relu_bwd};
 

@@ -80,3 +80,21 @@ pub fn pack_input_rows(shape: &ConvShape, x: &[f32]) -> Vec<f32> {
     }
     out
 }
+
+/// `dz` (N, K, P, Q) as rows of `grids::output_grad_rows_width` floats, as
+/// `conv2d_pack_output_grad_rows.wgsl` copies it for the window dX: element (n, k, p, j) is
+/// dz[n, k, p, j − lead] (lead = `grids::output_grad_rows_lead`), or 0 outside the row.
+pub fn pack_output_grad_rows(shape: &ConvShape, dz: &[f32]) -> Vec<f32> {
+    let width = crate::gpu::grids::output_grad_rows_width(shape) as usize;
+    let lead = crate::gpu::grids::output_grad_rows_lead(shape) as usize;
+    let q = shape.q() as usize;
+    let rows = (shape.n * shape.k * shape.p()) as usize;
+    let mut out = vec![0.0; rows * width];
+    for (i, v) in out.iter_mut().enumerate() {
+        let (row, j) = (i / width, i % width);
+        if (lead..lead + q).contains(&j) {
+            *v = dz[row * q + j - lead];
+        }
+    }
+    out
+}

@@ -15,7 +15,7 @@ use crate::tensor::Tensor4;
 mod backward;
 mod config;
 mod host;
-mod input_grad;
+pub(crate) mod input_grad;
 
 pub(crate) use backward::check_training_bindings;
 pub use backward::{BackwardOptions, Conv2dGrads, Conv2dSaved};

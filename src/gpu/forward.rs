@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::gpu::grids::{fold_grid, forward_groups, input_rows_width, window_slides, Grid};
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
-use crate::gpu::pack::{InputRows, Pack, PackFor};
+use crate::gpu::pack::{Pack, PackFor, Rows};
 use crate::gpu::params::ConvParams;
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, ShapeError};
@@ -58,7 +58,7 @@ pub(crate) struct ForwardPlan {
     /// The simple kernel compiled for this shape, where the context specialises.
     specialised: Option<std::sync::Arc<Kernel>>,
     pack: Option<Pack>,
-    rows: Option<InputRows>,
+    rows: Option<Rows>,
 }
 
 impl ForwardPlan {
@@ -91,7 +91,12 @@ impl ForwardPlan {
         let (pack, rows) = match version {
             KernelVersion::Window => (
                 Some(Pack::new(ctx, shape, PackFor::Forward)?),
-                Some(InputRows::new(ctx, shape, window_slides(shape))?),
+                Some(Rows::new(
+                    ctx,
+                    shape,
+                    PackFor::InputRows,
+                    window_slides(shape),
+                )?),
             ),
             _ => (None, None),
         };
@@ -140,7 +145,7 @@ impl ForwardPlan {
         let mut rows = None;
         if let Some(input_rows) = &self.rows {
             named.push(input_rows.binding());
-            if let InputRows::Packed(pack) = input_rows {
+            if let Rows::Packed(pack) = input_rows {
                 rows = Some(pack.bind(ctx, x)?);
             }
         }
@@ -163,7 +168,7 @@ impl ForwardPlan {
         if let (Some(pack), Some(pack_bind)) = (&self.pack, &bind.pack) {
             pack.record(ctx, pass, pack_bind);
         }
-        if let (Some(InputRows::Packed(pack)), Some(rows_bind)) = (&self.rows, &bind.rows) {
+        if let (Some(Rows::Packed(pack)), Some(rows_bind)) = (&self.rows, &bind.rows) {
             pack.record(ctx, pass, rows_bind);
         }
         self.kernel(ctx).dispatch(pass, &bind.forward, self.grid);
@@ -193,6 +198,17 @@ pub fn packed_output_grad(ctx: &GpuContext, shape: &ConvShape, dz: &Tensor4) -> 
 #[doc(hidden)]
 pub fn packed_input_rows(ctx: &GpuContext, shape: &ConvShape, x: &Tensor4) -> Result<Vec<f32>> {
     pack_alone(ctx, shape, x, PackFor::InputRows)
+}
+
+/// The window dX's rows of dz (N, K, P, Q) for `shape`, read back (twin
+/// `cpu::pack_output_grad_rows`).
+#[doc(hidden)]
+pub fn packed_output_grad_rows(
+    ctx: &GpuContext,
+    shape: &ConvShape,
+    dz: &Tensor4,
+) -> Result<Vec<f32>> {
+    pack_alone(ctx, shape, dz, PackFor::OutputGradRows)
 }
 
 fn pack_alone(

@@ -113,6 +113,40 @@ pub fn weight_grad_slides(shape: &ConvShape) -> bool {
     window_slides(shape) && shape.q() > 1
 }
 
+/// The width W and left padding the window dX sees: the layer's, or with a copying padding mode
+/// the padded input's and none (`conv2d::input_grad::bwd_input_params`).
+fn input_grad_columns(shape: &ConvShape) -> (u64, u64) {
+    match shape.padding_mode {
+        crate::shape::PaddingMode::Zeros => (shape.w.into(), shape.padding.left.into()),
+        _ => (bwd_input_extent(shape).1, 0),
+    }
+}
+
+/// Floats of a row of dz as the window dX's sliding path reads it
+/// (`common/output_grad_rows.wgsl`): 8·⌈W/8⌉ + 4·⌈(left + S − 1)/4⌉.
+pub fn output_grad_rows_width(shape: &ConvShape) -> u64 {
+    let (w, left) = input_grad_columns(shape);
+    8 * w.div_ceil(8) + 4 * (left + u64::from(shape.s) - 1).div_ceil(4)
+}
+
+/// Columns of a packed row of dz before dz's column 0: 4·⌈(left + S − 1)/4⌉ − left (≥ S − 1).
+pub fn output_grad_rows_lead(shape: &ConvShape) -> u64 {
+    let (_, left) = input_grad_columns(shape);
+    4 * (left + u64::from(shape.s) - 1).div_ceil(4) - left
+}
+
+/// Floats of dz packed in rows for the window dX (`conv2d_pack_output_grad_rows.wgsl`): N·K·P
+/// rows.
+pub(crate) fn packed_output_grad_rows_len(shape: &ConvShape) -> u64 {
+    u64::from(shape.n) * u64::from(shape.k) * u64::from(shape.p()) * output_grad_rows_width(shape)
+}
+
+/// Whether the window dX of `shape` takes its sliding path, reading dz's packed rows: stride
+/// and dilation 1 along a row (`conv2d_bwd_input_window.wgsl`).
+pub fn input_grad_slides(shape: &ConvShape) -> bool {
+    shape.stride.1 == 1 && shape.dilation.1 == 1
+}
+
 /// Floats of dz packed in blocks of `WEIGHT_FILTER_BLOCK` filters for the window dW
 /// (`conv2d_pack_output_grad.wgsl`): N·P·Q·G·⌈(K/G)/4⌉·4.
 pub(crate) fn packed_output_grad_len(shape: &ConvShape) -> u64 {

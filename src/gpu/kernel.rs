@@ -202,6 +202,7 @@ pub(crate) struct Kernels {
     pub(crate) pack_input_weights: Lazy,
     pub(crate) pack_output_grad: Lazy,
     pub(crate) pack_input_rows: Lazy,
+    pub(crate) pack_output_grad_rows: Lazy,
     pub(crate) loss: Lazy,
     pub(crate) loss_reduce: Lazy,
     pub(crate) bwd_weight: WithBias,
@@ -264,6 +265,7 @@ impl Kernels {
             pack_input_weights: new(&table::PACK_INPUT_WEIGHTS),
             pack_output_grad: new(&table::PACK_OUTPUT_GRAD),
             pack_input_rows: new(&table::PACK_INPUT_ROWS),
+            pack_output_grad_rows: new(&table::PACK_OUTPUT_GRAD_ROWS),
             loss: new(&table::LOSS),
             loss_reduce: new(&table::LOSS_REDUCE),
             bwd_weight: pair(&table::BWD_WEIGHT, &table::BWD_WEIGHT_NO_BIAS),
@@ -309,6 +311,7 @@ impl Kernels {
         pair(&self.bwd_weight_window);
         self.pack_output_grad.compile();
         self.pack_input_rows.compile();
+        self.pack_output_grad_rows.compile();
         pair(&self.bwd_weight_reduce);
         for k in [
             &self.bwd_input_tiled,

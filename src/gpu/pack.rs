@@ -4,10 +4,11 @@
 //! (`conv2d_pack_output_grad.wgsl`).
 
 use crate::error::Result;
+use crate::gpu::conv2d::input_grad::bwd_input_params;
 use crate::gpu::forward::conv_params;
 use crate::gpu::grids::{
     fold_grid, groups, packed_input_rows_len, packed_input_weights_len, packed_output_grad_len,
-    packed_weights_len, Grid, ELEMENTWISE_WORKGROUP_SIZE,
+    packed_output_grad_rows_len, packed_weights_len, Grid, ELEMENTWISE_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::Kernel;
 use crate::gpu::launch::Recording;
@@ -25,8 +26,10 @@ pub(crate) enum PackFor {
     InputGrad,
     /// The window dW: dz (not the weights) in blocks of four filters.
     WeightGrad,
-    /// The window dW's sliding path: the rows of x, for vec4 loads.
+    /// The window forward's and dW's sliding paths: the rows of x, for vec4 loads.
     InputRows,
+    /// The window dX's sliding path: the rows of dz, for vec4 loads.
+    OutputGradRows,
 }
 
 impl PackFor {
@@ -35,6 +38,7 @@ impl PackFor {
         match self {
             PackFor::WeightGrad => ("dz", "dz_blocks"),
             PackFor::InputRows => ("x", "x_rows"),
+            PackFor::OutputGradRows => ("dz", "dz_rows"),
             _ => ("w", "w_blocks"),
         }
     }
@@ -53,6 +57,14 @@ pub(crate) struct Pack {
 impl Pack {
     pub(crate) fn new(ctx: &GpuContext, shape: &ConvShape, pack_for: PackFor) -> Result<Self> {
         let len = packed_len(shape, pack_for);
+        let (cap, _) = ctx.binding_limit();
+        if 4 * len > cap {
+            return Err(crate::error::Error::Invalid(format!(
+                "{shape}: the window version's packed copy ({pack_for:?}, {} bytes) does not fit \
+                 one binding ({cap} bytes)",
+                4 * len
+            )));
+        }
         let grid = fold_grid(
             groups(
                 pack_invocations(shape, pack_for),
@@ -60,7 +72,11 @@ impl Pack {
             )?,
             ctx.limits.max_compute_workgroups_per_dimension,
         )?;
-        let params = conv_params(shape, grid);
+        // dX, and so its rows of dz, see a copying padding mode's padded input.
+        let params = match pack_for {
+            PackFor::OutputGradRows => bwd_input_params(shape, grid),
+            _ => conv_params(shape, grid),
+        };
         let uniform = ctx.buffer_init(
             "ConvParams weight pack",
             bytemuck::bytes_of(&params),
@@ -93,6 +109,7 @@ impl Pack {
             PackFor::InputGrad => &ctx.kernels.pack_input_weights,
             PackFor::WeightGrad => &ctx.kernels.pack_output_grad,
             PackFor::InputRows => &ctx.kernels.pack_input_rows,
+            PackFor::OutputGradRows => &ctx.kernels.pack_output_grad_rows,
         }
     }
 
@@ -138,34 +155,43 @@ fn packed_len(shape: &ConvShape, pack_for: PackFor) -> u64 {
         PackFor::InputGrad => packed_input_weights_len(shape),
         PackFor::WeightGrad => packed_output_grad_len(shape),
         PackFor::InputRows => packed_input_rows_len(shape),
+        PackFor::OutputGradRows => packed_output_grad_rows_len(shape),
     }
 }
 
 /// Invocations of `pack_for`'s pack kernel: one per packed float; for dz one per output pixel
-/// (N·P·Q), each writing that pixel's blocks; for x one per row (N·C·H).
+/// (N·P·Q), each writing that pixel's blocks; for rows one per row (N·C·H of x, N·K·P of dz).
 fn pack_invocations(shape: &ConvShape, pack_for: PackFor) -> u64 {
     match pack_for {
         PackFor::WeightGrad => u64::from(shape.n) * u64::from(shape.p()) * u64::from(shape.q()),
         PackFor::InputRows => u64::from(shape.n) * u64::from(shape.c) * u64::from(shape.h),
+        PackFor::OutputGradRows => u64::from(shape.n) * u64::from(shape.k) * u64::from(shape.p()),
         _ => packed_len(shape, pack_for),
     }
 }
 
-/// The `x_rows` binding of the window forward or dW: x's rows packed for its sliding path where
-/// it reads them, else a 16-byte stand-in.
-pub(crate) enum InputRows {
+/// The rows binding of a window kernel's sliding path: x's rows (`x_rows`, the forward and dW)
+/// or dz's (`dz_rows`, dX) packed where it reads them, else a 16-byte stand-in.
+pub(crate) enum Rows {
     Packed(Box<Pack>),
-    Unread(GpuBuffer),
+    Unread(GpuBuffer, &'static str),
 }
 
-impl InputRows {
-    /// The rows of `shape`'s x where `read` (`grids::window_slides` for the forward,
-    /// `grids::weight_grad_slides` for dW).
-    pub(crate) fn new(ctx: &GpuContext, shape: &ConvShape, read: bool) -> Result<Self> {
+impl Rows {
+    /// `pack_for`'s rows (`InputRows` or `OutputGradRows`) of `shape` where `read`
+    /// (`grids::window_slides` for the forward, `weight_grad_slides` for dW,
+    /// `input_grad_slides` for dX).
+    pub(crate) fn new(
+        ctx: &GpuContext,
+        shape: &ConvShape,
+        pack_for: PackFor,
+        read: bool,
+    ) -> Result<Self> {
         Ok(match read {
-            true => InputRows::Packed(Box::new(Pack::new(ctx, shape, PackFor::InputRows)?)),
+            true => Rows::Packed(Box::new(Pack::new(ctx, shape, pack_for)?)),
             false => {
-                InputRows::Unread(ctx.buffer("x_rows (unread)", 16, crate::gpu::memory::STORAGE))
+                let buffer = ctx.buffer("rows (unread)", 16, crate::gpu::memory::STORAGE);
+                Rows::Unread(buffer, pack_for.bindings().1)
             }
         })
     }
@@ -173,8 +199,8 @@ impl InputRows {
     /// The binding the kernel reads.
     pub(crate) fn binding(&self) -> (&'static str, &wgpu::Buffer) {
         match self {
-            InputRows::Packed(pack) => pack.packed(),
-            InputRows::Unread(buffer) => ("x_rows", buffer),
+            Rows::Packed(pack) => pack.packed(),
+            Rows::Unread(buffer, name) => (name, buffer),
         }
     }
 }

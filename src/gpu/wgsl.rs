@@ -72,6 +72,9 @@ pub enum Common {
     WindowColumns,
     /// `input_rows_width`: the rows of x as the window versions' sliding paths read them.
     InputRows,
+    /// `output_grad_rows_width`, `output_grad_rows_lead`: the rows of dz as the window dX's
+    /// sliding path reads them.
+    OutputGradRows,
 }
 
 impl Common {
@@ -95,6 +98,7 @@ impl Common {
             Common::Nan => "common/nan.wgsl",
             Common::WindowColumns => "common/window_columns.wgsl",
             Common::InputRows => "common/input_rows.wgsl",
+            Common::OutputGradRows => "common/output_grad_rows.wgsl",
         }
     }
 
@@ -118,6 +122,7 @@ impl Common {
             Common::Nan => include_str!("../../shaders/common/nan.wgsl"),
             Common::WindowColumns => include_str!("../../shaders/common/window_columns.wgsl"),
             Common::InputRows => include_str!("../../shaders/common/input_rows.wgsl"),
+            Common::OutputGradRows => include_str!("../../shaders/common/output_grad_rows.wgsl"),
         }
     }
 

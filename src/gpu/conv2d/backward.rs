@@ -14,7 +14,7 @@ use crate::gpu::grids::{
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, ensure_bindable, scratch, Recording};
-use crate::gpu::pack::{InputRows, Pack, PackFor};
+use crate::gpu::pack::{Pack, PackFor, Rows};
 use crate::gpu::params::{ConvParams, ElementwiseParams};
 use crate::gpu::tensor::DeviceTensor;
 use crate::gpu::tune::TunedPass;
@@ -320,8 +320,8 @@ fn weight_grads(
             // The window dW reads dz in blocks of filters and x in rows, packed first.
             pack = Pack::new(ctx, shape, PackFor::WeightGrad)?;
             pack.dispatch(ctx, rec, dz)?;
-            rows = InputRows::new(ctx, shape, weight_grad_slides(shape))?;
-            if let InputRows::Packed(rows) = &rows {
+            rows = Rows::new(ctx, shape, PackFor::InputRows, weight_grad_slides(shape))?;
+            if let Rows::Packed(rows) = &rows {
                 rows.dispatch(ctx, rec, x)?;
             }
             named.extend([pack.packed(), rows.binding()]);

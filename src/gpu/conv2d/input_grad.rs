@@ -3,13 +3,14 @@
 
 use crate::error::Result;
 use crate::gpu::forward::conv_params;
+use crate::gpu::grids::input_grad_slides;
 use crate::gpu::grids::{
     bwd_input_extent, bwd_input_len, fold_grid, groups, input_tiles, input_window_groups, Grid,
     ELEMENTWISE_WORKGROUP_SIZE,
 };
 use crate::gpu::kernel::KernelVersion;
 use crate::gpu::launch::{elementwise_grid, scratch, Recording};
-use crate::gpu::pack::{Pack, PackFor};
+use crate::gpu::pack::{Pack, PackFor, Rows};
 use crate::gpu::params::ConvParams;
 use crate::gpu::GpuContext;
 use crate::shape::{ConvShape, PaddingMode};
@@ -47,7 +48,8 @@ pub(super) fn input_grad(
 ) -> Result<()> {
     let k = &ctx.kernels;
     let max_dim = ctx.limits.max_compute_workgroups_per_dimension;
-    let pack;
+    let (pack, rows);
+    let mut reads = vec![("dz", dz)];
     let (kernel, groups, weights) = match version {
         KernelVersion::Simple => (
             &k.bwd_input,
@@ -59,17 +61,30 @@ pub(super) fn input_grad(
             let groups = input_window_groups(shape)?;
             pack = Pack::new(ctx, shape, PackFor::InputGrad)?;
             pack.dispatch(ctx, rec, w)?;
+            // At stride 1 it reads dz from rows packed for vec4 loads.
+            rows = Rows::new(
+                ctx,
+                shape,
+                PackFor::OutputGradRows,
+                input_grad_slides(shape),
+            )?;
+            if let Rows::Packed(rows) = &rows {
+                rows.dispatch(ctx, rec, dz)?;
+            }
+            reads.push(rows.binding());
             (&k.bwd_input_window, groups, pack.packed())
         }
     };
     let grid = fold_grid(groups, max_dim)?;
     let params = bwd_input_params(shape, grid);
     if shape.padding_mode == PaddingMode::Zeros {
-        let named = [weights, ("dz", dz), ("dx", dx)];
+        let mut named = vec![weights, ("dx", dx)];
+        named.extend_from_slice(&reads);
         return rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid);
     }
     let padded = scratch(ctx, "dx (padded input)", bwd_input_len(shape));
-    let named = [weights, ("dz", dz), ("dx", &*padded)];
+    let mut named = vec![weights, ("dx", &*padded)];
+    named.extend_from_slice(&reads);
     rec.dispatch(kernel, bytemuck::bytes_of(&params), &named, grid)?;
     let grid = elementwise_grid(ctx, shape.input_len())?;
     let params = conv_params(shape, grid);

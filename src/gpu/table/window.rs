@@ -166,6 +166,17 @@ pub const PACK_INPUT_ROWS: KernelDesc = KernelDesc {
     ..PACK_WEIGHTS
 };
 
+/// dz copied into rows for the window dX's sliding path to read as vec4s.
+pub const PACK_OUTPUT_GRAD_ROWS: KernelDesc = KernelDesc {
+    name: "conv2d_pack_output_grad_rows",
+    body: include_str!("../../../shaders/conv2d_pack_output_grad_rows.wgsl"),
+    common: &[Common::Grid, Common::OutputGradRows],
+    consts: &[],
+    bindings: &[uniform("params"), read("dz"), read_write("dz_rows")],
+    grid: "⌈N·K·P / 64⌉ workgroups, a row per invocation (`pack::pack_invocations`)",
+    ..PACK_WEIGHTS
+};
+
 /// Channels per invocation of the window dX.
 pub const CHANNEL_BLOCK: u32 = 4;
 /// Pixels of a row per invocation of the window dX (two vec4s of sums per channel; the shader
@@ -175,7 +186,7 @@ pub const INPUT_ROW_BLOCK: u32 = 8;
 pub const BWD_INPUT_WINDOW: KernelDesc = KernelDesc {
     name: "conv2d_bwd_input_window",
     body: include_str!("../../../shaders/conv2d_bwd_input_window.wgsl"),
-    common: &[Common::Grid],
+    common: &[Common::Grid, Common::OutputGradRows],
     consts: &[
         ("CHANNEL_BLOCK", CHANNEL_BLOCK),
         ("INPUT_ROW_BLOCK", INPUT_ROW_BLOCK),
@@ -185,6 +196,7 @@ pub const BWD_INPUT_WINDOW: KernelDesc = KernelDesc {
         read("w_blocks"),
         read("dz"),
         read_write("dx"),
+        read("dz_rows"),
     ],
     grid: "G·⌈(C/G)/4⌉ · ⌈N·H·⌈W/8⌉ / 64⌉ workgroups, four channels × eight pixels of a row per \
            invocation (H, W padded as the simple version's: `grids::input_window_groups`)",

@@ -9,7 +9,7 @@ use crate::gpu::forward::ForwardPlan;
 use crate::gpu::grids::weight_grad_slides;
 use crate::gpu::kernel::{Kernel, KernelVersion};
 use crate::gpu::memory::GpuBuffer;
-use crate::gpu::pack::{InputRows, Pack, PackFor};
+use crate::gpu::pack::{Pack, PackFor, Rows};
 use crate::gpu::params::FusedLoopParams;
 use crate::gpu::trainer::buffers::Buffers;
 use crate::gpu::trainer::grids::Uniforms;
@@ -47,6 +47,8 @@ pub(super) struct Binds {
     pub(super) bwd_weight_packs: Option<WeightGradPacks>,
     /// The window dX's packed weights and their pack's bind group.
     pub(super) bwd_input_pack: Option<(Pack, wgpu::BindGroup)>,
+    /// The window dX's rows of dz (or their stand-in), and their pack's bind group.
+    pub(super) bwd_input_rows: Option<(Rows, Option<wgpu::BindGroup>)>,
     /// conv2d_bwd_input_fold.wgsl's, for a padding mode other than zeros.
     pub(super) bwd_input_fold: Option<wgpu::BindGroup>,
     pub(super) sgd_w: wgpu::BindGroup,
@@ -90,6 +92,18 @@ impl Binds {
                 let pack = Pack::new(ctx, shape, PackFor::InputGrad)?;
                 let bind = pack.bind(ctx, w)?;
                 Some((pack, bind))
+            }
+            _ => None,
+        };
+        let bwd_input_rows = match versions.bwd_input {
+            KernelVersion::Window => {
+                let read = crate::gpu::grids::input_grad_slides(shape);
+                let rows = Rows::new(ctx, shape, PackFor::OutputGradRows, read)?;
+                let bind = match &rows {
+                    Rows::Packed(pack) => Some(pack.bind(ctx, dz)?),
+                    Rows::Unread(..) => None,
+                };
+                Some((rows, bind))
             }
             _ => None,
         };
@@ -146,17 +160,19 @@ impl Binds {
             bwd_weight_reduce,
             bwd_weight_kernel,
             bwd_weight_packs,
-            bwd_input: bwd_input.bind(
-                device,
-                &[
-                    ("params", &u.bwd_input),
+            bwd_input: {
+                let mut named = vec![
+                    ("params", &*u.bwd_input),
                     input_weights,
                     ("dz", dz),
                     ("dx", dx_written),
-                ],
-            )?,
+                ];
+                named.extend(bwd_input_rows.as_ref().map(|(rows, _)| rows.binding()));
+                bwd_input.bind(device, &named)?
+            },
             bwd_input_kernel: bwd_input,
             bwd_input_pack,
+            bwd_input_rows,
             bwd_input_fold,
             sgd_w: sgd(&u.sgd_w, w, &buf.dw, &buf.w_momentum)?,
             sgd_b: match (b, &buf.db, &buf.b_momentum) {
@@ -195,7 +211,7 @@ type WeightGradBinds = (Arc<Kernel>, wgpu::BindGroup, Option<wgpu::BindGroup>);
 /// rows where it slides (else a stand-in it never reads).
 pub(super) struct WeightGradPacks {
     dz: (Pack, wgpu::BindGroup),
-    rows: InputRows,
+    rows: Rows,
     rows_bind: Option<wgpu::BindGroup>,
 }
 
@@ -207,10 +223,10 @@ impl WeightGradPacks {
     ) -> Result<Self> {
         let pack = Pack::new(ctx, shape, PackFor::WeightGrad)?;
         let bind = pack.bind(ctx, dz)?;
-        let rows = InputRows::new(ctx, shape, weight_grad_slides(shape))?;
+        let rows = Rows::new(ctx, shape, PackFor::InputRows, weight_grad_slides(shape))?;
         let rows_bind = match &rows {
-            InputRows::Packed(pack) => Some(pack.bind(ctx, x)?),
-            InputRows::Unread(_) => None,
+            Rows::Packed(pack) => Some(pack.bind(ctx, x)?),
+            Rows::Unread(..) => None,
         };
         Ok(WeightGradPacks {
             dz: (pack, bind),
@@ -221,7 +237,7 @@ impl WeightGradPacks {
 
     pub(super) fn record(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>) {
         self.dz.0.record(ctx, pass, &self.dz.1);
-        if let (InputRows::Packed(pack), Some(bind)) = (&self.rows, &self.rows_bind) {
+        if let (Rows::Packed(pack), Some(bind)) = (&self.rows, &self.rows_bind) {
             pack.record(ctx, pass, bind);
         }
     }

@@ -2,6 +2,7 @@
 //! update kernels one after another, many steps to a submission.
 
 use crate::error::{Error, Result};
+use crate::gpu::pack::Rows;
 use crate::gpu::params::FusedLoopParams;
 use crate::gpu::trainer::buffers::loss_log_bytes;
 use crate::gpu::trainer::{Trainer, FUSED_STEPS_PER_DISPATCH};
@@ -71,6 +72,9 @@ impl Trainer {
         }
         if with_input_grad {
             if let Some((pack, bind)) = &b.bwd_input_pack {
+                pack.record(&self.ctx, pass, bind);
+            }
+            if let Some((Rows::Packed(pack), Some(bind))) = &b.bwd_input_rows {
                 pack.record(&self.ctx, pass, bind);
             }
             b.bwd_input_kernel.dispatch(pass, &b.bwd_input, g.bwd_input);
