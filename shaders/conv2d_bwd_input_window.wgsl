@@ -2,9 +2,9 @@
 // a row per invocation (the window version: for adapters that run invocations on CPU cores,
 // where loads cost far more than the products). Each dz read serves four channels, and a tap's
 // four weights come in one vec4 load (from the packed copy conv2d_pack_input_weights.wgsl
-// makes), each serving eight pixels; at stride 1 a row's dz are read once for its S taps (sliding by a
-// column, four at a time from dz's packed rows), and at a larger stride a tap that feeds none
-// of the block's pixels is skipped.
+// makes), each serving eight pixels; at stride 1 a row's dz are read once for its S taps
+// (sliding by a column, four at a time from dz's packed rows), and at a larger stride a tap
+// that feeds none of the block's pixels is skipped.
 //
 // Composed with (src/gpu/table.rs): WORKGROUP_SIZE, CHANNEL_BLOCK, INPUT_ROW_BLOCK, the
 // ConvParams struct generated from `gpu::params::ConvParams`, common/grid.wgsl,
@@ -108,7 +108,8 @@ fn add_row_sliding(row_index: u32, w_row: u32, w0: u32) {
     let cols0 = vec4<i32>(c0) + vec4<i32>(0, 1, 2, 3);
     let cols1 = cols0 + vec4<i32>(4);
     // w0 + pad_left + lead is a multiple of 4: the block's first column starts a vec4.
-    let at = row_index * (output_grad_rows_width() / 4u) + (w0 + params.pad_left + output_grad_rows_lead()) / 4u;
+    let first = w0 + params.pad_left + output_grad_rows_lead();
+    let at = row_index * (output_grad_rows_width() / 4u) + first / 4u;
     var d0 = dz_rows[at];
     var d1 = dz_rows[at + 1u];
     // The four columns before, where a later tap reads them (lead ≥ S − 1 ≥ 1 then).

@@ -25,9 +25,10 @@
 // output rows (n, p) of its split (rows split·chunk …, chunk = ⌈N·P / splits⌉) and every q, in
 // (n, p, q) order, a tap in zero padding skipped. It reads the row in blocks of eight columns:
 // each dz once for the R·S taps and, at stride 1, each x once for the S taps of a row (sliding
-// by a column, from rows of x packed for vec4 loads); a row of one column (Q = 1) alone. The host sizes the splits so that an invocation runs fewer than 65,535 loop
-// iterations (`grids::window_splits`): llvmpipe ends every loop of an invocation past that
-// many in all, and the sums would come out short. With a bias, invocation c' = 0 also sums dz
+// by a column, from rows of x packed for vec4 loads); a row of one column (Q = 1) alone. The
+// host sizes the splits so that an invocation runs fewer than 65,535 loop iterations
+// (`grids::window_splits`): llvmpipe ends every loop of an invocation past that many in all,
+// and the sums would come out short. With a bias, invocation c' = 0 also sums dz
 // into the split's column (C/G)·R·S (db[k]). Deterministic: fixed ranges and orders, no atomics.
 //
 // CPU twin: `cpu::conv2d_bwd_weight`.

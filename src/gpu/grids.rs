@@ -67,8 +67,6 @@ fn tiles(len: u64) -> u64 {
     len.div_ceil(u64::from(TILE))
 }
 
-/// Columns of the weight gradient as the tiled kernel computes it: (C/G)·R·S weights of a
-/// filter, then its bias when the layer has one.
 /// Filters per invocation of the window forward of `shape`: `SMALL_FILTER_BLOCK` (4) where a
 /// group has no more filters, else `FILTER_BLOCK` (8).
 pub fn forward_filter_block(shape: &ConvShape) -> u32 {
@@ -86,13 +84,15 @@ pub(crate) fn packed_weights_len(shape: &ConvShape) -> u64 {
     blocks * block * u64::from(shape.channels_per_group()) * u64::from(shape.r) * u64::from(shape.s)
 }
 
-/// Floats of a row of x as the window dW's sliding path reads it (`common/input_rows.wgsl`):
+/// Floats of a row of x as the window forward's and dW's sliding paths read it
+/// (`common/input_rows.wgsl`):
 /// 4·(2·⌈Q/8⌉ + 1 + ⌊(S − 1)/4⌋), the last block's eight columns and S − 1 after them in vec4s.
 pub fn input_rows_width(shape: &ConvShape) -> u64 {
     4 * (2 * u64::from(shape.q()).div_ceil(8) + 1 + u64::from(shape.s - 1) / 4)
 }
 
-/// Floats of x packed in rows for the window dW (`conv2d_pack_input_rows.wgsl`): N·C·H rows.
+/// Floats of x packed in rows for the window forward and dW (`conv2d_pack_input_rows.wgsl`):
+/// N·C·H rows.
 pub(crate) fn packed_input_rows_len(shape: &ConvShape) -> u64 {
     u64::from(shape.n) * u64::from(shape.c) * u64::from(shape.h) * input_rows_width(shape)
 }
@@ -104,7 +104,7 @@ pub fn window_slides(shape: &ConvShape) -> bool {
     let sides = shape.padding.left + shape.padding.right;
     shape.stride.1 == 1
         && shape.dilation.1 == 1
-        && (shape.padding_mode == crate::shape::PaddingMode::Zeros || sides == 0)
+        && (shape.padding_mode == PaddingMode::Zeros || sides == 0)
 }
 
 /// Whether the window dW of `shape` reads x's packed rows (`conv2d_bwd_weight_window.wgsl`: a
@@ -117,7 +117,7 @@ pub fn weight_grad_slides(shape: &ConvShape) -> bool {
 /// the padded input's and none (`conv2d::input_grad::bwd_input_params`).
 fn input_grad_columns(shape: &ConvShape) -> (u64, u64) {
     match shape.padding_mode {
-        crate::shape::PaddingMode::Zeros => (shape.w.into(), shape.padding.left.into()),
+        PaddingMode::Zeros => (shape.w.into(), shape.padding.left.into()),
         _ => (bwd_input_extent(shape).1, 0),
     }
 }
@@ -163,6 +163,8 @@ pub(crate) fn packed_input_weights_len(shape: &ConvShape) -> u64 {
     u64::from(shape.k) * blocks * block * u64::from(shape.r) * u64::from(shape.s)
 }
 
+/// Columns of the weight gradient as the tiled kernel computes it: (C/G)·R·S weights of a
+/// filter, then its bias when the layer has one.
 pub(crate) fn weight_grad_cols(shape: &ConvShape) -> u64 {
     shape.reduction_len() + u64::from(shape.bias)
 }

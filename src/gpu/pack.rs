@@ -1,7 +1,9 @@
 //! The packed copies that the window versions read as vec4s, made before each pass: the weights
 //! in blocks of filters for the forward (`conv2d_pack_weights.wgsl`) or of channels for dX
-//! (`conv2d_pack_input_weights.wgsl`), and dz in blocks of filters for dW
-//! (`conv2d_pack_output_grad.wgsl`).
+//! (`conv2d_pack_input_weights.wgsl`), dz in blocks of filters for dW
+//! (`conv2d_pack_output_grad.wgsl`), and for the sliding paths at stride 1 the rows of x (the
+//! forward and dW: `conv2d_pack_input_rows.wgsl`) or of dz (dX:
+//! `conv2d_pack_output_grad_rows.wgsl`), each row padded and aligned for vec4 loads.
 
 use crate::error::Result;
 use crate::gpu::conv2d::input_grad::bwd_input_params;
@@ -36,10 +38,21 @@ impl PackFor {
     /// The names of the pack kernel's source and packed bindings.
     fn bindings(self) -> (&'static str, &'static str) {
         match self {
+            PackFor::Forward | PackFor::InputGrad => ("w", "w_blocks"),
             PackFor::WeightGrad => ("dz", "dz_blocks"),
             PackFor::InputRows => ("x", "x_rows"),
             PackFor::OutputGradRows => ("dz", "dz_rows"),
-            _ => ("w", "w_blocks"),
+        }
+    }
+
+    /// What the copy is, for an error.
+    fn what(self) -> &'static str {
+        match self {
+            PackFor::Forward => "weights in blocks of filters",
+            PackFor::InputGrad => "weights in blocks of channels",
+            PackFor::WeightGrad => "dz in blocks of filters",
+            PackFor::InputRows => "rows of x",
+            PackFor::OutputGradRows => "rows of dz",
         }
     }
 }
@@ -60,8 +73,8 @@ impl Pack {
         let (cap, _) = ctx.binding_limit();
         if 4 * len > cap {
             return Err(crate::error::Error::Invalid(format!(
-                "{shape}: the window version's packed copy ({pack_for:?}, {} bytes) does not fit \
-                 one binding ({cap} bytes)",
+                "{shape}: the window version's {} ({} bytes) do not fit one binding ({cap} bytes)",
+                pack_for.what(),
                 4 * len
             )));
         }
@@ -78,7 +91,7 @@ impl Pack {
             _ => conv_params(shape, grid),
         };
         let uniform = ctx.buffer_init(
-            "ConvParams weight pack",
+            "ConvParams pack",
             bytemuck::bytes_of(&params),
             wgpu::BufferUsages::UNIFORM,
         );
@@ -113,8 +126,8 @@ impl Pack {
         }
     }
 
-    /// The pack's bind group, reading `source`: the weights (K, C/G, R, S), or dz (N, K, P, Q)
-    /// for the window dW.
+    /// The pack's bind group, reading `source`: the weights (K, C/G, R, S), dz (N, K, P, Q) or x
+    /// (N, C, H, W), as `pack_for` says.
     pub(crate) fn bind(&self, ctx: &GpuContext, source: &wgpu::Buffer) -> Result<wgpu::BindGroup> {
         let (source_name, packed_name) = self.pack_for.bindings();
         let named = [
