@@ -253,14 +253,7 @@ fn the_window_gradients_of_wide_windows_match_the_twin() {
 /// The window dX of `shape` (no activation, a random dy) against the twin, and bit for bit
 /// against the simple dX (the same sums in the same order; a zero sum's sign aside).
 fn window_input_grad_matches_the_twin(shape: wgconv::ConvShape) {
-    let ctx = gpu();
-    let mut rng = ChaCha8Rng::seed_from_u64(22);
-    let case = wgconv::check::CaseGenerator::new(4).inputs(shape, "window dX");
-    let config = Conv2dConfig::of_shape(&shape).with_activation(Activation::None);
-    let bias = shape.bias.then_some(&case.b[..]);
-    let layer = Conv2d::from_weights(ctx, config, &case.w, bias).unwrap();
-    let (y, saved) = layer.forward_train(&up(&case.x)).unwrap();
-    let dy = random(&mut rng, y.dims(), 1.0);
+    let (case, layer, saved, dy) = layer_and_dy(shape, 4);
     let dx_of = |version| {
         let options = BackwardOptions {
             input_grad: true,
@@ -282,16 +275,24 @@ fn window_input_grad_matches_the_twin(shape: wgconv::ConvShape) {
     }
 }
 
-/// The window dW of `shape` (no activation, a random dy) against the twin, element by element.
-fn window_weight_grad_matches_the_twin(shape: wgconv::ConvShape) {
-    let ctx = gpu();
-    let mut rng = ChaCha8Rng::seed_from_u64(21);
-    let case = wgconv::check::CaseGenerator::new(3).inputs(shape, "window dW");
+/// A layer of `shape` without activation on the generator's inputs of `seed`, its training
+/// forward, and a random dy.
+fn layer_and_dy(
+    shape: wgconv::ConvShape,
+    seed: u64,
+) -> (wgconv::check::Case, Conv2d, wgconv::Conv2dSaved, Tensor4) {
+    let case = wgconv::check::CaseGenerator::new(seed).inputs(shape, "window gradients");
     let config = Conv2dConfig::of_shape(&shape).with_activation(Activation::None);
     let bias = shape.bias.then_some(&case.b[..]);
-    let layer = Conv2d::from_weights(ctx, config, &case.w, bias).unwrap();
+    let layer = Conv2d::from_weights(gpu(), config, &case.w, bias).unwrap();
     let (y, saved) = layer.forward_train(&up(&case.x)).unwrap();
-    let dy = random(&mut rng, y.dims(), 1.0);
+    let dy = random(&mut ChaCha8Rng::seed_from_u64(seed + 18), y.dims(), 1.0);
+    (case, layer, saved, dy)
+}
+
+/// The window dW of `shape` (no activation, a random dy) against the twin, element by element.
+fn window_weight_grad_matches_the_twin(shape: wgconv::ConvShape) {
+    let (case, layer, saved, dy) = layer_and_dy(shape, 3);
     let options = BackwardOptions {
         input_grad: false,
         weight_kernel: Some(KernelVersion::Window),

@@ -148,40 +148,6 @@ pub const FORWARD_NO_BIAS: KernelDesc = KernelDesc {
     ..FORWARD
 };
 
-pub const FORWARD_TILED: KernelDesc = KernelDesc {
-    name: "conv2d_bias_relu_fwd_tiled",
-    body: include_str!("../../shaders/conv2d_bias_relu_fwd_tiled.wgsl"),
-    params: CONV,
-    common: &[
-        Common::Grid,
-        Common::GemmTile,
-        Common::GemmStore,
-        Common::Padding,
-        Common::Nan,
-        Common::Activation,
-        Common::BiasRead,
-    ],
-    consts: &[],
-    bindings: FORWARD_BINDINGS,
-    workgroup_size: TILED_WORKGROUP,
-    workgroup_bytes: GEMM_BYTES,
-    grid: "⌈N·P·Q / 64⌉ · ⌈(K/G) / 64⌉ · G tiles (`grids::forward_groups`)",
-};
-
-pub const FORWARD_TILED_NO_BIAS: KernelDesc = KernelDesc {
-    common: &[
-        Common::Grid,
-        Common::GemmTile,
-        Common::GemmStore,
-        Common::Padding,
-        Common::Nan,
-        Common::Activation,
-        Common::NoBias,
-    ],
-    bindings: FORWARD_BINDINGS_NO_BIAS,
-    ..FORWARD_TILED
-};
-
 pub const LOSS: KernelDesc = KernelDesc {
     name: "loss_mse_relu_bwd",
     body: include_str!("../../shaders/loss_mse_relu_bwd.wgsl"),
@@ -242,36 +208,6 @@ pub const BWD_WEIGHT_NO_BIAS: KernelDesc = KernelDesc {
     ..BWD_WEIGHT
 };
 
-pub const BWD_WEIGHT_TILED: KernelDesc = KernelDesc {
-    name: "conv2d_bwd_weight_tiled",
-    body: include_str!("../../shaders/conv2d_bwd_weight_tiled.wgsl"),
-    params: CONV,
-    common: &[
-        Common::Grid,
-        Common::GemmTile,
-        Common::GemmStore,
-        Common::Padding,
-        Common::WeightTap,
-    ],
-    // The bias gradient is one more column of ones; none without bias.
-    consts: &[("BIAS_COLUMNS", 1)],
-    bindings: &[
-        uniform("params"),
-        read("x"),
-        read("dz"),
-        read_write("partial"),
-    ],
-    workgroup_size: TILED_WORKGROUP,
-    workgroup_bytes: GEMM_BYTES,
-    grid: "⌈(K/G) / 64⌉ · ⌈((C/G)·R·S + 1) / 64⌉ · G tiles × splits (`grids::weight_tiles`, \
-           `grids::weight_splits`)",
-};
-
-pub const BWD_WEIGHT_TILED_NO_BIAS: KernelDesc = KernelDesc {
-    consts: &[("BIAS_COLUMNS", 0)],
-    ..BWD_WEIGHT_TILED
-};
-
 pub const BWD_WEIGHT_REDUCE: KernelDesc = KernelDesc {
     name: "conv2d_bwd_weight_reduce",
     body: include_str!("../../shaders/conv2d_bwd_weight_reduce.wgsl"),
@@ -315,18 +251,6 @@ pub const BWD_INPUT_FOLD: KernelDesc = KernelDesc {
     grid: "⌈N·C·H·W / 64⌉ workgroups, one input element per invocation",
 };
 
-pub const BWD_INPUT_TILED: KernelDesc = KernelDesc {
-    name: "conv2d_bwd_input_tiled",
-    body: include_str!("../../shaders/conv2d_bwd_input_tiled.wgsl"),
-    params: CONV,
-    common: GEMM,
-    consts: &[],
-    bindings: BWD_INPUT_BINDINGS,
-    workgroup_size: TILED_WORKGROUP,
-    workgroup_bytes: GEMM_BYTES,
-    grid: "⌈N·H·W / 64⌉ · ⌈(C/G) / 64⌉ · G tiles (`grids::input_tiles`)",
-};
-
 pub const SGD: KernelDesc = KernelDesc {
     name: "sgd_update",
     body: include_str!("../../shaders/sgd_update.wgsl"),
@@ -346,9 +270,15 @@ pub const SGD: KernelDesc = KernelDesc {
 
 mod fused;
 mod ops;
+mod tiled;
 mod window;
 
 pub use fused::{FUSED_LOOP, FUSED_LOOP_NO_BIAS};
+
+pub use tiled::{
+    BWD_INPUT_TILED, BWD_WEIGHT_TILED, BWD_WEIGHT_TILED_NO_BIAS, FORWARD_TILED,
+    FORWARD_TILED_NO_BIAS,
+};
 
 pub use window::{
     BWD_INPUT_WINDOW, BWD_WEIGHT_WINDOW, BWD_WEIGHT_WINDOW_NO_BIAS, CHANNEL_BLOCK, FILTER_BLOCK,
